@@ -1,0 +1,47 @@
+# external-haproxy kit. `make demo` and `make test` work on a fresh machine:
+# they install what they need (pinned tools into bin/, haproxy from Debian).
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+GO ?= go
+KUSTOMIZE_VERSION := v5.8.2
+BIN := $(CURDIR)/bin
+export PATH := $(BIN):$(PATH)
+export GOTOOLCHAIN := local
+
+.PHONY: all build tools haproxy test unit e2e bench demo kpt-package fmt vet clean
+all: build
+
+build: ## build the function and the controller into bin/
+	$(GO) build -o $(BIN)/external-haproxy-fn ./fn
+	@if [ -d controller/cmd/haproxy-ingress-controller ]; then \
+		$(GO) build -o $(BIN)/haproxy-ingress-controller ./controller/cmd/haproxy-ingress-controller; fi
+
+tools: $(BIN)/kustomize ## pinned standalone kustomize into bin/
+
+$(BIN)/kustomize:
+	@echo "installing kustomize $(KUSTOMIZE_VERSION) into $(BIN) (about 30 s)"
+	GOBIN=$(BIN) $(GO) install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
+
+haproxy: ## haproxy from Debian when missing
+	@hack/ensure-haproxy.sh
+
+test: build tools haproxy ## every test
+	KIT_BIN=$(BIN) $(GO) test -count=1 ./...
+
+bench: build tools haproxy ## benchmarks with their figures
+	KIT_BIN=$(BIN) $(GO) test -run '^$$' -bench . -benchmem ./...
+
+demo: build tools haproxy ## the main job, locally
+	hack/demo.sh
+
+kpt-package: tools ## refresh the kpt package's copy of base/
+	$(BIN)/kustomize build base > overlays/kpt/haproxy-ingress.yaml
+
+fmt:
+	gofmt -l -w fn controller test hack
+
+vet:
+	$(GO) vet ./...
+
+clean:
+	rm -rf $(BIN)
