@@ -1,0 +1,112 @@
+// Package options holds the controller's command-line flags. Names, meanings
+// and — where speed is not at stake — defaults follow upstream haproxy-ingress,
+// so that existing manifests keep working.
+package options
+
+import (
+	"flag"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Options is the parsed command line of the controller.
+type Options struct {
+	ConfigMap             string // ns/name of the global ConfigMap
+	MasterSocket          string // external mode when set
+	HAProxyBinary         string // for `haproxy -c` and embedded mode
+	LocalFilesystemPrefix string
+	Init                  bool // write the minimal config for the init container and exit
+
+	ConnectionTimeout time.Duration
+	ReloadRetry       time.Duration
+	ReloadInterval    time.Duration
+	RateLimitUpdate   float64
+	WaitBeforeUpdate  time.Duration
+
+	DefaultBackendService string
+	DefaultSSLCertificate string
+
+	Kubeconfig               string
+	WatchNamespace           string
+	ControllerClass          string
+	IngressClass             string
+	WatchIngressWithoutClass bool
+	PublishService           string
+	UpdateStatus             bool
+	UpdateStatusOnShutdown   bool
+	ElectionID               string
+	HealthzAddr              string
+}
+
+// ControllerName is the IngressClass spec.controller value we own.
+const ControllerName = "haproxy-ingress.github.io/controller"
+
+// Register adds the flags to fs and returns the options they fill.
+func Register(fs *flag.FlagSet) *Options {
+	o := &Options{}
+	fs.StringVar(&o.ConfigMap, "configmap", "", "namespace/name of the global ConfigMap")
+	fs.StringVar(&o.MasterSocket, "master-socket", "", "master CLI socket of an external haproxy (haproxy -W -S); empty: the controller runs haproxy itself")
+	fs.StringVar(&o.HAProxyBinary, "haproxy-binary", "", "haproxy binary for config checks and embedded mode (default: haproxy on $PATH; in external mode checks are skipped when none is found)")
+	fs.StringVar(&o.LocalFilesystemPrefix, "local-filesystem-prefix", "", "put /etc/haproxy, /var/lib/haproxy and /var/run/haproxy under this directory")
+	fs.BoolVar(&o.Init, "init", false, "write a minimal valid haproxy config (init container) and exit")
+	fs.DurationVar(&o.ConnectionTimeout, "connection-timeout", 30*time.Second, "read/write deadline on haproxy's sockets; 2.7+ reloads answer only when done")
+	fs.DurationVar(&o.ReloadRetry, "reload-retry", 30*time.Second, "wait before retrying a failed update")
+	fs.DurationVar(&o.ReloadInterval, "reload-interval", 0, "minimum time between two haproxy reloads")
+	fs.Float64Var(&o.RateLimitUpdate, "rate-limit-update", 10, "maximum updates per second (0.05 to 10)")
+	fs.DurationVar(&o.WaitBeforeUpdate, "wait-before-update", 20*time.Millisecond, "wait after a change so that a burst becomes one update")
+	fs.StringVar(&o.DefaultBackendService, "default-backend-service", "", "namespace/name of the Service answering requests no rule matches (default: 404)")
+	fs.StringVar(&o.DefaultSSLCertificate, "default-ssl-certificate", "", "namespace/name of the TLS Secret for hosts without one (default: a generated self-signed certificate)")
+	fs.StringVar(&o.Kubeconfig, "kubeconfig", "", "kubeconfig file (default: in-cluster config)")
+	fs.StringVar(&o.WatchNamespace, "watch-namespace", "", "watch only this namespace (default: all)")
+	fs.StringVar(&o.ControllerClass, "controller-class", "", "suffix of the IngressClass controller name: "+ControllerName+"/<value>")
+	fs.StringVar(&o.IngressClass, "ingress-class", "haproxy", "value of the kubernetes.io/ingress.class annotation this controller serves")
+	fs.BoolVar(&o.WatchIngressWithoutClass, "watch-ingress-without-class", false, "also serve Ingresses without a class when no IngressClass is the default")
+	fs.StringVar(&o.PublishService, "publish-service", "", "namespace/name of the Service whose addresses go to Ingress status")
+	fs.BoolVar(&o.UpdateStatus, "update-status", true, "write Ingress status.loadBalancer")
+	fs.BoolVar(&o.UpdateStatusOnShutdown, "update-status-on-shutdown", true, "clear Ingress status on shutdown")
+	fs.StringVar(&o.ElectionID, "election-id", "haproxy-ingress-leader", "name of the Lease used for leader election")
+	fs.StringVar(&o.HealthzAddr, "healthz-addr", ":10254", "address of /healthz, /readyz and /metrics")
+	return o
+}
+
+// Validate reports the first invalid flag, naming it.
+func (o *Options) Validate() error {
+	if o.RateLimitUpdate < 0.05 || o.RateLimitUpdate > 10 {
+		return fmt.Errorf("--rate-limit-update=%v: must be between 0.05 and 10", o.RateLimitUpdate)
+	}
+	for flagName, v := range map[string]string{"configmap": o.ConfigMap, "default-backend-service": o.DefaultBackendService,
+		"default-ssl-certificate": o.DefaultSSLCertificate, "publish-service": o.PublishService} {
+		if v != "" {
+			if _, _, err := SplitName(v); err != nil {
+				return fmt.Errorf("--%s=%q: %w", flagName, v, err)
+			}
+		}
+	}
+	if o.MasterSocket != "" && !strings.HasPrefix(o.MasterSocket, "/") {
+		return fmt.Errorf("--master-socket=%q: must be an absolute path", o.MasterSocket)
+	}
+	return nil
+}
+
+// MinInterval is the spacing of updates that --rate-limit-update asks for.
+func (o *Options) MinInterval() time.Duration {
+	return time.Duration(float64(time.Second) / o.RateLimitUpdate)
+}
+
+// FullControllerName is the IngressClass controller value we answer to.
+func (o *Options) FullControllerName() string {
+	if o.ControllerClass == "" {
+		return ControllerName
+	}
+	return ControllerName + "/" + o.ControllerClass
+}
+
+// SplitName splits "namespace/name".
+func SplitName(s string) (ns, name string, err error) {
+	ns, name, ok := strings.Cut(s, "/")
+	if !ok || ns == "" || name == "" || strings.Contains(name, "/") {
+		return "", "", fmt.Errorf("want namespace/name")
+	}
+	return ns, name, nil
+}
