@@ -116,8 +116,10 @@ type Volumes struct {
 type Haproxy struct {
 	// ContainerName is the sidecar's name.
 	ContainerName string `json:"containerName,omitempty"`
-	// Image is the haproxy image, pinned by tag or digest.
-	Image string `json:"image,omitempty"`
+	// Image is the haproxy image, pinned by tag or digest. A pointer so that an image
+	// that is set but empty (say an unset variable substituted in) is an error rather
+	// than silently replaced by the default.
+	Image *string `json:"image,omitempty"`
 	// NativeSidecar puts haproxy into initContainers with restartPolicy: Always.
 	NativeSidecar bool `json:"nativeSidecar,omitempty"`
 	// Resources of the sidecar.
@@ -176,7 +178,10 @@ func (c *ExternalHaproxy) Default() error {
 	def((*string)(&s.Volumes.Layout), string(LayoutEmptyDirs))
 	def(&s.Volumes.Name, "scratch")
 	def(&s.Haproxy.ContainerName, "haproxy")
-	def(&s.Haproxy.Image, "haproxy:3.0.23-alpine")
+	if s.Haproxy.Image == nil {
+		image := "haproxy:3.0.23-alpine"
+		s.Haproxy.Image = &image
+	}
 	def(&s.Init.ContainerName, "haproxy-ingress-init")
 	if s.Init.Enabled == nil {
 		enabled := true
@@ -254,7 +259,7 @@ func (c *ExternalHaproxy) Validate() error {
 	fail := func(field, format string, args ...any) {
 		rs = append(rs, &framework.Result{
 			Severity:    framework.Error,
-			Message:     fmt.Sprintf(field+": "+format, args...),
+			Message:     fmt.Sprintf(format, args...),
 			ResourceRef: ref,
 			Field:       &framework.Field{Path: field},
 		})
@@ -332,7 +337,7 @@ func (c *ExternalHaproxy) Validate() error {
 		fail("spec.volumes.layout", "must be %q or %q, got %q", LayoutEmptyDirs, LayoutSubPaths, s.Volumes.Layout)
 	}
 
-	if err := checkImage(s.Haproxy.Image); err != "" {
+	if err := checkImage(*s.Haproxy.Image); err != "" {
 		fail("spec.haproxy.image", "%s", err)
 	}
 	if s.Init.Image != "" {

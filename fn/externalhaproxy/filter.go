@@ -5,8 +5,8 @@ import (
 	"slices"
 	"strings"
 
-	"k8s.io/apimachinery/pkg/labels"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/kustomize/kyaml/fn/framework"
 	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/kustomize/kyaml/kio/filters"
@@ -272,7 +272,7 @@ func resultFor(item *yaml.RNode, field, msg string) *framework.Result {
 // configNodes are the config's typed values rendered once per run, copied per workload.
 type configNodes struct {
 	resources, securityContext, liveness, readiness *yaml.RNode
-	initResources, initSecurityContext             *yaml.RNode
+	initResources, initSecurityContext              *yaml.RNode
 }
 
 func (c *ExternalHaproxy) nodes() (*configNodes, error) {
@@ -349,7 +349,7 @@ func (c *ExternalHaproxy) toExternal(pod *yaml.RNode, n *configNodes) error {
 		return err
 	}
 
-	if err := haproxy.PipeE(yaml.SetField("image", yaml.NewStringRNode(s.Haproxy.Image))); err != nil {
+	if err := haproxy.PipeE(yaml.SetField("image", yaml.NewStringRNode(*s.Haproxy.Image))); err != nil {
 		return err
 	}
 	args := yaml.NewListRNode("-W", "-S", s.MasterSocket+",mode,600", "-f", s.Dirs.Config)
