@@ -1,0 +1,222 @@
+package model
+
+import (
+	"fmt"
+	"net/netip"
+	"sort"
+	"strconv"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+)
+
+// placeholderAddr and placeholderPort fill disabled slots; haproxy never
+// connects to a disabled server.
+const (
+	placeholderAddr = "127.0.0.1"
+	placeholderPort = 1
+)
+
+// endpoint is one ready address:port of a Service port.
+type endpoint struct {
+	addr netip.Addr
+	port int
+}
+
+// backends builds each backend once, however many routes share it.
+type backends struct {
+	services map[string]*corev1.Service              // ns/name
+	slices   map[string][]*discoveryv1.EndpointSlice // ns/service-name
+	built    map[string]*Backend
+	g        *Global
+	report   func(Problem)
+}
+
+func newBackends(s *Snapshot, g *Global, report func(Problem)) *backends {
+	b := &backends{
+		services: make(map[string]*corev1.Service, len(s.Services)),
+		slices:   make(map[string][]*discoveryv1.EndpointSlice, len(s.EndpointSlices)),
+		built:    map[string]*Backend{},
+		g:        g,
+		report:   report,
+	}
+	for _, svc := range s.Services {
+		b.services[svc.Namespace+"/"+svc.Name] = svc
+	}
+	for _, es := range s.EndpointSlices {
+		name := es.Labels[discoveryv1.LabelServiceName]
+		if name == "" {
+			continue
+		}
+		key := es.Namespace + "/" + name
+		b.slices[key] = append(b.slices[key], es)
+	}
+	return b
+}
+
+// backendName is the stable name <ns>_<svc>_<port> with the port as written
+// in the Ingress (number or name).
+func backendName(ns string, sb *networkingv1.IngressServiceBackend) string {
+	port := sb.Port.Name
+	if port == "" {
+		port = strconv.Itoa(int(sb.Port.Number))
+	}
+	return ns + "_" + sb.Name + "_" + port
+}
+
+// checkServiceBackend rejects names that cannot be used safely.
+func checkServiceBackend(sb *networkingv1.IngressServiceBackend) string {
+	switch {
+	case sb == nil:
+		return "only Service backends are supported"
+	case !validName(sb.Name):
+		return "invalid service name " + strconv.Quote(sb.Name)
+	case sb.Port.Name != "" && !validName(sb.Port.Name):
+		return "invalid service port name " + strconv.Quote(sb.Port.Name)
+	case sb.Port.Name == "" && (sb.Port.Number < 1 || sb.Port.Number > 65535):
+		return "invalid service port number " + strconv.Itoa(int(sb.Port.Number))
+	}
+	return ""
+}
+
+// forIngress returns the backend name of a validated Service backend,
+// building it on first use. from is the object reported on problems.
+func (b *backends) forIngress(ns string, sb *networkingv1.IngressServiceBackend, from Ref, field string) string {
+	name := backendName(ns, sb)
+	if _, ok := b.built[name]; !ok {
+		b.build(name, ns, sb, from, field)
+	}
+	return name
+}
+
+// defaultBackendPort builds DefaultBackendName from an Ingress spec.defaultBackend.
+func (b *backends) defaultBackendPort(ns string, sb *networkingv1.IngressServiceBackend, from Ref, field string) {
+	b.build(DefaultBackendName, ns, sb, from, field)
+}
+
+func (b *backends) build(name, ns string, sb *networkingv1.IngressServiceBackend, from Ref, field string) {
+	svcRef := Ref{Kind: "Service", Namespace: ns, Name: sb.Name}
+	eps := b.endpoints(svcRef, func(svc *corev1.Service) *corev1.ServicePort {
+		for i := range svc.Spec.Ports {
+			p := &svc.Spec.Ports[i]
+			if sb.Port.Name != "" && p.Name == sb.Port.Name || sb.Port.Name == "" && p.Port == sb.Port.Number {
+				return p
+			}
+		}
+		return nil
+	}, from, field)
+	b.built[name] = &Backend{Name: name, Service: svcRef, Servers: b.slots(eps)}
+}
+
+// defaultBackend builds DefaultBackendName from --default-backend-service,
+// which names no port: the Service's first port is used.
+func (b *backends) defaultBackend(svcRef Ref, from Ref, field string) {
+	eps := b.endpoints(svcRef, func(svc *corev1.Service) *corev1.ServicePort {
+		if len(svc.Spec.Ports) == 0 {
+			return nil
+		}
+		return &svc.Spec.Ports[0]
+	}, from, field)
+	b.built[DefaultBackendName] = &Backend{Name: DefaultBackendName, Service: svcRef, Servers: b.slots(eps)}
+}
+
+// endpoints resolves Service port → EndpointSlice port (by the service port
+// name, which slices carry) → ready addresses. Anything missing is a
+// warning and an empty list: the backend then answers 503.
+func (b *backends) endpoints(svcRef Ref, pick func(*corev1.Service) *corev1.ServicePort, from Ref, field string) []endpoint {
+	svc := b.services[svcRef.Namespace+"/"+svcRef.Name]
+	if svc == nil {
+		b.report(Problem{from, field, "service " + svcRef.Namespace + "/" + svcRef.Name + " not found", Warning})
+		return nil
+	}
+	if svc.Spec.Type == corev1.ServiceTypeExternalName {
+		b.report(Problem{from, field, "service " + svcRef.Namespace + "/" + svcRef.Name + " is ExternalName, not supported", Warning})
+		return nil
+	}
+	sp := pick(svc)
+	if sp == nil {
+		b.report(Problem{from, field, "port not found in service " + svcRef.Namespace + "/" + svcRef.Name, Warning})
+		return nil
+	}
+	seen := map[endpoint]bool{}
+	var eps []endpoint
+	for _, es := range b.slices[svcRef.Namespace+"/"+svcRef.Name] {
+		if es.AddressType != discoveryv1.AddressTypeIPv4 && es.AddressType != discoveryv1.AddressTypeIPv6 {
+			continue
+		}
+		port := -1
+		for _, p := range es.Ports {
+			if p.Port != nil && (p.Name == nil && sp.Name == "" || p.Name != nil && *p.Name == sp.Name) {
+				port = int(*p.Port)
+			}
+		}
+		if port < 1 || port > 65535 {
+			continue
+		}
+		for _, ep := range es.Endpoints {
+			if !ready(ep.Conditions) || len(ep.Addresses) == 0 {
+				continue
+			}
+			// Addresses are fungible per the API; the first is enough.
+			addr, err := netip.ParseAddr(ep.Addresses[0])
+			if err != nil || addr.Zone() != "" {
+				continue
+			}
+			e := endpoint{addr.Unmap(), port}
+			if !seen[e] {
+				seen[e] = true
+				eps = append(eps, e)
+			}
+		}
+	}
+	sort.Slice(eps, func(i, j int) bool {
+		if c := eps[i].addr.Compare(eps[j].addr); c != 0 {
+			return c < 0
+		}
+		return eps[i].port < eps[j].port
+	})
+	return eps
+}
+
+// ready is the EndpointSlice rule: nil means ready; terminating endpoints
+// are never used even if still serving.
+func ready(c discoveryv1.EndpointConditions) bool {
+	return (c.Ready == nil || *c.Ready) && (c.Terminating == nil || !*c.Terminating)
+}
+
+// slotCount is how many servers a backend with n endpoints gets: n plus
+// SlotsMinFree free slots, rounded up to a multiple of SlotsIncrement, at
+// least one so that every backend has a slot to fill at runtime.
+func slotCount(n int, g *Global) int {
+	total := n + g.SlotsMinFree
+	if total < 1 {
+		total = 1
+	}
+	inc := g.SlotsIncrement
+	return (total + inc - 1) / inc * inc
+}
+
+// slots lays out endpoints in sorted order followed by disabled placeholders.
+func (b *backends) slots(eps []endpoint) []Server {
+	servers := make([]Server, slotCount(len(eps), b.g))
+	for i := range servers {
+		servers[i] = Server{Name: serverName(i), Addr: placeholderAddr, Port: placeholderPort}
+		if i < len(eps) {
+			servers[i].Addr, servers[i].Port, servers[i].Enabled = eps[i].addr.String(), eps[i].port, true
+		}
+	}
+	return servers
+}
+
+func serverName(i int) string { return fmt.Sprintf("srv%03d", i+1) }
+
+// list returns the backends sorted by name.
+func (b *backends) list() []Backend {
+	out := make([]Backend, 0, len(b.built))
+	for _, be := range b.built {
+		out = append(out, *be)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}

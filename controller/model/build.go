@@ -1,0 +1,373 @@
+package model
+
+import (
+	"sort"
+	"strconv"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+)
+
+// Annotations read from Ingresses, under both upstream prefixes.
+var annotationPrefixes = []string{"haproxy-ingress.github.io/", "ingress.kubernetes.io/"}
+
+const (
+	annPathType    = "path-type"
+	annSSLRedirect = "ssl-redirect"
+)
+
+// Build computes the model of a snapshot and lists what was wrong with it.
+// Problems never make Build fail: bad objects or keys are skipped or
+// defaulted and the rest is served.
+func Build(s *Snapshot, o Options) (*Model, []Problem) {
+	var problems []Problem
+	report := func(p Problem) { problems = append(problems, p) }
+
+	m := &Model{Global: buildGlobal(s.ConfigMap, report)}
+	if len(o.DefaultCertificate) == 0 {
+		report(Problem{optionsRef, "default-certificate", "no default certificate, https disabled", Error})
+	} else if pem, err := splitBundle(o.DefaultCertificate); err != nil {
+		report(Problem{optionsRef, "default-certificate", "invalid: " + err.Error() + ", https disabled", Error})
+	} else {
+		m.DefaultCert = &Cert{Name: "default", PEM: pem}
+	}
+	m.Frontends = buildFrontends(&m.Global, m.DefaultCert != nil, report)
+
+	b := &builder{
+		m:        m,
+		report:   report,
+		backends: newBackends(s, &m.Global, report),
+		secrets:  make(map[string]*corev1.Secret, len(s.Secrets)),
+		routes:   map[routeKey]Ref{},
+		hostCert: map[string]string{},
+		certs:    map[string]*Cert{},
+	}
+	for _, sec := range s.Secrets {
+		b.secrets[sec.Namespace+"/"+sec.Name] = sec
+	}
+	for _, ing := range oldestFirst(s.Ingresses) {
+		b.ingress(ing)
+	}
+	b.defaultBackend(o.DefaultBackendService)
+	b.finish()
+	return m, problems
+}
+
+var optionsRef = Ref{Kind: "Options", Name: "controller"}
+
+// routeKey identifies a route for conflict detection: same host, path and
+// match type.
+type routeKey struct {
+	host, path string
+	match      Match
+}
+
+type builder struct {
+	m        *Model
+	report   func(Problem)
+	backends *backends
+	secrets  map[string]*corev1.Secret
+	routes   map[routeKey]Ref  // claimed by the oldest Ingress
+	hostCert map[string]string // SNI host → cert name, oldest wins
+	certs    map[string]*Cert  // by name
+	defaultB *networkingv1.IngressServiceBackend
+	defaultF Ref
+}
+
+// oldestFirst orders Ingresses by age, then namespace/name: conflicts go to
+// the oldest, whatever the order objects were listed in.
+func oldestFirst(in []*networkingv1.Ingress) []*networkingv1.Ingress {
+	out := append([]*networkingv1.Ingress(nil), in...)
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if !a.CreationTimestamp.Equal(&b.CreationTimestamp) {
+			return a.CreationTimestamp.Before(&b.CreationTimestamp)
+		}
+		if a.Namespace != b.Namespace {
+			return a.Namespace < b.Namespace
+		}
+		return a.Name < b.Name
+	})
+	return out
+}
+
+// ingressSettings are the annotation values of one Ingress.
+type ingressSettings struct {
+	pathType    Match
+	sslRedirect bool
+}
+
+// annotation returns the value under either prefix, the first one winning.
+func annotation(ing *networkingv1.Ingress, key string) (string, bool) {
+	for _, p := range annotationPrefixes {
+		if v, ok := ing.Annotations[p+key]; ok {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+func (b *builder) settings(ing *networkingv1.Ingress) (ingressSettings, *Problem) {
+	ref := ingressRef(ing)
+	st := ingressSettings{pathType: MatchBegin, sslRedirect: b.m.Global.SSLRedirect}
+	if v, ok := annotation(ing, annPathType); ok {
+		switch v {
+		case "begin", "prefix", "exact", "regex":
+			st.pathType = Match(v)
+		default:
+			return st, &Problem{ref, "annotation " + annPathType, "invalid value " + strconv.Quote(v), Error}
+		}
+	}
+	if v, ok := annotation(ing, annSSLRedirect); ok {
+		r, ok := parseBool(v)
+		if !ok {
+			return st, &Problem{ref, "annotation " + annSSLRedirect, "invalid value " + strconv.Quote(v), Error}
+		}
+		st.sslRedirect = r
+	}
+	return st, nil
+}
+
+func ingressRef(ing *networkingv1.Ingress) Ref {
+	return Ref{Kind: "Ingress", Namespace: ing.Namespace, Name: ing.Name}
+}
+
+// candidate is a route before conflict resolution.
+type candidate struct {
+	host, path string
+	match      Match
+	backend    *networkingv1.IngressServiceBackend
+	field      string
+}
+
+// validate checks everything of an Ingress that reaches haproxy's files and
+// returns its routes; any unsafe value rejects the whole Ingress, so that a
+// partly applied Ingress never shadows or exposes something unexpected.
+func (b *builder) validate(ing *networkingv1.Ingress, st ingressSettings) ([]candidate, *Problem) {
+	ref := ingressRef(ing)
+	bad := func(field, msg string) ([]candidate, *Problem) {
+		return nil, &Problem{ref, field, msg, Error}
+	}
+	if !validName(ing.Namespace) || !validName(ing.Name) {
+		return bad("metadata", "invalid namespace or name")
+	}
+	if db := ing.Spec.DefaultBackend; db != nil {
+		if msg := checkServiceBackend(db.Service); msg != "" {
+			return bad("spec.defaultBackend", msg)
+		}
+	}
+	for i, t := range ing.Spec.TLS {
+		field := "spec.tls[" + strconv.Itoa(i) + "]"
+		if !validName(t.SecretName) {
+			return bad(field+".secretName", "invalid secret name "+strconv.Quote(t.SecretName))
+		}
+		for _, h := range t.Hosts {
+			if !validDNSName(strings.ToLower(h), true) {
+				return bad(field+".hosts", "invalid host "+strconv.Quote(h))
+			}
+		}
+	}
+	var out []candidate
+	for i, r := range ing.Spec.Rules {
+		field := "spec.rules[" + strconv.Itoa(i) + "]"
+		host := strings.ToLower(r.Host)
+		if host != "" && !validDNSName(host, true) {
+			return bad(field+".host", "invalid host "+strconv.Quote(r.Host))
+		}
+		if r.HTTP == nil {
+			continue
+		}
+		for j, p := range r.HTTP.Paths {
+			pfield := field + ".http.paths[" + strconv.Itoa(j) + "]"
+			if msg := checkServiceBackend(p.Backend.Service); msg != "" {
+				return bad(pfield+".backend", msg)
+			}
+			c := candidate{host: host, path: p.Path, backend: p.Backend.Service, field: pfield}
+			pt := networkingv1.PathTypeImplementationSpecific
+			if p.PathType != nil {
+				pt = *p.PathType
+			}
+			switch pt {
+			case networkingv1.PathTypeExact:
+				c.match = MatchExact
+			case networkingv1.PathTypePrefix:
+				c.match = MatchPrefix
+			case networkingv1.PathTypeImplementationSpecific:
+				c.match = st.pathType
+				if c.path == "" {
+					c.path = "/"
+				}
+			default:
+				return bad(pfield+".pathType", "unknown path type "+strconv.Quote(string(pt)))
+			}
+			if c.match == MatchRegex {
+				if !validRegexPath(c.path) {
+					return bad(pfield+".path", "invalid regex path "+strconv.Quote(c.path))
+				}
+			} else if !validPath(c.path) {
+				return bad(pfield+".path", "invalid path "+strconv.Quote(c.path))
+			}
+			if c.match == MatchPrefix && len(c.path) > 1 {
+				// A trailing slash on a Prefix rule does not change its meaning.
+				c.path = strings.TrimRight(c.path, "/")
+				if c.path == "" {
+					c.path = "/"
+				}
+			}
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+func (b *builder) ingress(ing *networkingv1.Ingress) {
+	ref := ingressRef(ing)
+	st, p := b.settings(ing)
+	if p == nil {
+		var cands []candidate
+		if cands, p = b.validate(ing, st); p == nil {
+			b.tls(ing)
+			b.addRoutes(ing, st, cands)
+			if db := ing.Spec.DefaultBackend; db != nil {
+				if b.defaultB != nil {
+					b.report(Problem{ref, "spec.defaultBackend", "ignored, " + b.defaultF.String() + " is older and sets one too", Warning})
+				} else {
+					b.defaultB, b.defaultF = db.Service, ref
+				}
+			}
+			return
+		}
+	}
+	p.Message += "; ingress skipped"
+	b.report(*p)
+}
+
+// tls registers the certificates of an Ingress. An invalid Secret leaves its
+// hosts on the default certificate.
+func (b *builder) tls(ing *networkingv1.Ingress) {
+	ref := ingressRef(ing)
+	for i, t := range ing.Spec.TLS {
+		field := "spec.tls[" + strconv.Itoa(i) + "]"
+		name := ing.Namespace + "_" + t.SecretName
+		cert := b.certs[name]
+		if cert == nil {
+			sec := b.secrets[ing.Namespace+"/"+t.SecretName]
+			if sec == nil {
+				b.report(Problem{ref, field, "secret " + t.SecretName + " not found, using the default certificate", Warning})
+				continue
+			}
+			pem, err := secretBundle(sec)
+			if err != nil {
+				b.report(Problem{ref, field, "secret " + t.SecretName + ": " + err.Error() + ", using the default certificate", Error})
+				continue
+			}
+			cert = &Cert{Name: name, PEM: pem}
+			b.certs[name] = cert
+		}
+		for _, h := range t.Hosts {
+			h = strings.ToLower(h)
+			switch owner, ok := b.hostCert[h]; {
+			case !ok:
+				b.hostCert[h] = name
+				cert.Hosts = append(cert.Hosts, h)
+			case owner != name:
+				b.report(Problem{ref, field, "host " + h + " already uses certificate " + owner + " from an older ingress", Warning})
+			}
+		}
+	}
+}
+
+// hasTLS tells whether a route host is covered by a declared TLS host; the
+// TLS intent counts even when its Secret turned out invalid.
+func hasTLS(ing *networkingv1.Ingress, host string) bool {
+	if host == "" {
+		return false
+	}
+	for _, t := range ing.Spec.TLS {
+		for _, h := range t.Hosts {
+			if hostMatches(strings.ToLower(h), host) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// hostMatches tells whether pattern (exact or "*.suffix") covers host, which
+// may itself be a wildcard.
+func hostMatches(pattern, host string) bool {
+	if pattern == host {
+		return true
+	}
+	if !strings.HasPrefix(pattern, "*.") || strings.HasPrefix(host, "*.") {
+		return false
+	}
+	dot := strings.IndexByte(host, '.')
+	return dot > 0 && host[dot:] == pattern[1:]
+}
+
+func (b *builder) addRoutes(ing *networkingv1.Ingress, st ingressSettings, cands []candidate) {
+	ref := ingressRef(ing)
+	for _, c := range cands {
+		key := routeKey{c.host, c.path, c.match}
+		if owner, ok := b.routes[key]; ok {
+			what := "host " + strconv.Quote(c.host) + " path " + strconv.Quote(c.path) + " (" + string(c.match) + ")"
+			if owner == ref {
+				b.report(Problem{ref, c.field, what + " is duplicated, first one used", Warning})
+			} else {
+				b.report(Problem{ref, c.field, what + " is already used by " + owner.String() + ", which is older", Error})
+			}
+			continue
+		}
+		b.routes[key] = ref
+		b.m.Routes = append(b.m.Routes, Route{
+			Host:          c.host,
+			Path:          c.path,
+			Match:         c.match,
+			Backend:       b.backends.forIngress(ing.Namespace, c.backend, ref, c.field+".backend"),
+			RedirectHTTPS: st.sslRedirect && b.m.DefaultCert != nil && hasTLS(ing, c.host),
+			Source:        ref,
+		})
+	}
+}
+
+// defaultBackend fills DefaultBackendName: the oldest Ingress
+// spec.defaultBackend, else --default-backend-service, else a 404.
+func (b *builder) defaultBackend(flag string) {
+	if b.defaultB != nil {
+		b.backends.defaultBackendPort(b.defaultF.Namespace, b.defaultB, b.defaultF, "spec.defaultBackend")
+		return
+	}
+	if flag != "" {
+		ns, name, ok := strings.Cut(flag, "/")
+		if ok && validName(ns) && validName(name) {
+			b.backends.defaultBackend(Ref{Kind: "Service", Namespace: ns, Name: name}, optionsRef, "default-backend-service")
+			return
+		}
+		b.report(Problem{optionsRef, "default-backend-service", "invalid value " + strconv.Quote(flag) + ", want namespace/name", Error})
+	}
+	b.backends.built[DefaultBackendName] = &Backend{Name: DefaultBackendName}
+}
+
+// finish sorts everything so that the model does not depend on map order or
+// input order.
+func (b *builder) finish() {
+	m := b.m
+	sort.Slice(m.Routes, func(i, j int) bool {
+		a, c := m.Routes[i], m.Routes[j]
+		if a.Host != c.Host {
+			return a.Host < c.Host
+		}
+		if a.Path != c.Path {
+			return a.Path < c.Path
+		}
+		return a.Match < c.Match
+	})
+	m.Backends = b.backends.list()
+	for _, c := range b.certs {
+		sort.Strings(c.Hosts)
+		m.Certs = append(m.Certs, *c)
+	}
+	sort.Slice(m.Certs, func(i, j int) bool { return m.Certs[i].Name < m.Certs[j].Name })
+}

@@ -1,0 +1,155 @@
+// Package model turns a snapshot of Kubernetes objects into the haproxy
+// configuration it implies. It is pure: no I/O, no clock, no randomness, so
+// equal snapshots always give equal models and the render is byte-stable.
+package model
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+)
+
+// Snapshot is everything Build reads. Ingresses are already filtered to our
+// IngressClass by the caller.
+type Snapshot struct {
+	Ingresses      []*networkingv1.Ingress
+	Services       []*corev1.Service
+	EndpointSlices []*discoveryv1.EndpointSlice
+	Secrets        []*corev1.Secret
+	ConfigMap      map[string]string // global ConfigMap data (--configmap)
+}
+
+// Options are the command-line choices of the controller.
+type Options struct {
+	// DefaultBackendService is "namespace/name" of --default-backend-service;
+	// its first port is used. Empty means a 404 default backend.
+	DefaultBackendService string
+	// DefaultCertificate is a PEM bundle (certificate chain + private key)
+	// served when no Ingress certificate matches the SNI. The caller
+	// generates or loads it so that Build stays free of randomness.
+	DefaultCertificate []byte
+}
+
+// Model is the haproxy configuration implied by a snapshot. All slices are
+// sorted so that equal snapshots give deep-equal models.
+type Model struct {
+	Global    Global
+	Frontends []Frontend
+	Routes    []Route   // sorted by Host, Path, Match
+	Backends  []Backend // sorted by Name; DefaultBackendName is one of them
+	Certs     []Cert    // sorted by Name; DefaultCert is separate
+	// DefaultCert is the fallback certificate; nil when none was supplied
+	// or it was invalid, in which case no https frontend is rendered.
+	DefaultCert *Cert
+}
+
+// DefaultBackendName is the backend used when no route matches: 404, or the
+// servers of the default backend service.
+const DefaultBackendName = "_default_backend"
+
+// RedirectBackendName is the backend the http frontend routes to when a
+// route's host has TLS and ssl-redirect is on.
+const RedirectBackendName = "_redirect_https"
+
+// FrontendKind says what a frontend serves.
+type FrontendKind string
+
+const (
+	FrontendHTTP    FrontendKind = "http"
+	FrontendHTTPS   FrontendKind = "https"
+	FrontendHealthz FrontendKind = "healthz"
+	FrontendStats   FrontendKind = "stats"
+)
+
+// Frontend is one listening address.
+type Frontend struct {
+	Kind FrontendKind
+	IP   string // empty: all addresses
+	Port int
+}
+
+// Match is how a route's path is compared to the request path.
+type Match string
+
+const (
+	MatchExact  Match = "exact"  // whole path equal
+	MatchPrefix Match = "prefix" // Kubernetes Prefix: whole path elements
+	MatchBegin  Match = "begin"  // character prefix (upstream "begin")
+	MatchRegex  Match = "regex"  // regular expression on the path
+)
+
+// Route sends requests for Host and Path to Backend.
+type Route struct {
+	// Host is a lower-case DNS name, "*.suffix" for a wildcard, or empty
+	// for rules that apply to any host.
+	Host  string
+	Path  string // for MatchPrefix without trailing slash (except "/")
+	Match Match
+	// Backend is the backend name; RedirectHTTPS makes the http frontend
+	// redirect instead.
+	Backend       string
+	RedirectHTTPS bool
+	Source        Ref // the Ingress the route comes from
+}
+
+// Backend is a haproxy backend with a fixed number of server slots.
+type Backend struct {
+	Name    string // <ns>_<svc>_<port>, or DefaultBackendName
+	Service Ref    // empty for a 404 default backend
+	// Servers are the slots: enabled ones carry an endpoint, the rest are
+	// disabled placeholders that dynamic updates can fill without a reload.
+	Servers []Server
+}
+
+// Server is one slot of a backend.
+type Server struct {
+	Name    string // srv001...
+	Addr    string // IP address; placeholder 127.0.0.1 when disabled
+	Port    int
+	Enabled bool
+}
+
+// Cert is a certificate bundle served for SNI names.
+type Cert struct {
+	Name  string   // file base name: <ns>_<secret>, or "default"
+	PEM   []byte   // chain followed by the private key
+	Hosts []string // SNI filters, sorted; empty: the certificate's own names
+}
+
+// Ref names a Kubernetes object.
+type Ref struct {
+	Kind      string
+	Namespace string
+	Name      string
+}
+
+func (r Ref) String() string {
+	if r.Namespace == "" {
+		return r.Kind + "/" + r.Name
+	}
+	return r.Kind + "/" + r.Namespace + "/" + r.Name
+}
+
+// Severity of a Problem.
+type Severity string
+
+const (
+	Warning Severity = "warning" // something was ignored or defaulted
+	Error   Severity = "error"   // an object or part of it was skipped
+)
+
+// Problem is something wrong in the input, for logs and Kubernetes Events.
+type Problem struct {
+	Object   Ref
+	Field    string
+	Message  string
+	Severity Severity
+}
+
+func (p Problem) String() string {
+	s := string(p.Severity) + ": " + p.Object.String()
+	if p.Field != "" {
+		s += " " + p.Field
+	}
+	return s + ": " + p.Message
+}
