@@ -1,0 +1,278 @@
+package haproxy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/external-haproxy/kit/controller/files"
+	"github.com/external-haproxy/kit/controller/haproxy/filestore"
+	"github.com/external-haproxy/kit/controller/haproxy/process"
+	"github.com/external-haproxy/kit/controller/haproxy/validate"
+)
+
+func haproxyBinary(tb testing.TB) string {
+	tb.Helper()
+	bin, err := exec.LookPath("haproxy")
+	if err != nil {
+		tb.Skip("haproxy not installed")
+	}
+	return bin
+}
+
+func freePort(tb testing.TB) int {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// newLayout returns a layout in a short temp dir (unix socket paths are
+// limited to 108 bytes) with the init placeholder written.
+func newLayout(tb testing.TB) files.Layout {
+	tb.Helper()
+	dir, err := os.MkdirTemp("", "hx")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { os.RemoveAll(dir) })
+	l := files.DefaultLayout(dir)
+	if err := WriteInitConfig(l); err != nil {
+		tb.Fatal(err)
+	}
+	return l
+}
+
+// startExternal runs haproxy the way the sidecar container does.
+func startExternal(tb testing.TB, l files.Layout) *exec.Cmd {
+	tb.Helper()
+	cmd := exec.Command(haproxyBinary(tb), "-W", "-S", l.MasterSocket()+",mode,600", "-f", l.Etc)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if testing.Verbose() {
+		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	}
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		_ = cmd.Wait()
+	})
+	return cmd
+}
+
+// startEmbedded runs haproxy under the supervisor until the test ends.
+func startEmbedded(tb testing.TB, l files.Layout) {
+	tb.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	s := &process.Supervisor{Binary: haproxyBinary(tb), Layout: l, GracePeriod: time.Second}
+	if !testing.Verbose() {
+		s.Stdout, s.Stderr = io.Discard, io.Discard
+	}
+	go func() { done <- s.Run(ctx) }()
+	tb.Cleanup(func() { cancel(); <-done })
+}
+
+func configSet(l files.Layout, port int, marker string, extra string) files.Set {
+	return files.Set{
+		{Path: filepath.Join(l.Etc, "00-global.cfg"), Data: []byte("global\n    log stderr format raw local0 notice\n")},
+		{Path: filepath.Join(l.Etc, "10-defaults.cfg"), Data: []byte(`defaults
+    mode http
+    log global
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+`)},
+		{Path: filepath.Join(l.Etc, "20-frontends.cfg"), Data: []byte(fmt.Sprintf(`frontend fe_http
+    bind 127.0.0.1:%d
+    http-request set-var(txn.be) req.hdr(host),map(%s,none)
+    http-request return status 200 content-type text/plain string %s
+%s`, port, filepath.Join(l.Maps(), "hosts.map"), marker, extra))},
+		{Path: filepath.Join(l.Maps(), "hosts.map"), Data: []byte("app.example.com be_app\n")},
+	}
+}
+
+func get(tb testing.TB, port int) string {
+	tb.Helper()
+	c := http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	resp, err := c.Get(fmt.Sprintf("http://127.0.0.1:%d/", port))
+	if err != nil {
+		return "error: " + err.Error()
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return string(body)
+}
+
+func snapshot(tb testing.TB, l files.Layout) files.Set {
+	tb.Helper()
+	s, err := filestore.New(l).Snapshot()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return s
+}
+
+func TestUpdateReloads(t *testing.T) {
+	for _, mode := range []string{"external", "embedded"} {
+		t.Run(mode, func(t *testing.T) {
+			l := newLayout(t)
+			if mode == "external" {
+				startExternal(t, l)
+			} else {
+				startEmbedded(t, l)
+			}
+			d := New(Options{Layout: l, Binary: haproxyBinary(t), ConnectionTimeout: 10 * time.Second, Mode: mode})
+			ctx := context.Background()
+			port := freePort(t)
+
+			var lastWorker int
+			for _, gen := range []string{"gen-1", "gen-2"} {
+				res, err := d.Update(ctx, configSet(l, port, gen, ""))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !res.Reloaded || res.Reload.WorkerPID == lastWorker {
+					t.Fatalf("%s: not reloaded: %+v", gen, res)
+				}
+				lastWorker = res.Reload.WorkerPID
+				if body := get(t, port); body != gen {
+					t.Fatalf("served %q, want %q", body, gen)
+				}
+			}
+			if _, err := os.Stat(filepath.Join(l.Etc, InitConfigName)); !os.IsNotExist(err) {
+				t.Error("init placeholder still in the -f directory")
+			}
+			res, err := d.Update(ctx, configSet(l, port, "gen-2", ""))
+			if err != nil || res.Reloaded || len(res.Changed) != 0 {
+				t.Errorf("unchanged set: %+v, %v", res, err)
+			}
+		})
+	}
+}
+
+func TestUpdateRejectsInvalidConfig(t *testing.T) {
+	l := newLayout(t)
+	startExternal(t, l)
+	d := New(Options{Layout: l, Binary: haproxyBinary(t), ConnectionTimeout: 10 * time.Second})
+	ctx := context.Background()
+	port := freePort(t)
+	good := configSet(l, port, "gen-1", "")
+	if _, err := d.Update(ctx, good); err != nil {
+		t.Fatal(err)
+	}
+	onDisk := snapshot(t, l)
+
+	_, err := d.Update(ctx, configSet(l, port, "gen-2", "    bogus-keyword\n"))
+	var verr *validate.Error
+	if !errors.As(err, &verr) {
+		t.Fatalf("err %v, want a validation error", err)
+	}
+	t.Logf("rejected: %v", err)
+	if !reflect.DeepEqual(snapshot(t, l), onDisk) {
+		t.Error("live files changed by a rejected set")
+	}
+	if body := get(t, port); body != "gen-1" {
+		t.Errorf("served %q after a rejected set, want gen-1", body)
+	}
+}
+
+// TestUpdateRestoresAfterFailedReload covers reloads haproxy -c cannot
+// predict: a config error with validation off (external mode without a local
+// haproxy) and a port taken by another process.
+func TestUpdateRestoresAfterFailedReload(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	takenPort := taken.Addr().(*net.TCPAddr).Port
+
+	for name, tc := range map[string]struct {
+		binary string
+		extra  string
+	}{
+		"no validation": {"", "    bogus-keyword\n"},
+		"bind conflict": {haproxyBinary(t), fmt.Sprintf("frontend fe_taken\n    bind 127.0.0.1:%d\n", takenPort)},
+	} {
+		t.Run(name, func(t *testing.T) {
+			l := newLayout(t)
+			startExternal(t, l)
+			d := New(Options{Layout: l, Binary: tc.binary, ConnectionTimeout: 10 * time.Second})
+			ctx := context.Background()
+			port := freePort(t)
+			good := configSet(l, port, "gen-1", "")
+			if _, err := d.Update(ctx, good); err != nil {
+				t.Fatal(err)
+			}
+			onDisk := snapshot(t, l)
+
+			_, err := d.Update(ctx, configSet(l, port, "gen-2", tc.extra))
+			var rerr *ReloadError
+			if !errors.As(err, &rerr) || rerr.RestoreErr != nil {
+				t.Fatalf("err %v, want a ReloadError with the files restored", err)
+			}
+			t.Logf("failed: %v", err)
+			if !reflect.DeepEqual(snapshot(t, l), onDisk) {
+				t.Error("last good files not restored")
+			}
+			if body := get(t, port); body != "gen-1" {
+				t.Errorf("served %q after a failed reload, want gen-1", body)
+			}
+			// Retrying the good set reloads although the disk already holds it.
+			res, err := d.Update(ctx, good)
+			if err != nil || !res.Reloaded {
+				t.Errorf("retry: %+v, %v", res, err)
+			}
+		})
+	}
+}
+
+func TestUpdateWaitsForMaster(t *testing.T) {
+	l := newLayout(t)
+	d := New(Options{Layout: l, Binary: haproxyBinary(t), ConnectionTimeout: 10 * time.Second})
+	port := freePort(t)
+	const delay = 300 * time.Millisecond
+	time.AfterFunc(delay, func() { startExternal(t, l) })
+
+	start := time.Now()
+	res, err := d.Update(context.Background(), configSet(l, port, "gen-1", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if waited := time.Since(start); waited < delay || !res.Reloaded {
+		t.Errorf("Update returned after %v: %+v", waited, res)
+	}
+	if body := get(t, port); body != "gen-1" {
+		t.Errorf("served %q, want gen-1", body)
+	}
+}
+
+func TestUpdateCancelledWhileWaiting(t *testing.T) {
+	l := newLayout(t)
+	d := New(Options{Layout: l, ConnectionTimeout: 10 * time.Second})
+	initial := snapshot(t, l)
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	_, err := d.Update(ctx, configSet(l, freePort(t), "gen-1", ""))
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err %v, want deadline exceeded", err)
+	}
+	if !reflect.DeepEqual(snapshot(t, l), initial) {
+		t.Error("files not restored after an abandoned update")
+	}
+}
