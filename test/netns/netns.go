@@ -1,0 +1,83 @@
+// Package netns gives end-to-end tests and the demo backends with real,
+// non-loopback addresses — which EndpointSlices require — without sending a
+// packet anywhere but into network namespaces this process created: one
+// namespace behind a veth pair, with as many addresses as needed.
+package netns
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+)
+
+// Net is one network namespace joined to the host by a veth pair on a
+// private /24: the host side is .1, backend addresses are .2 and up.
+type Net struct {
+	Name   string
+	prefix string // e.g. "10.213.7."
+	peer   string // the namespace's end of the veth
+	next   int
+	procs  []*exec.Cmd
+}
+
+// New creates the namespace. subnet picks the /24 (10.213.<subnet>.0/24), so
+// that concurrent users pick different ones. Needs root (CAP_NET_ADMIN).
+func New(subnet int) (*Net, error) {
+	b := make([]byte, 3)
+	_, _ = rand.Read(b)
+	id := hex.EncodeToString(b)
+	n := &Net{Name: "kit-" + id, prefix: fmt.Sprintf("10.213.%d.", subnet), next: 2}
+	host, peer := "kh"+id, "kp"+id
+	steps := [][]string{
+		{"netns", "add", n.Name},
+		{"link", "add", host, "type", "veth", "peer", "name", peer},
+		{"link", "set", peer, "netns", n.Name},
+		{"addr", "add", n.prefix + "1/24", "dev", host},
+		{"link", "set", host, "up"},
+		{"-n", n.Name, "link", "set", "lo", "up"},
+		{"-n", n.Name, "link", "set", peer, "up"},
+	}
+	for _, s := range steps {
+		if out, err := exec.Command("ip", s...).CombinedOutput(); err != nil {
+			n.Close()
+			return nil, fmt.Errorf("ip %s: %v: %s", strings.Join(s, " "), err, out)
+		}
+	}
+	n.peer = peer
+	return n, nil
+}
+
+// AddAddress gives the namespace one more address and returns it.
+func (n *Net) AddAddress() (string, error) {
+	ip := fmt.Sprintf("%s%d", n.prefix, n.next)
+	if out, err := exec.Command("ip", "-n", n.Name, "addr", "add", ip+"/24", "dev", n.peer).CombinedOutput(); err != nil {
+		return "", fmt.Errorf("adding %s: %v: %s", ip, err, out)
+	}
+	n.next++
+	return ip, nil
+}
+
+// Start runs a command inside the namespace; Close stops it.
+func (n *Net) Start(argv ...string) (*exec.Cmd, error) {
+	cmd := exec.Command("ip", append([]string{"netns", "exec", n.Name}, argv...)...)
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	n.procs = append(n.procs, cmd)
+	return cmd, nil
+}
+
+// Close stops what Start started and deletes the namespace and its veth.
+func (n *Net) Close() {
+	for _, p := range n.procs {
+		_ = p.Process.Kill()
+		_ = p.Wait()
+	}
+	_ = exec.Command("ip", "netns", "del", n.Name).Run()
+}
