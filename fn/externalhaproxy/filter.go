@@ -3,6 +3,7 @@ package externalhaproxy
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -97,29 +98,37 @@ func (c *ExternalHaproxy) Filter(items []*yaml.RNode) ([]*yaml.RNode, error) {
 	if err != nil {
 		return items, err
 	}
-	// Work on copies and swap them in only when every workload succeeded, so that an
-	// unexpected structure (e.g. args given as a string) cannot leave half-edited items.
-	out := slices.Clone(items)
+	// Edit copies of the pod specs and swap them in only once every workload succeeded,
+	// so that an unexpected structure (e.g. args given as a string) cannot leave some
+	// items half-edited.
+	type edit struct{ template, pod *yaml.RNode }
+	edits := make([]edit, 0, len(targets))
 	for _, i := range targets {
-		w := items[i].Copy()
-		pod, err := w.Pipe(yaml.Lookup("spec", "template", "spec"))
-		if err == nil {
-			if c.Spec.Mode == ModeExternal {
-				err = c.toExternal(pod, n)
-			} else {
-				err = c.toEmbedded(pod)
-			}
+		template, err := items[i].Pipe(yaml.Lookup("spec", "template"))
+		if err != nil {
+			return items, err // checked above: the pod spec exists
+		}
+		pod := template.Field("spec").Value.Copy()
+		if c.Spec.Mode == ModeExternal {
+			err = c.toExternal(pod, n)
+		} else {
+			err = c.toEmbedded(pod)
 		}
 		if err != nil {
 			rs = append(rs, resultFor(items[i], "spec.template.spec", err.Error()))
 			continue
 		}
-		out[i] = w
+		edits = append(edits, edit{template, pod})
 	}
 	if len(rs) > 0 {
 		return items, resultsError{rs}
 	}
-	return out, nil
+	for _, e := range edits {
+		if err := e.template.PipeE(yaml.SetField("spec", e.pod)); err != nil {
+			return items, err
+		}
+	}
+	return items, nil
 }
 
 func (c *ExternalHaproxy) describeTarget() string {
@@ -272,7 +281,9 @@ func resultFor(item *yaml.RNode, field, msg string) *framework.Result {
 // configNodes are the config's typed values rendered once per run, copied per workload.
 type configNodes struct {
 	resources, securityContext, liveness, readiness *yaml.RNode
-	initResources, initSecurityContext              *yaml.RNode
+	// defaultLiveness is used when neither the config nor the controller has a probe.
+	defaultLiveness                    *yaml.RNode
+	initResources, initSecurityContext *yaml.RNode
 }
 
 func (c *ExternalHaproxy) nodes() (*configNodes, error) {
@@ -284,7 +295,7 @@ func (c *ExternalHaproxy) nodes() (*configNodes, error) {
 	}{
 		{&n.resources, h.Resources}, {&n.securityContext, h.SecurityContext},
 		{&n.readiness, h.ReadinessProbe}, {&n.initResources, in.Resources},
-		{&n.initSecurityContext, in.SecurityContext},
+		{&n.initSecurityContext, in.SecurityContext}, {&n.defaultLiveness, defaultLivenessProbe()},
 	} {
 		var err error
 		if *v.dst, err = toNode(v.val); err != nil {
@@ -298,6 +309,21 @@ func (c *ExternalHaproxy) nodes() (*configNodes, error) {
 		}
 	}
 	return n, nil
+}
+
+// mapNode builds a mapping with the given fields, in order. Values that parse as
+// integers are tagged !!int (ports). Cheaper than parsing YAML once per workload.
+func mapNode(kv ...string) *yaml.RNode {
+	n := yaml.NewMapRNode(nil)
+	for i := 0; i+1 < len(kv); i += 2 {
+		v := yaml.NewStringRNode(kv[i+1])
+		if _, err := strconv.Atoi(kv[i+1]); err == nil {
+			v = yaml.NewScalarRNode(kv[i+1])
+			v.YNode().Tag = yaml.NodeTagInt
+		}
+		n.YNode().Content = append(n.YNode().Content, yaml.NewScalarRNode(kv[i]).YNode(), v.YNode())
+	}
+	return n
 }
 
 func toNode(v any) (*yaml.RNode, error) {
@@ -317,8 +343,14 @@ func (c *ExternalHaproxy) toExternal(pod *yaml.RNode, n *configNodes) error {
 		return err
 	}
 	for _, name := range c.volumeNames() {
-		if _, err := volumes.Pipe(yaml.ElementMatcher{Keys: []string{"name"}, Values: []string{name},
-			Create: yaml.MustParse("name: " + name + "\nemptyDir: {}\n")}); err != nil {
+		if volumes.Element("name", name) != nil {
+			continue // an emptyDir, as checkExternal made sure
+		}
+		v := mapNode("name", name)
+		if err := v.PipeE(yaml.SetField("emptyDir", yaml.NewMapRNode(nil))); err != nil {
+			return err
+		}
+		if err := volumes.PipeE(yaml.Append(v.YNode())); err != nil {
 			return err
 		}
 	}
@@ -383,10 +415,7 @@ func (c *ExternalHaproxy) toExternal(pod *yaml.RNode, n *configNodes) error {
 		_ = takeField(haproxy, "livenessProbe")
 		haproxy.YNode().Content = append(haproxy.YNode().Content, movedLiveness.Key.YNode(), movedLiveness.Value.YNode())
 	case haproxy.Field("livenessProbe") == nil:
-		var p *yaml.RNode
-		if p, err = toNode(defaultLivenessProbe()); err == nil {
-			err = haproxy.PipeE(yaml.SetField("livenessProbe", p))
-		}
+		err = haproxy.PipeE(yaml.SetField("livenessProbe", n.defaultLiveness.Copy()))
 	}
 	if err != nil {
 		return err
@@ -562,15 +591,14 @@ func ensureMounts(container *yaml.RNode, ms []mount) error {
 		return err
 	}
 	for _, m := range ms {
-		src := fmt.Sprintf("name: %s\nmountPath: %s\n", m.volume, m.mountPath)
+		if vms.Element("mountPath", m.mountPath) != nil {
+			continue
+		}
+		node := mapNode("name", m.volume, "mountPath", m.mountPath)
 		if m.subPath != "" {
-			src += "subPath: " + m.subPath + "\n"
+			node = mapNode("name", m.volume, "mountPath", m.mountPath, "subPath", m.subPath)
 		}
-		node, err := yaml.Parse(src)
-		if err != nil {
-			return err
-		}
-		if _, err := vms.Pipe(yaml.ElementMatcher{Keys: []string{"mountPath"}, Values: []string{m.mountPath}, Create: node}); err != nil {
+		if err := vms.PipeE(yaml.Append(node.YNode())); err != nil {
 			return err
 		}
 	}
@@ -612,8 +640,11 @@ func ensurePorts(haproxy *yaml.RNode, moved []*yaml.RNode) error {
 		}
 	}
 	for _, name := range append(slices.Clone(haproxyPortNames), "healthz") {
-		create := yaml.MustParse(fmt.Sprintf("name: %s\ncontainerPort: %d\n", name, defaultPorts[name]))
-		if _, err := ports.Pipe(yaml.ElementMatcher{Keys: []string{"name"}, Values: []string{name}, Create: create}); err != nil {
+		if ports.Element("name", name) != nil {
+			continue
+		}
+		p := mapNode("name", name, "containerPort", strconv.Itoa(defaultPorts[name]))
+		if err := ports.PipeE(yaml.Append(p.YNode())); err != nil {
 			return err
 		}
 	}
