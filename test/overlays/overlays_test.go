@@ -47,6 +47,7 @@ func kustomize(t *testing.T, args ...string) []byte {
 func krustyBuild(t *testing.T, dir string, exec bool) []byte {
 	t.Helper()
 	opts := krusty.MakeDefaultOptions()
+	opts.Reorder = krusty.ReorderOptionLegacy // what the standalone binary does by default
 	if exec {
 		pc := types.EnabledPluginConfig(types.BploUseStaticallyLinked)
 		pc.FnpLoadingOptions.EnableExec = true
@@ -295,9 +296,8 @@ func TestArgoCDPluginGenerate(t *testing.T) {
 		testbin.CopyDir(t, filepath.Join(root, d), filepath.Join(checkout, d))
 	}
 	argv := append(slices.Clone(p.Spec.Generate.Command), p.Spec.Generate.Args...)
-	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd := testbin.Command(t, append(testbin.EnvWithFn(t), "ARGOCD_APP_NAME=haproxy-ingress-fn"), argv...)
 	cmd.Dir = filepath.Join(checkout, "overlays/external-haproxy")
-	cmd.Env = append(testbin.EnvWithFn(t), "ARGOCD_APP_NAME=haproxy-ingress-fn")
 	out, err := cmd.Output()
 	if err != nil {
 		t.Fatalf("generate %q: %v", argv, err)
@@ -354,13 +354,16 @@ func TestArgoCDRepoServerGetsPluginSidecar(t *testing.T) {
 	if _, ok := cm.Data["plugin.yaml"]; !ok || cm.Namespace != "argocd" {
 		t.Fatalf("plugin ConfigMap missing or misplaced: %+v", cm.ObjectMeta)
 	}
-	var side *corev1.Container
+	var side, repoServer *corev1.Container
 	for i, c := range dep.Spec.Template.Spec.Containers {
-		if c.Name == "external-haproxy-cmp" {
+		switch c.Name {
+		case "external-haproxy-cmp":
 			side = &dep.Spec.Template.Spec.Containers[i]
+		case "argocd-repo-server":
+			repoServer = &dep.Spec.Template.Spec.Containers[i]
 		}
 	}
-	if side == nil || dep.Spec.Template.Spec.Containers[0].Name != "argocd-repo-server" {
+	if side == nil || repoServer == nil {
 		t.Fatalf("repo-server containers: %+v", dep.Spec.Template.Spec.Containers)
 	}
 	if len(side.Command) == 0 || side.Command[0] != "/var/run/argocd/argocd-cmp-server" {

@@ -65,7 +65,8 @@ func (e *buildError) Error() string { return e.err.Error() + "\n" + e.out }
 // PathWithFn is $PATH with this checkout's binaries first, so that the bare
 // exec name external-haproxy-fn resolves the way the docs tell users to.
 func PathWithFn(t testing.TB) string {
-	return Dir(t) + string(os.PathListSeparator) + os.Getenv("PATH")
+	sep := string(os.PathListSeparator)
+	return Dir(t) + sep + filepath.Dir(Kustomize(t)) + sep + os.Getenv("PATH")
 }
 
 // EnvWithFn is the environment with PathWithFn.
@@ -87,6 +88,25 @@ func Kustomize(t testing.TB) string {
 		t.Fatalf("pinned kustomize missing at %s: run `make tools` (make test does)", p)
 	}
 	return p
+}
+
+// Command is exec.Command with argv[0] looked up in env's PATH, as a
+// plugin host would, rather than in the test's own.
+func Command(t testing.TB, env []string, argv ...string) *exec.Cmd {
+	t.Helper()
+	for _, kv := range env {
+		if p, ok := strings.CutPrefix(kv, "PATH="); ok {
+			for _, dir := range filepath.SplitList(p) {
+				if _, err := os.Stat(filepath.Join(dir, argv[0])); err == nil {
+					cmd := exec.Command(filepath.Join(dir, argv[0]), argv[1:]...)
+					cmd.Env = env
+					return cmd
+				}
+			}
+		}
+	}
+	t.Fatalf("%s not found on the PATH given", argv[0])
+	return nil
 }
 
 // Kpt is kpt from $PATH (part of the machine image).
