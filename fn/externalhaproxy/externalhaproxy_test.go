@@ -258,6 +258,28 @@ func TestBinary(t *testing.T) {
 		}
 	})
 
+	// The processor checker's reader drops index annotations; the binary must keep
+	// every orchestrator annotation.
+	t.Run("krm annotations kept", func(t *testing.T) {
+		cmd := exec.Command(bin)
+		cmd.Stdin, _ = os.Open("testdata/krm/comments-annotations/input.yaml")
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{
+			"config.kubernetes.io/index: '0'", "internal.config.kubernetes.io/index: '0'",
+			"config.kubernetes.io/path: ingress-controller/daemonset.yaml",
+			"internal.config.kubernetes.io/path: ingress-controller/daemonset.yaml",
+			"kustomize.config.k8s.io/id: |", "internal.config.kubernetes.io/previousNames: haproxy-ingress",
+			"# Probe comment, travels with the probe.", "name: haproxy\n",
+		} {
+			if !strings.Contains(string(out), want) {
+				t.Errorf("output lacks %q:\n%s", want, out)
+			}
+		}
+	})
+
 	t.Run("legacy exec plugin shim", func(t *testing.T) {
 		cmd := exec.Command(bin, filepath.Join("testdata/standalone/base-daemonset", "config.yaml"))
 		cmd.Env = append(os.Environ(), "KUSTOMIZE_PLUGIN_CONFIG_ROOT="+t.TempDir())
