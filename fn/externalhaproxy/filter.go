@@ -38,13 +38,6 @@ type mount struct {
 	volume, subPath, mountPath string
 }
 
-// workload is one matched DaemonSet/Deployment.
-type workload struct {
-	node *yaml.RNode
-	// controller is the controller container's path inside the pod spec, for results.
-	controllerField string
-}
-
 // Filter transforms every target workload. It validates all of them before changing any,
 // and on error returns the input items unchanged together with the error results.
 func (c *ExternalHaproxy) Filter(items []*yaml.RNode) ([]*yaml.RNode, error) {
