@@ -31,7 +31,7 @@ type Options struct {
 	Binary string
 	// ConnectionTimeout bounds each socket exchange and a reload confirmation.
 	ConnectionTimeout time.Duration
-	// Mode names the deployment in logs: "external" or "embedded".
+	// Mode names the deployment in logs: "external" (default) or "embedded".
 	Mode string
 }
 
@@ -59,6 +59,9 @@ type Driver struct {
 func New(opts Options) *Driver {
 	if opts.MasterSocket == "" {
 		opts.MasterSocket = opts.Layout.MasterSocket()
+	}
+	if opts.Mode == "" {
+		opts.Mode = "external"
 	}
 	d := &Driver{
 		opts:   opts,

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -89,7 +90,8 @@ func startEmbedded(tb testing.TB, l files.Layout) {
 
 func configSet(l files.Layout, port int, marker string, extra string) files.Set {
 	return files.Set{
-		{Path: filepath.Join(l.Etc, "00-global.cfg"), Data: []byte("global\n    log stderr format raw local0 notice\n")},
+		{Path: filepath.Join(l.Etc, "00-global.cfg"), Data: []byte("global\n    log stderr format raw local0 notice\n" +
+			"    stats socket " + l.AdminSocket() + " mode 600 level admin\n")},
 		{Path: filepath.Join(l.Etc, "10-defaults.cfg"), Data: []byte(`defaults
     mode http
     log global
@@ -160,6 +162,16 @@ func TestUpdateReloads(t *testing.T) {
 			res, err := d.Update(ctx, configSet(l, port, "gen-2", ""))
 			if err != nil || res.Reloaded || len(res.Changed) != 0 {
 				t.Errorf("unchanged set: %+v, %v", res, err)
+			}
+
+			// Runtime API, through the master and on the worker's own socket.
+			want := fmt.Sprintf("Pid: %d\n", lastWorker)
+			direct := New(Options{Layout: l, AdminSocket: l.AdminSocket()})
+			for name, drv := range map[string]*Driver{"master @1": d, "admin socket": direct} {
+				out, err := drv.Runtime(ctx, "show info")
+				if err != nil || !strings.Contains(out, want) {
+					t.Errorf("%s: show info: %v\n%.200s", name, err, out)
+				}
 			}
 		})
 	}
