@@ -85,7 +85,6 @@ func defaults(m *model.Model) []byte {
 	line(&b, "mode http")
 	if g.SyslogEndpoint != "" {
 		line(&b, "log global")
-		line(&b, "option httplog")
 		line(&b, "option dontlognull")
 	}
 	line(&b, "option http-keep-alive")
@@ -145,12 +144,12 @@ func frontends(m *model.Model, l files.Layout) []byte {
 			}
 		case model.FrontendHealthz:
 			line(&b, "bind", bindAddr(f))
-			line(&b, "no log")
+			noLog(&b, m)
 			line(&b, "monitor-uri /healthz")
 			line(&b, "http-request return status 404")
 		case model.FrontendStats:
 			line(&b, "bind", bindAddr(f))
-			line(&b, "no log")
+			noLog(&b, m)
 			line(&b, "stats enable")
 			line(&b, "stats uri /")
 			line(&b, "stats refresh 10s")
@@ -159,12 +158,24 @@ func frontends(m *model.Model, l files.Layout) []byte {
 	return []byte(b.String())
 }
 
+// noLog keeps probes and stats scraping out of the logs.
+func noLog(b *strings.Builder, m *model.Model) {
+	if m.Global.SyslogEndpoint != "" {
+		line(b, "no log")
+	}
+}
+
 // proxyFrontend writes the routing of the http or https frontend: the
 // backend is looked up in the map files of that frontend, first for the
 // exact host, then for the host's wildcard ("a.b.c" → "*.b.c", one label
 // only), then for rules without host; within each, exact paths before
 // longest prefix before regex. No match goes to the default backend.
 func proxyFrontend(b *strings.Builder, m *model.Model, l files.Layout, scheme string) {
+	// httplog here rather than in defaults: frontends without logs would
+	// warn about an unused log format.
+	if m.Global.SyslogEndpoint != "" {
+		line(b, "option httplog")
+	}
 	line(b, "http-request set-header X-Forwarded-Proto", scheme)
 	if m.Global.ForwardFor == "add" {
 		// Clients must not be able to choose the address backends see.

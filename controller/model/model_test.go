@@ -1,0 +1,266 @@
+package model
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+func TestHostMatches(t *testing.T) {
+	for _, c := range []struct {
+		pattern, host string
+		want          bool
+	}{
+		{"foo.com", "foo.com", true},
+		{"*.foo.com", "bar.foo.com", true},
+		{"*.foo.com", "baz.bar.foo.com", false},
+		{"*.foo.com", "foo.com", false},
+		{"*.foo.com", "*.foo.com", true},
+		{"foo.com", "bar.foo.com", false},
+		{"*.foo.com", "*.bar.foo.com", false},
+	} {
+		if got := hostMatches(c.pattern, c.host); got != c.want {
+			t.Errorf("hostMatches(%q, %q) = %v", c.pattern, c.host, got)
+		}
+	}
+}
+
+func TestValidation(t *testing.T) {
+	for _, c := range []struct {
+		v                   string
+		host, path, regex bool
+	}{
+		{"foo.example.com", true, false, true},
+		{"*.example.com", true, false, false},
+		{"foo\n    bind :9999", false, false, false},
+		{"foo bar", false, false, false},
+		{"/foo/bar-1_~.%20x;a=b", false, true, true},
+		{"/foo#x", false, false, false},
+		{"/foo bar", false, false, false},
+		{"/foo\\.x", false, false, true},
+		{"/a%zz", false, false, true},
+		{"foo", true, false, true},
+		{"^/v[0-9]+$", false, false, true},
+		{"(", false, false, false},
+		{"/\r\n", false, false, false},
+		{"-foo.com", false, false, true},
+		{"FOO.com", false, false, true},
+	} {
+		if got := validDNSName(c.v, true); got != c.host {
+			t.Errorf("validDNSName(%q) = %v", c.v, got)
+		}
+		if got := validPath(c.v); got != c.path {
+			t.Errorf("validPath(%q) = %v", c.v, got)
+		}
+		if got := validRegexPath(c.v); got != c.regex {
+			t.Errorf("validRegexPath(%q) = %v", c.v, got)
+		}
+	}
+}
+
+func TestGlobalHostileAndUnknown(t *testing.T) {
+	m, problems := Build(&Snapshot{ConfigMap: map[string]string{
+		"syslog-endpoint": "stdout\nglobal",
+		"timeout-client":  "5s\n    bind :9999",
+		"syslog-tag":      "x y",
+		"nbthread":        "4",
+		"no-such-key":     "1",
+	}}, Options{})
+	g := m.Global
+	if g.SyslogEndpoint != "" || g.TimeoutClient != "50s" || g.SyslogTag != "" || g.NbThread != 4 {
+		t.Errorf("unexpected global %+v", g)
+	}
+	var keys []string
+	for _, p := range problems {
+		if p.Object == configMapRef {
+			keys = append(keys, p.Field)
+		}
+	}
+	want := []string{"no-such-key", "syslog-endpoint", "syslog-tag", "timeout-client"}
+	if !slices.Equal(keys, want) {
+		t.Errorf("problem keys %v, want %v", keys, want)
+	}
+}
+
+func TestPortClash(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		cm    map[string]string
+		want  map[FrontendKind]int
+		error string
+	}{
+		{"stats on http", map[string]string{"stats-port": "80"}, map[FrontendKind]int{FrontendHTTP: 80, FrontendStats: 1936}, "stats-port"},
+		{"http on stats", map[string]string{"http-port": "1936"}, map[FrontendKind]int{FrontendHTTP: 80, FrontendStats: 1936}, "http-port"},
+		{"swap", map[string]string{"http-port": "1936", "stats-port": "80"}, map[FrontendKind]int{FrontendHTTP: 1936, FrontendStats: 80}, ""},
+		{"other ip", map[string]string{"stats-port": "80", "bind-ip-addr-http": "10.0.0.1", "bind-ip-addr-stats": "10.0.0.2"}, map[FrontendKind]int{FrontendHTTP: 80, FrontendStats: 80}, ""},
+		{"both user set", map[string]string{"healthz-port": "9000", "stats-port": "9000"}, map[FrontendKind]int{FrontendHealthz: 9000, FrontendStats: 1936}, "stats-port"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			m, problems := Build(&Snapshot{ConfigMap: c.cm}, Options{})
+			for _, f := range m.Frontends {
+				if want, ok := c.want[f.Kind]; ok && f.Port != want {
+					t.Errorf("%s port %d, want %d", f.Kind, f.Port, want)
+				}
+			}
+			var errs []string
+			for _, p := range problems {
+				if p.Severity == Error && p.Object == configMapRef {
+					errs = append(errs, p.Field)
+				}
+			}
+			if c.error == "" && len(errs) > 0 || c.error != "" && !slices.Equal(errs, []string{c.error}) {
+				t.Errorf("errors on %v, want %q", errs, c.error)
+			}
+		})
+	}
+}
+
+// ingress builds a one-path Ingress created at minute age.
+func ingress(name string, age int, host, path string, pt networkingv1.PathType, svc string, ann map[string]string) *networkingv1.Ingress {
+	return &networkingv1.Ingress{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "ns", Annotations: ann,
+			CreationTimestamp: metav1.Date(2024, 1, 1, 0, age, 0, 0, metav1.Now().Location())},
+		Spec: networkingv1.IngressSpec{Rules: []networkingv1.IngressRule{{Host: host,
+			IngressRuleValue: networkingv1.IngressRuleValue{HTTP: &networkingv1.HTTPIngressRuleValue{Paths: []networkingv1.HTTPIngressPath{{
+				Path: path, PathType: &pt, Backend: networkingv1.IngressBackend{Service: &networkingv1.IngressServiceBackend{
+					Name: svc, Port: networkingv1.ServiceBackendPort{Number: 80}}}}}}}}}},
+	}
+}
+
+func TestIngressRoutes(t *testing.T) {
+	prefix, exact, impl := networkingv1.PathTypePrefix, networkingv1.PathTypeExact, networkingv1.PathTypeImplementationSpecific
+	for _, c := range []struct {
+		name     string
+		in       []*networkingv1.Ingress
+		routes   []string // host path match backend
+		problems []string // substrings, in order
+	}{
+		{"prefix trailing slash ignored",
+			[]*networkingv1.Ingress{ingress("a", 0, "foo.com", "/foo/", prefix, "s", nil)},
+			[]string{"foo.com /foo prefix ns_s_80"}, nil},
+		{"oldest wins whatever the order",
+			[]*networkingv1.Ingress{ingress("new", 5, "foo.com", "/", prefix, "b", nil), ingress("old", 1, "foo.com", "/", prefix, "a", nil)},
+			[]string{"foo.com / prefix ns_a_80"}, []string{"Ingress/ns/new", "already used by Ingress/ns/old"}},
+		{"exact and prefix on the same path coexist",
+			[]*networkingv1.Ingress{ingress("a", 0, "foo.com", "/foo", prefix, "p", nil), ingress("b", 1, "foo.com", "/foo", exact, "e", nil)},
+			[]string{"foo.com /foo exact ns_e_80", "foo.com /foo prefix ns_p_80"}, nil},
+		{"path-type annotation",
+			[]*networkingv1.Ingress{ingress("a", 0, "", "/x", impl, "s", map[string]string{"ingress.kubernetes.io/path-type": "exact"})},
+			[]string{" /x exact ns_s_80"}, nil},
+		{"case folded host",
+			[]*networkingv1.Ingress{ingress("a", 0, "FOO.com", "/", prefix, "s", nil)},
+			[]string{"foo.com / prefix ns_s_80"}, nil},
+		{"hostile host skips the ingress",
+			[]*networkingv1.Ingress{ingress("a", 0, "foo\n    bind :9999", "/", prefix, "s", nil), ingress("b", 1, "ok.com", "/", prefix, "s", nil)},
+			[]string{"ok.com / prefix ns_s_80"}, []string{"error: Ingress/ns/a spec.rules[0].host", "ingress skipped"}},
+		{"hostile path",
+			[]*networkingv1.Ingress{ingress("a", 0, "", "/x y", prefix, "s", nil)},
+			nil, []string{"invalid path"}},
+		{"hostile regex",
+			[]*networkingv1.Ingress{ingress("a", 0, "", "^/x\n#", impl, "s", map[string]string{"haproxy-ingress.github.io/path-type": "regex"})},
+			nil, []string{"invalid regex path"}},
+		{"hostile annotation",
+			[]*networkingv1.Ingress{ingress("a", 0, "", "/", impl, "s", map[string]string{"haproxy-ingress.github.io/path-type": "begin\nbind :1"})},
+			nil, []string{"annotation path-type"}},
+		{"hostile service name",
+			[]*networkingv1.Ingress{ingress("a", 0, "", "/", prefix, "s\nx", nil)},
+			nil, []string{"invalid service name"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			m, problems := Build(&Snapshot{Ingresses: c.in}, Options{})
+			var routes []string
+			for _, r := range m.Routes {
+				routes = append(routes, r.Host+" "+r.Path+" "+string(r.Match)+" "+r.Backend)
+			}
+			if !slices.Equal(routes, c.routes) {
+				t.Errorf("routes %q, want %q", routes, c.routes)
+			}
+			var all []string
+			for _, p := range problems {
+				if !strings.Contains(p.Message, "not found") && p.Object != optionsRef {
+					all = append(all, p.String())
+				}
+			}
+			text := strings.Join(all, "\n")
+			for _, want := range c.problems {
+				if !strings.Contains(text, want) {
+					t.Errorf("problems %q lack %q", text, want)
+				}
+			}
+			if len(c.problems) == 0 && text != "" {
+				t.Errorf("unexpected problems %q", text)
+			}
+		})
+	}
+}
+
+// endpointsSnapshot is one Ingress to Service s with the given endpoints.
+func endpointsSnapshot(addrs ...string) *Snapshot {
+	port := int32(8080)
+	es := &discoveryv1.EndpointSlice{
+		ObjectMeta:  metav1.ObjectMeta{Name: "s-1", Namespace: "ns", Labels: map[string]string{discoveryv1.LabelServiceName: "s"}},
+		AddressType: discoveryv1.AddressTypeIPv4,
+		Ports:       []discoveryv1.EndpointPort{{Port: &port}},
+	}
+	for _, a := range addrs {
+		es.Endpoints = append(es.Endpoints, discoveryv1.Endpoint{Addresses: []string{a}})
+	}
+	return &Snapshot{
+		Ingresses:      []*networkingv1.Ingress{ingress("a", 0, "foo.com", "/", networkingv1.PathTypePrefix, "s", nil)},
+		Services:       []*corev1.Service{{ObjectMeta: metav1.ObjectMeta{Name: "s", Namespace: "ns"}, Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Port: 80}}}}},
+		EndpointSlices: []*discoveryv1.EndpointSlice{es},
+	}
+}
+
+func TestDiff(t *testing.T) {
+	build := func(addrs ...string) *Model {
+		m, _ := Build(endpointsSnapshot(addrs...), Options{})
+		return m
+	}
+	running := build("10.0.0.1", "10.0.0.2")
+	if c := Diff(nil, running); !c.Reload {
+		t.Error("first model must reload")
+	}
+	if c := Diff(running, build("10.0.0.2", "10.0.0.1")); c.Reload || len(c.Commands) != 0 {
+		t.Errorf("same endpoints: %+v", c)
+	}
+	// 10.0.0.1 leaves, 10.0.0.3 and 10.0.0.0 arrive: slot 1 is reused by the
+	// lowest new address, the next free slot by the other.
+	c := Diff(running, build("10.0.0.2", "10.0.0.3", "10.0.0.0"))
+	want := []string{
+		"set server ns_s_80/srv001 state maint",
+		"set server ns_s_80/srv001 addr 10.0.0.0 port 8080",
+		"set server ns_s_80/srv001 state ready",
+		"set server ns_s_80/srv003 addr 10.0.0.3 port 8080",
+		"set server ns_s_80/srv003 state ready",
+	}
+	if c.Reload || !slices.Equal(c.Commands, want) {
+		t.Fatalf("got %+v\nwant %q", c, want)
+	}
+	var be *Backend
+	for i := range c.Next.Backends {
+		if c.Next.Backends[i].Name == "ns_s_80" {
+			be = &c.Next.Backends[i]
+		}
+	}
+	if len(be.Servers) != 4 || be.Servers[1].Addr != "10.0.0.2" || !be.Servers[2].Enabled || be.Servers[3].Enabled {
+		t.Errorf("next layout %+v", be.Servers)
+	}
+	// Applying the same change again is a no-op on Next.
+	if again := Diff(c.Next, build("10.0.0.2", "10.0.0.3", "10.0.0.0")); again.Reload || len(again.Commands) != 0 {
+		t.Errorf("not idempotent: %+v", again)
+	}
+	if c := Diff(running, build("10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4", "10.0.0.5")); !c.Reload {
+		t.Error("more endpoints than slots must reload")
+	}
+	changed := build("10.0.0.1")
+	changed.Global.TimeoutClient = "1s"
+	if c := Diff(running, changed); !c.Reload || c.Reasons[0] != "global configuration changed" {
+		t.Errorf("global change: %+v", c)
+	}
+}
