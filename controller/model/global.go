@@ -37,7 +37,9 @@ type Global struct {
 	HSTSPreload           bool
 
 	// Server slots per backend: endpoints plus SlotsMinFree, rounded up to
-	// a multiple of SlotsIncrement. Upstream names; see DESIGN in slots.go.
+	// a multiple of SlotsIncrement (upstream key names; slots-min-free
+	// defaults to 2 here: upstream documents both 0 and 6, and 0 makes every
+	// scale-up reload while 6 multiplies servers on big clusters).
 	SlotsIncrement int
 	SlotsMinFree   int
 }

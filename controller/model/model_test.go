@@ -32,7 +32,7 @@ func TestHostMatches(t *testing.T) {
 
 func TestValidation(t *testing.T) {
 	for _, c := range []struct {
-		v                   string
+		v                 string
 		host, path, regex bool
 	}{
 		{"foo.example.com", true, false, true},
