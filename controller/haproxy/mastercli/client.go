@@ -43,8 +43,6 @@ func New(path string, timeout time.Duration) *Client {
 	return &Client{socket: path, timeout: timeout, pollInterval: 10 * time.Millisecond}
 }
 
-// Socket is the path of the socket the client talks to.
-func (c *Client) Socket() string { return c.socket }
 
 // ErrNotUp classifies errors meaning "haproxy is not (yet) listening": the socket
 // file is missing, the master is re-executing, or it closed before answering.
