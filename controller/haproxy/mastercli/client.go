@@ -43,7 +43,6 @@ func New(path string, timeout time.Duration) *Client {
 	return &Client{socket: path, timeout: timeout, pollInterval: 10 * time.Millisecond}
 }
 
-
 // ErrNotUp classifies errors meaning "haproxy is not (yet) listening": the socket
 // file is missing, the master is re-executing, or it closed before answering.
 var ErrNotUp = errors.New("haproxy is not up")
