@@ -1,0 +1,302 @@
+// Package cluster runs a throw-away Kubernetes control plane (etcd and
+// kube-apiserver, no controller-manager, no scheduler, no nodes) on 127.0.0.1
+// for tests and local work. It needs only client-go and does not import
+// testing, so commands (hack/localcluster) use the same code as the tests; the
+// testing glue is in the clustertest subpackage.
+//
+// What a test should know about this control plane:
+//   - RBAC is on. The admin kubeconfig uses a static token in system:masters;
+//     TokenKubeconfig gives a ServiceAccount's view instead.
+//   - Without kube-controller-manager, Services get no EndpointSlices (write
+//     them yourself), deleted Namespaces stay Terminating, no default
+//     ServiceAccount is created and there is no garbage collection.
+//   - EndpointSlice addresses may not be loopback (127.0.0.0/8, ::1) or
+//     link-local; use e.g. 10.x or 192.0.2.x (TEST-NET-1) in objects, and never
+//     send traffic to them.
+package cluster
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+)
+
+// DefaultReadyTimeout is generous because startup takes 2-3 s on an idle
+// machine but more than twice that when other builds share the cores.
+const DefaultReadyTimeout = 90 * time.Second
+
+// Options configures Start.
+type Options struct {
+	// Dir holds everything of this cluster: pki/, etcd/ (data), *.log, *.pid and
+	// kubeconfig. It is created if missing; state of an earlier, stopped cluster
+	// in it is replaced. Required. A tmpfs (/dev/shm) makes startup faster.
+	Dir string
+	// BinDir contains kube-apiserver and etcd; empty means FindBinaries.
+	BinDir string
+	// Detach lets the processes outlive the calling process (for
+	// hack/local-cluster.sh); stop them later with StopDir. Without it they are
+	// killed when the caller dies.
+	Detach bool
+	// ReadyTimeout bounds each wait for etcd and kube-apiserver to become ready;
+	// zero means DefaultReadyTimeout.
+	ReadyTimeout time.Duration
+}
+
+// Cluster is a running control plane.
+type Cluster struct {
+	Dir        string
+	Kubeconfig string       // admin kubeconfig (system:masters), DIR/kubeconfig
+	Host       string       // https://127.0.0.1:<port>
+	Config     *rest.Config // same identity as Kubeconfig, for client-go
+	CAPEM      []byte       // CA that signed the apiserver's serving certificate
+
+	token        string
+	readyTimeout time.Duration
+	etcd         *process
+	apiserver    *process
+}
+
+// Start launches etcd and kube-apiserver on free 127.0.0.1 ports, waits until
+// the apiserver's /readyz is OK and writes DIR/kubeconfig. On error nothing is
+// left running.
+func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
+	if opts.Dir == "" {
+		return nil, errors.New("cluster: Options.Dir is required")
+	}
+	dir, err := filepath.Abs(opts.Dir)
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range []string{"etcd", "kube-apiserver"} {
+		if pid, ok := runningPID(dir, name); ok {
+			return nil, fmt.Errorf("cluster: %s (pid %d) of an earlier cluster is still running in %s; stop it first", name, pid, dir)
+		}
+	}
+	binDir := opts.BinDir
+	if binDir == "" {
+		if binDir, err = FindBinaries(ctx, os.Stderr); err != nil {
+			return nil, err
+		}
+	} else if err := checkBinaries(binDir); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	// A fresh etcd every time: old data would hold objects and tokens of a
+	// cluster whose keys no longer exist.
+	for _, stale := range []string{"pki", "etcd", "etcd.log", "kube-apiserver.log", "kubeconfig"} {
+		if err := os.RemoveAll(filepath.Join(dir, stale)); err != nil {
+			return nil, err
+		}
+	}
+	pk, err := writePKI(filepath.Join(dir, "pki"))
+	if err != nil {
+		return nil, fmt.Errorf("cluster: pki: %w", err)
+	}
+	// Free ports are found by binding :0 and closing again; another process could
+	// grab one in between, but then the component exits with "address in use" and
+	// Start reports it with the log tail instead of hanging.
+	ports, err := freePorts(3)
+	if err != nil {
+		return nil, err
+	}
+	etcdURL := "http://127.0.0.1:" + strconv.Itoa(ports[0])
+	peerURL := "http://127.0.0.1:" + strconv.Itoa(ports[1])
+	host := "https://127.0.0.1:" + strconv.Itoa(ports[2])
+
+	c := &Cluster{
+		Dir:          dir,
+		Kubeconfig:   filepath.Join(dir, "kubeconfig"),
+		Host:         host,
+		CAPEM:        pk.caPEM,
+		token:        pk.token,
+		readyTimeout: opts.ReadyTimeout,
+	}
+	if c.readyTimeout == 0 {
+		c.readyTimeout = DefaultReadyTimeout
+	}
+	defer func() {
+		if err != nil {
+			c.Stop()
+		}
+	}()
+
+	c.etcd = &process{
+		name: "etcd", dir: dir, bin: filepath.Join(binDir, "etcd"), detach: opts.Detach,
+		args: []string{
+			"--name=kit", "--data-dir=" + filepath.Join(dir, "etcd"),
+			"--listen-client-urls=" + etcdURL, "--advertise-client-urls=" + etcdURL,
+			"--listen-peer-urls=" + peerURL, "--initial-advertise-peer-urls=" + peerURL,
+			"--initial-cluster=kit=" + peerURL,
+			// Test data is disposable; fsync only slows every write down.
+			"--unsafe-no-fsync=true",
+			"--log-level=warn",
+		},
+	}
+	if err := c.etcd.start(); err != nil {
+		return nil, err
+	}
+	if err := waitHTTP(ctx, c.etcd, http.DefaultClient, etcdURL+"/health", "", c.readyTimeout); err != nil {
+		return nil, err
+	}
+
+	c.apiserver = &process{
+		name: "kube-apiserver", dir: dir, bin: filepath.Join(binDir, "kube-apiserver"), detach: opts.Detach,
+		args: []string{
+			"--etcd-servers=" + etcdURL,
+			"--bind-address=127.0.0.1", "--secure-port=" + strconv.Itoa(ports[2]),
+			// Otherwise it advertises the default-route interface's address.
+			"--advertise-address=127.0.0.1",
+			"--tls-cert-file=" + pk.serverCert, "--tls-private-key-file=" + pk.serverKey,
+			"--token-auth-file=" + pk.tokenFile,
+			// The default is AlwaysAllow, which would hide missing RBAC rules.
+			"--authorization-mode=RBAC",
+			"--service-account-issuer=https://kubernetes.default.svc",
+			"--service-account-key-file=" + pk.saPub,
+			"--service-account-signing-key-file=" + pk.saKey,
+			// Only the pool ClusterIPs come from: no kube-proxy, nothing routes them.
+			"--service-cluster-ip-range=10.0.0.0/24",
+			// Keeps 127.0.0.1 out of the kubernetes Service's endpoints.
+			"--endpoint-reconciler-type=none",
+			// Without it, open watches (any informer) hold a SIGTERM'd apiserver
+			// for the full 60 s --request-timeout; with it they are closed and
+			// shutdown takes about a second, which keeps Restart and Stop quick.
+			"--shutdown-watch-termination-grace-period=2s",
+		},
+	}
+	if err := c.startAPIServer(ctx); err != nil {
+		return nil, err
+	}
+
+	if err := c.writeKubeconfig(); err != nil {
+		return nil, err
+	}
+	if c.Config, err = clientcmd.BuildConfigFromFlags("", c.Kubeconfig); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *Cluster) startAPIServer(ctx context.Context) error {
+	if err := c.apiserver.start(); err != nil {
+		return err
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(c.CAPEM)
+	hc := &http.Client{
+		Timeout:   5 * time.Second,
+		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}},
+	}
+	defer hc.CloseIdleConnections()
+	return waitHTTP(ctx, c.apiserver, hc, c.Host+"/readyz", c.token, c.readyTimeout)
+}
+
+// Restart stops kube-apiserver and starts it again on the same port with the
+// same etcd, so stored objects survive and clients (informers) reconnect to the
+// same address. It returns once /readyz is OK again.
+func (c *Cluster) Restart(ctx context.Context) error {
+	c.apiserver.stop()
+	return c.startAPIServer(ctx)
+}
+
+// Stop terminates kube-apiserver, then etcd. It is safe to call more than once.
+// Dir is left in place (logs help when a test failed); the caller removes it.
+func (c *Cluster) Stop() {
+	if c.apiserver != nil {
+		c.apiserver.stop()
+	}
+	if c.etcd != nil {
+		c.etcd.stop()
+	}
+}
+
+// StopDir stops a cluster that an earlier process started in dir with
+// Options.Detach, using the pid files there. A dir without running processes
+// is not an error.
+func StopDir(dir string) error {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return err
+	}
+	if err := stopByPIDFile(dir, "kube-apiserver"); err != nil {
+		return err
+	}
+	return stopByPIDFile(dir, "etcd")
+}
+
+func (c *Cluster) writeKubeconfig() error {
+	return writeKubeconfig(c.Kubeconfig, c.Host, c.CAPEM, adminUser, c.token)
+}
+
+// writeKubeconfig writes a single-context kubeconfig named "kit" for a bearer
+// token; tokens are the only credentials this control plane hands out.
+func writeKubeconfig(path, host string, caPEM []byte, user, token string) error {
+	kc := clientcmdapi.NewConfig()
+	kc.Clusters["kit"] = &clientcmdapi.Cluster{Server: host, CertificateAuthorityData: caPEM}
+	kc.AuthInfos[user] = &clientcmdapi.AuthInfo{Token: token}
+	kc.Contexts["kit"] = &clientcmdapi.Context{Cluster: "kit", AuthInfo: user}
+	kc.CurrentContext = "kit"
+	return clientcmd.WriteToFile(*kc, path)
+}
+
+func freePorts(n int) ([]int, error) {
+	// Hold all listeners until every port is known so the n ports differ.
+	ports := make([]int, 0, n)
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		defer l.Close()
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
+}
+
+// waitHTTP polls url until it answers 200, p exits, ctx ends or timeout passes.
+func waitHTTP(ctx context.Context, p *process, hc *http.Client, url, token string, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	last := "no answer yet"
+	for {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			return err
+		}
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := hc.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+			last = resp.Status
+		} else {
+			last = err.Error()
+		}
+		select {
+		case <-p.exited:
+			return p.exitError()
+		case <-ctx.Done():
+			return fmt.Errorf("%s not ready at %s: %w (timeout %v, last: %s); see %s", p.name, url, ctx.Err(), timeout, last, p.logPath())
+		case <-tick.C:
+		}
+	}
+}
