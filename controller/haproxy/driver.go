@@ -144,6 +144,12 @@ func (d *Driver) Update(ctx context.Context, set files.Set) (Result, error) {
 		return Result{}, err
 	}
 	res := Result{Changed: plan.Changed()}
+	if plan.Empty() && !d.inSync && d.loadedMarkerMatches(set) {
+		// A previous controller saw haproxy load exactly these files: a
+		// restarted controller needs no reload.
+		d.inSync = true
+		d.lastGood = set
+	}
 	if plan.Empty() && d.inSync {
 		return res, nil
 	}
@@ -172,14 +178,55 @@ func (d *Driver) Update(ctx context.Context, set files.Set) (Result, error) {
 	}
 	res.Reloaded = true
 	d.lastGood, d.inSync = set, true
+	d.writeLoadedMarker(set)
 	klog.Infof("haproxy successfully reloaded (%s): master %d reload %d worker %d in %v",
 		d.opts.Mode, res.Reload.MasterPID, res.Reload.Reloads, res.Reload.WorkerPID, res.Reload.Duration.Round(time.Millisecond))
 	return res, nil
 }
 
+// InSync says whether haproxy is known to run the files on disk, so that
+// runtime API commands reach a worker with the expected servers.
+func (d *Driver) InSync() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.inSync
+}
+
+// Invalidate forgets that haproxy runs the files on disk (a new master
+// appeared): the next Update reloads.
+func (d *Driver) Invalidate() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.inSync = false
+	d.removeLoadedMarker()
+}
+
+// Persist writes set without reloading, after the caller applied the same
+// change through the runtime API: a haproxy that restarts, or a later
+// reload, then loads the state the running worker already has.
+func (d *Driver) Persist(set files.Set) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	set = slices.Clone(set)
+	set.Sort()
+	plan, err := d.store.Plan(set)
+	if err != nil {
+		return err
+	}
+	if err := d.store.Apply(set, plan); err != nil {
+		d.inSync = false
+		d.removeLoadedMarker()
+		return fmt.Errorf("writing files: %w", err)
+	}
+	d.lastGood = set
+	d.writeLoadedMarker(set)
+	return nil
+}
+
 // failed puts the last good set back on disk after err.
 func (d *Driver) failed(err error) error {
 	d.inSync = false
+	d.removeLoadedMarker()
 	plan, restoreErr := d.store.Plan(d.lastGood)
 	if restoreErr == nil {
 		restoreErr = d.store.Apply(d.lastGood, plan)

@@ -51,6 +51,12 @@ func newLayout(tb testing.TB) files.Layout {
 	}
 	tb.Cleanup(func() { os.RemoveAll(dir) })
 	l := files.DefaultLayout(dir)
+	// The pod's emptyDirs exist before any container starts.
+	for _, d := range []string{l.Etc, l.Lib, l.Run} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			tb.Fatal(err)
+		}
+	}
 	if err := WriteInitConfig(l); err != nil {
 		tb.Fatal(err)
 	}

@@ -28,13 +28,13 @@ defaults
     timeout server 30s
 `
 
-// WriteInitConfig prepares layout for haproxy -W -S <Run>/master.sock -f <Etc>:
-// it creates the directories (haproxy exits if the -S directory is missing)
-// and writes the placeholder unless Etc already has a *.cfg. An init container
-// re-run on a pod whose volumes survived would otherwise add the placeholder's
-// defaults next to the real config.
+// WriteInitConfig writes the placeholder haproxy -f <Etc> starts with, unless
+// Etc already has a *.cfg: an init container re-run on a pod whose volumes
+// survived would otherwise add the placeholder's defaults next to the real
+// config. It creates only Etc: the init container mounts nothing else and
+// runs on a read-only root filesystem.
 func WriteInitConfig(layout files.Layout) error {
-	for _, dir := range []string{layout.Etc, layout.Maps(), layout.Certs(), layout.Run} {
+	for _, dir := range []string{layout.Etc} {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return err
 		}

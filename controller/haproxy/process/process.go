@@ -81,6 +81,10 @@ func (s *Supervisor) start() (*exec.Cmd, <-chan error, error) {
 	if bin == "" {
 		bin = "haproxy"
 	}
+	// haproxy exits when the directory of its -S socket is missing.
+	if err := os.MkdirAll(s.Layout.Run, 0o755); err != nil {
+		return nil, nil, err
+	}
 	cmd := exec.Command(bin, "-W", "-S", s.Layout.MasterSocket()+",mode,600", "-f", s.Layout.Etc)
 	cmd.Stdout, cmd.Stderr = s.Stdout, s.Stderr
 	if cmd.Stdout == nil {

@@ -1,0 +1,275 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/kubernetes/scheme"
+	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
+	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/client-go/tools/record"
+	"k8s.io/klog/v2"
+
+	"github.com/external-haproxy/kit/controller/files"
+	"github.com/external-haproxy/kit/controller/haproxy"
+	"github.com/external-haproxy/kit/controller/haproxy/process"
+	"github.com/external-haproxy/kit/controller/health"
+	"github.com/external-haproxy/kit/controller/model"
+	"github.com/external-haproxy/kit/controller/options"
+	"github.com/external-haproxy/kit/controller/pipeline"
+	"github.com/external-haproxy/kit/controller/status"
+	"github.com/external-haproxy/kit/controller/updater"
+	"github.com/external-haproxy/kit/controller/watch"
+)
+
+// masterCheckInterval is how often external mode asks the master for its PID,
+// to notice a haproxy container that restarted on its own.
+const masterCheckInterval = 2 * time.Second
+
+func runController(ctx context.Context, fs *flag.FlagSet, args []string) error {
+	o := options.Register(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := o.Validate(); err != nil {
+		return err
+	}
+	layout := files.DefaultLayout(o.LocalFilesystemPrefix)
+	if o.Init {
+		return haproxy.WriteInitConfig(layout)
+	}
+	embedded := o.MasterSocket == ""
+	binary, err := haproxyBinary(o.HAProxyBinary, embedded)
+	if err != nil {
+		return err
+	}
+	if binary == "" {
+		klog.Warning("no haproxy binary found: configurations are not checked with haproxy -c before a reload")
+	}
+
+	cfg, err := clientcmd.BuildConfigFromFlags("", o.Kubeconfig)
+	if err != nil {
+		return fmt.Errorf("kubernetes client config: %w", err)
+	}
+	client, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	podNamespace := envOr("POD_NAMESPACE", "default")
+
+	metrics := health.NewMetrics()
+	probes := health.NewServer(metrics)
+	go func() {
+		if err := probes.ListenAndServe(ctx, o.HealthzAddr); err != nil {
+			klog.Errorf("health server on %s: %v", o.HealthzAddr, err)
+		}
+	}()
+
+	events := record.NewBroadcaster(record.WithContext(ctx))
+	events.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: client.CoreV1().Events("")})
+	defer events.Shutdown()
+	recorder := events.NewRecorder(scheme.Scheme, corev1.EventSource{Component: "haproxy-ingress"})
+
+	mode := "external"
+	if embedded {
+		mode = "embedded"
+	}
+	driver := haproxy.New(haproxy.Options{
+		Layout:            layout,
+		MasterSocket:      o.MasterSocket,
+		AdminSocket:       layout.AdminSocket(),
+		Binary:            binary,
+		ConnectionTimeout: o.ConnectionTimeout,
+		Mode:              mode,
+	})
+	syncer := &pipeline.Syncer{
+		Driver:         driver,
+		Layout:         layout,
+		Metrics:        metrics,
+		ReloadInterval: o.ReloadInterval,
+		Report:         func(p model.Problem) { reportProblem(recorder, p) },
+	}
+
+	var loop *updater.Loop
+	cmNS, cmName := "", ""
+	if o.ConfigMap != "" {
+		cmNS, cmName, _ = options.SplitName(o.ConfigMap)
+	}
+	w := watch.New(watch.Config{
+		Client: client, Namespace: o.WatchNamespace,
+		ConfigMapNamespace: cmNS, ConfigMapName: cmName,
+		Classes:  selector(o),
+		OnChange: func() { loop.Trigger() },
+	})
+
+	statusWriter := status.New(status.Config{
+		Client: client, LeaseNamespace: podNamespace, ElectionID: o.ElectionID,
+		Identity: envOr("POD_NAME", hostname()),
+		Publish:  func() []networkingv1.IngressLoadBalancerIngress { return publishAddresses(o, w) },
+	})
+	var served sync.Mutex // guards lastServed
+	var lastServed []*networkingv1.Ingress
+
+	loop = updater.New(updater.Config{
+		WaitBeforeUpdate: o.WaitBeforeUpdate,
+		MinInterval:      o.MinInterval(),
+		RetryAfter:       o.ReloadRetry,
+	}, func(ctx context.Context) error {
+		snap := w.Snapshot()
+		mo, err := modelOptions(o, layout, &snap)
+		if err != nil {
+			return err
+		}
+		syncer.Options = mo
+		if err := syncer.Update(ctx, &snap); err != nil {
+			return err
+		}
+		probes.SetReady()
+		served.Lock()
+		lastServed = snap.Ingresses
+		served.Unlock()
+		if o.UpdateStatus {
+			statusWriter.Publish(ctx, snap.Ingresses)
+		}
+		return nil
+	})
+
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	if embedded {
+		sup := &process.Supervisor{Binary: binary, Layout: layout, OnStart: func(context.Context, int) { loop.Trigger() }}
+		if err := haproxy.WriteInitConfig(layout); err != nil {
+			return err
+		}
+		wg.Go(func() {
+			if err := sup.Run(ctx); err != nil {
+				klog.Errorf("embedded haproxy: %v", err)
+			}
+		})
+	} else {
+		wg.Go(func() { watchMaster(ctx, driver, loop) })
+	}
+
+	if err := w.Start(ctx, 2*time.Minute); err != nil {
+		return err
+	}
+	if o.UpdateStatus {
+		wg.Go(func() {
+			statusWriter.Elect(ctx, func() {
+				served.Lock()
+				ings := lastServed
+				served.Unlock()
+				statusWriter.Publish(ctx, ings)
+			})
+		})
+	}
+	loop.Trigger()
+	klog.Infof("haproxy-ingress controller started (%s haproxy, controller class %s)", mode, o.FullControllerName())
+	loop.Run(ctx)
+
+	if o.UpdateStatus && o.UpdateStatusOnShutdown {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		served.Lock()
+		statusWriter.Clear(sctx, lastServed)
+		served.Unlock()
+		cancel()
+	}
+	klog.Info("haproxy-ingress controller stopped")
+	return nil
+}
+
+// watchMaster notices an external haproxy that restarted (a new master PID):
+// it loaded the files on disk, which already hold every change, and an update
+// confirms it serves them.
+func watchMaster(ctx context.Context, d *haproxy.Driver, loop *updater.Loop) {
+	last := 0
+	t := time.NewTicker(masterCheckInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		proc, err := d.Master().ShowProc(ctx)
+		if err != nil {
+			continue // the update path waits for and reports an absent master
+		}
+		if last != 0 && proc.Master.PID != last {
+			klog.Infof("haproxy master changed from pid %d to %d, re-feeding it", last, proc.Master.PID)
+			d.Invalidate()
+			loop.Trigger()
+		}
+		last = proc.Master.PID
+	}
+}
+
+// haproxyBinary finds haproxy for -c checks: required in embedded mode,
+// optional in external mode (the sidecar may run another version).
+func haproxyBinary(flagValue string, embedded bool) (string, error) {
+	if flagValue != "" {
+		return exec.LookPath(flagValue)
+	}
+	p, err := exec.LookPath("haproxy")
+	if err != nil && embedded {
+		return "", errors.New("embedded mode needs haproxy on $PATH or --haproxy-binary")
+	}
+	return p, nil
+}
+
+func publishAddresses(o *options.Options, w *watch.Watcher) []networkingv1.IngressLoadBalancerIngress {
+	if o.PublishService != "" {
+		ns, name, _ := options.SplitName(o.PublishService)
+		if svc := w.Service(ns, name); svc != nil {
+			return status.ServiceAddresses(svc)
+		}
+		klog.Warningf("--publish-service=%s not found", o.PublishService)
+		return nil
+	}
+	if ip := net.ParseIP(os.Getenv("POD_IP")); ip != nil {
+		return []networkingv1.IngressLoadBalancerIngress{{IP: ip.String()}}
+	}
+	return nil
+}
+
+// reportProblem logs a problem and, for Kubernetes objects, records an Event
+// on it so that `kubectl describe` shows why it is not served as written.
+func reportProblem(rec record.EventRecorder, p model.Problem) {
+	logProblem(p)
+	apiVersion := map[string]string{"Ingress": "networking.k8s.io/v1", "Service": "v1", "Secret": "v1", "ConfigMap": "v1", "EndpointSlice": "discovery.k8s.io/v1"}[p.Object.Kind]
+	if apiVersion == "" {
+		return
+	}
+	ref := &corev1.ObjectReference{Kind: p.Object.Kind, APIVersion: apiVersion, Namespace: p.Object.Namespace, Name: p.Object.Name}
+	msg := p.Message
+	if p.Field != "" {
+		msg = p.Field + ": " + msg
+	}
+	reason := "InvalidConfiguration"
+	if p.Severity == model.Warning {
+		reason = "ConfigurationWarning"
+	}
+	rec.Event(ref, corev1.EventTypeWarning, reason, msg)
+}
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+func hostname() string {
+	h, _ := os.Hostname()
+	return h
+}

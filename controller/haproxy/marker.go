@@ -1,0 +1,43 @@
+package haproxy
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+
+	"github.com/external-haproxy/kit/controller/files"
+	"github.com/external-haproxy/kit/controller/haproxy/filestore"
+)
+
+// The loaded marker records the digest of the file set haproxy last loaded
+// (or holds through runtime commands). It lives in Run, beside the sockets,
+// hidden so haproxy never reads it, and lets a restarted controller skip the
+// reload when the disk still matches.
+const loadedMarker = ".loaded-config.sha256"
+
+func (d *Driver) markerPath() string { return filepath.Join(d.opts.Layout.Run, loadedMarker) }
+
+func digest(set files.Set) []byte {
+	h := sha256.New()
+	for _, f := range set {
+		h.Write([]byte(f.Path))
+		h.Write([]byte{0})
+		h.Write(f.Data)
+		h.Write([]byte{0})
+	}
+	return []byte(hex.EncodeToString(h.Sum(nil)))
+}
+
+func (d *Driver) loadedMarkerMatches(set files.Set) bool {
+	b, err := os.ReadFile(d.markerPath())
+	return err == nil && bytes.Equal(b, digest(set))
+}
+
+// writeLoadedMarker is best effort: without it the next controller reloads once.
+func (d *Driver) writeLoadedMarker(set files.Set) {
+	_ = filestore.WriteAtomic(files.File{Path: d.markerPath(), Data: digest(set), Private: true})
+}
+
+func (d *Driver) removeLoadedMarker() { _ = os.Remove(d.markerPath()) }

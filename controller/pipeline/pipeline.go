@@ -1,0 +1,272 @@
+// Package pipeline runs one configuration update: snapshot → model → render →
+// haproxy driver, choosing between nothing, runtime API commands and a reload,
+// and logging each update the way upstream haproxy-ingress does.
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"k8s.io/klog/v2"
+
+	"github.com/external-haproxy/kit/controller/files"
+	"github.com/external-haproxy/kit/controller/haproxy"
+	"github.com/external-haproxy/kit/controller/health"
+	"github.com/external-haproxy/kit/controller/model"
+	"github.com/external-haproxy/kit/controller/render"
+)
+
+// Build is the pure part shared by the controller and the render command.
+func Build(snap *model.Snapshot, opts model.Options, l files.Layout) (*model.Model, files.Set, []model.Problem) {
+	m, problems := model.Build(snap, opts)
+	return m, render.Render(m, l), problems
+}
+
+// Syncer applies snapshots to haproxy, one at a time.
+type Syncer struct {
+	Driver         *haproxy.Driver
+	Layout         files.Layout
+	Options        model.Options
+	Metrics        *health.Metrics
+	ReloadInterval time.Duration
+	// Report receives each problem once, when it first appears.
+	Report func(model.Problem)
+
+	running    *model.Model // what haproxy runs; nil before the first update
+	lastReload time.Time
+	reported   map[string]bool
+	id         int
+}
+
+// Update makes haproxy serve snap. It returns an error when haproxy does not
+// run the new configuration; the caller retries.
+func (s *Syncer) Update(ctx context.Context, snap *model.Snapshot) error {
+	s.id++
+	start := time.Now()
+	m, problems := model.Build(snap, s.Options)
+	parse := time.Since(start)
+	s.report(problems)
+
+	ch := model.Diff(s.running, m)
+	if !ch.Reload && len(ch.Commands) == 0 && s.Driver.InSync() {
+		s.observe(health.KindNoop, nil, map[string]time.Duration{"parse_ingress": parse})
+		klog.V(2).Infof("haproxy update id=%d: nothing changed", s.id)
+		return nil
+	}
+	klog.Infof("starting haproxy update id=%d", s.id)
+	if hosts := changedHosts(s.running, ch.Next); len(hosts) > 0 {
+		klog.Infof("updating %d host(s): %v", len(hosts), hosts)
+	}
+	if backends := changedBackends(s.running, ch.Next); len(backends) > 0 {
+		klog.Infof("updating %d backend(s): %v", len(backends), backends)
+	}
+	t := timings{{"parse_ingress", parse}}
+	renderStart := time.Now()
+	set := render.Render(ch.Next, s.Layout)
+	t = append(t, timing{"render", time.Since(renderStart)})
+
+	kind := health.KindReload
+	var err error
+	if !ch.Reload && s.Driver.InSync() {
+		kind = health.KindDynamic
+		err = s.dynamic(ctx, ch.Commands, set, &t)
+		if err != nil {
+			klog.Warningf("dynamic update failed, reloading instead: %v", err)
+			kind = health.KindReload
+		}
+	}
+	if kind == health.KindReload {
+		if len(ch.Reasons) > 0 {
+			klog.V(1).Infof("reload needed: %s", strings.Join(ch.Reasons, ", "))
+		}
+		err = s.reload(ctx, set, &t)
+	}
+	t = append(t, timing{"total", time.Since(start)})
+	s.observe(kind, err, t.stages())
+	if err != nil {
+		klog.Errorf("haproxy update id=%d failed: %v", s.id, err)
+		return err
+	}
+	s.running = ch.Next
+	klog.Infof("finish haproxy update id=%d: %s", s.id, t)
+	return nil
+}
+
+// dynamic writes the files first, without a reload, so that a haproxy that
+// restarts meanwhile loads the new state; then it applies the same change to
+// the running worker through the runtime API.
+func (s *Syncer) dynamic(ctx context.Context, cmds []string, set files.Set, t *timings) error {
+	start := time.Now()
+	if err := s.Driver.Persist(set); err != nil {
+		return err
+	}
+	*t = append(*t, timing{"write_config", time.Since(start)})
+	start = time.Now()
+	for _, c := range cmds {
+		cmdStart := time.Now()
+		out, err := s.Driver.Runtime(ctx, c)
+		s.Metrics.MasterCLI.WithLabelValues(strings.Fields(c)[0]).Observe(time.Since(cmdStart).Seconds())
+		if err != nil {
+			return fmt.Errorf("%q: %w", c, err)
+		}
+		if out = strings.TrimSpace(out); out != "" {
+			return fmt.Errorf("%q: haproxy answered %q", c, out)
+		}
+	}
+	*t = append(*t, timing{"update_dynamic", time.Since(start)})
+	klog.Infof("haproxy updated without reload: %d runtime command(s)", len(cmds))
+	return nil
+}
+
+func (s *Syncer) reload(ctx context.Context, set files.Set, t *timings) error {
+	if wait := time.Until(s.lastReload.Add(s.ReloadInterval)); wait > 0 {
+		klog.V(1).Infof("waiting %v for --reload-interval", wait.Round(time.Millisecond))
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+	res, err := s.Driver.Update(ctx, set)
+	if len(res.Changed) > 0 {
+		klog.Infof("updated %s", describeFiles(res.Changed, s.Layout))
+	}
+	*t = append(*t, timing{"validate", res.Timings.Validate}, timing{"write_config", res.Timings.WriteConfig},
+		timing{"reload_haproxy", res.Timings.ReloadHAProxy})
+	if res.Reloaded {
+		s.lastReload = time.Now()
+		s.Metrics.MasterCLI.WithLabelValues("reload").Observe(res.Reload.Duration.Seconds())
+	}
+	return err
+}
+
+// report passes on problems not reported yet; a problem that went away and
+// comes back is reported again.
+func (s *Syncer) report(problems []model.Problem) {
+	now := make(map[string]bool, len(problems))
+	for _, p := range problems {
+		key := p.String()
+		now[key] = true
+		if !s.reported[key] && s.Report != nil {
+			s.Report(p)
+		}
+	}
+	s.reported = now
+}
+
+func (s *Syncer) observe(kind string, err error, stages map[string]time.Duration) {
+	result := "success"
+	var rejected *haproxy.ReloadError
+	switch {
+	case err == nil:
+		s.Metrics.ReloadSuccess.Set(1)
+	case errors.As(err, &rejected) || err != nil:
+		result = "failure"
+		s.Metrics.ReloadSuccess.Set(0)
+	}
+	s.Metrics.Updates.WithLabelValues(kind, result).Inc()
+	for stage, d := range stages {
+		s.Metrics.StageSeconds.WithLabelValues(stage).Observe(d.Seconds())
+	}
+}
+
+// describeFiles says "main cfg and N other file(s): [...]" in upstream's spirit.
+func describeFiles(paths []string, l files.Layout) string {
+	var cfg, other []string
+	for _, p := range paths {
+		rel, err := filepath.Rel(l.Etc, p)
+		if err != nil || strings.HasPrefix(rel, "..") {
+			rel, _ = filepath.Rel(filepath.Dir(l.Lib), p)
+		}
+		if filepath.Dir(p) == l.Etc {
+			cfg = append(cfg, rel)
+		} else {
+			other = append(other, rel)
+		}
+	}
+	main := "no cfg"
+	if len(cfg) > 0 {
+		main = fmt.Sprintf("main cfg %v", cfg)
+	}
+	return fmt.Sprintf("%s and %d map/cert file(s): %v", main, len(other), other)
+}
+
+// changedHosts lists the hosts whose routes differ between two models.
+func changedHosts(old, cur *model.Model) []string {
+	byHost := func(m *model.Model) map[string][]model.Route {
+		out := map[string][]model.Route{}
+		if m != nil {
+			for _, r := range m.Routes {
+				r.Source = model.Ref{}
+				out[r.Host] = append(out[r.Host], r)
+			}
+		}
+		return out
+	}
+	return changedKeys(byHost(old), byHost(cur), func(a, b []model.Route) bool { return slices.Equal(a, b) }, "<any host>")
+}
+
+// changedBackends lists the backends whose servers differ between two models.
+func changedBackends(old, cur *model.Model) []string {
+	byName := func(m *model.Model) map[string][]model.Server {
+		out := map[string][]model.Server{}
+		if m != nil {
+			for _, b := range m.Backends {
+				out[b.Name] = b.Servers
+			}
+		}
+		return out
+	}
+	return changedKeys(byName(old), byName(cur), func(a, b []model.Server) bool { return slices.Equal(a, b) }, "")
+}
+
+func changedKeys[V any](old, cur map[string]V, equal func(a, b V) bool, emptyName string) []string {
+	var out []string
+	for k, v := range cur {
+		if o, ok := old[k]; !ok || !equal(o, v) {
+			out = append(out, k)
+		}
+	}
+	for k := range old {
+		if _, ok := cur[k]; !ok {
+			out = append(out, k)
+		}
+	}
+	for i, k := range out {
+		if k == "" {
+			out[i] = emptyName
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+type timing struct {
+	name string
+	d    time.Duration
+}
+
+type timings []timing
+
+func (t timings) String() string {
+	parts := make([]string, 0, len(t))
+	for _, x := range t {
+		if x.d > 0 || x.name == "total" {
+			parts = append(parts, fmt.Sprintf("%s=%v", x.name, x.d.Round(10*time.Microsecond)))
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+func (t timings) stages() map[string]time.Duration {
+	out := make(map[string]time.Duration, len(t))
+	for _, x := range t {
+		out[x.name] = x.d
+	}
+	return out
+}
