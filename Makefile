@@ -13,8 +13,8 @@ all: build
 
 build: ## build the function and the controller into bin/
 	$(GO) build -o $(BIN)/external-haproxy-fn ./fn
-	@if [ -d controller/cmd/haproxy-ingress-controller ]; then \
-		$(GO) build -o $(BIN)/haproxy-ingress-controller ./controller/cmd/haproxy-ingress-controller; fi
+	$(GO) build -o $(BIN)/haproxy-ingress-controller ./controller/cmd/haproxy-ingress-controller
+	$(GO) build -o $(BIN)/echoserver ./test/echoserver
 
 tools: $(BIN)/kustomize ## pinned standalone kustomize into bin/
 

@@ -40,7 +40,7 @@ func Dir(t testing.TB) string {
 		if buildErr != nil {
 			return
 		}
-		cmd := exec.Command("go", "build", "-o", builtDir+"/", "./fn", "./controller/cmd/...")
+		cmd := exec.Command("go", "build", "-o", builtDir+"/", "./fn", "./controller/cmd/...", "./test/echoserver")
 		cmd.Dir = RepoRoot()
 		if out, err := cmd.CombinedOutput(); err != nil {
 			buildErr = &buildError{err, string(out)}

@@ -1,0 +1,46 @@
+// Package e2e runs the external-haproxy pod end to end: the function overlay
+// applied to a real kube-apiserver, the pod's containers as local processes
+// from the rendered spec, the controller with only the base's RBAC, and real
+// requests to real backends in a network namespace.
+package e2e
+
+import (
+	"context"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/external-haproxy/kit/test/cluster/clustertest"
+	"github.com/external-haproxy/kit/test/e2eenv"
+	"github.com/external-haproxy/kit/test/testbin"
+)
+
+func TestMain(m *testing.M) { clustertest.Main(m) }
+
+var subnet atomic.Int32
+
+// start runs a pod on its own control plane: the overlay's cluster-scoped
+// objects (IngressClass, ClusterRole) and fixed names would clash between
+// tests sharing one.
+func start(t *testing.T, configMap map[string]string) *e2eenv.Env {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	c := clustertest.Start(t)
+	dir := t.TempDir()
+	env, err := e2eenv.Start(ctx, e2eenv.Options{
+		Cluster: c, Dir: dir, Bin: testbin.Dir(t), Kustomize: testbin.Kustomize(t), Repo: testbin.RepoRoot(),
+		Subnet: 100 + int(subnet.Add(1)), ConfigMap: configMap,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("pod logs in %s", filepath.Join(dir))
+		}
+		env.Close()
+	})
+	return env
+}
