@@ -97,7 +97,12 @@ func runController(ctx context.Context, fs *flag.FlagSet, args []string) error {
 		Layout:         layout,
 		Metrics:        metrics,
 		ReloadInterval: o.ReloadInterval,
-		Report:         func(p model.Problem) { reportProblem(recorder, p) },
+		Report: func(p model.Problem) {
+			if p.Object.Kind == "ConfigMap" && p.Object.Namespace == "" && o.ConfigMap != "" {
+				p.Object.Namespace, p.Object.Name, _ = options.SplitName(o.ConfigMap) // the model calls it "global"
+			}
+			reportProblem(recorder, p)
+		},
 	}
 
 	var loop *updater.Loop
@@ -247,7 +252,7 @@ func publishAddresses(o *options.Options, w *watch.Watcher) []networkingv1.Ingre
 func reportProblem(rec record.EventRecorder, p model.Problem) {
 	logProblem(p)
 	apiVersion := map[string]string{"Ingress": "networking.k8s.io/v1", "Service": "v1", "Secret": "v1", "ConfigMap": "v1", "EndpointSlice": "discovery.k8s.io/v1"}[p.Object.Kind]
-	if apiVersion == "" {
+	if apiVersion == "" || p.Object.Namespace == "" {
 		return
 	}
 	ref := &corev1.ObjectReference{Kind: p.Object.Kind, APIVersion: apiVersion, Namespace: p.Object.Namespace, Name: p.Object.Name}
