@@ -78,6 +78,9 @@ func (s *Syncer) Update(ctx context.Context, snap *model.Snapshot) error {
 		if err != nil {
 			klog.Warningf("dynamic update failed, reloading instead: %v", err)
 			kind = health.KindReload
+			// The files already hold the new state; only a reload makes the
+			// worker match them.
+			s.Driver.Invalidate()
 		}
 	}
 	if kind == health.KindReload {
@@ -114,13 +117,20 @@ func (s *Syncer) dynamic(ctx context.Context, cmds []string, set files.Set, t *t
 		if err != nil {
 			return fmt.Errorf("%q: %w", c, err)
 		}
-		if out = strings.TrimSpace(out); out != "" {
-			return fmt.Errorf("%q: haproxy answered %q", c, out)
+		if !runtimeOK(out) {
+			return fmt.Errorf("%q: haproxy answered %q", c, strings.TrimSpace(out))
 		}
 	}
 	*t = append(*t, timing{"update_dynamic", time.Since(start)})
 	klog.Infof("haproxy updated without reload: %d runtime command(s)", len(cmds))
 	return nil
+}
+
+// runtimeOK tells haproxy's success answers to "set server" apart from its
+// errors: success is silent, or reports what changed (or that nothing had to).
+func runtimeOK(out string) bool {
+	out = strings.TrimSpace(out)
+	return out == "" || strings.Contains(out, "changed from") || strings.HasPrefix(out, "no need to change")
 }
 
 func (s *Syncer) reload(ctx context.Context, set files.Set, t *timings) error {

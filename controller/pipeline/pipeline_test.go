@@ -1,0 +1,295 @@
+package pipeline
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/external-haproxy/kit/controller/defaultcert"
+	"github.com/external-haproxy/kit/controller/files"
+	"github.com/external-haproxy/kit/controller/haproxy"
+	"github.com/external-haproxy/kit/controller/haproxy/process"
+	"github.com/external-haproxy/kit/controller/health"
+	"github.com/external-haproxy/kit/controller/model"
+)
+
+func freePorts(t *testing.T, n int) []int {
+	t.Helper()
+	var out []int
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		out = append(out, l.Addr().(*net.TCPAddr).Port)
+	}
+	return out
+}
+
+// backend answers with its name on a free loopback port.
+func backend(t *testing.T, name string) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, name) })}
+	go func() { _ = srv.Serve(l) }()
+	t.Cleanup(func() { srv.Close() })
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func tlsSecret(t *testing.T, ns, name, host string) *corev1.Secret {
+	t.Helper()
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: host}, DNSNames: []string{host},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, _ := x509.MarshalECPrivateKey(key)
+	return &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, Type: corev1.SecretTypeTLS, Data: map[string][]byte{
+		"tls.crt": pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
+		"tls.key": pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}),
+	}}
+}
+
+func service(ns, name string) *corev1.Service {
+	return &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+		Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Name: "http", Port: 80}}}}
+}
+
+// endpointSlices gives each loopback backend its own EndpointSlice: they share the
+// address 127.0.0.1 and differ only in port, which one slice cannot express.
+func endpointSlices(ns, svc string, ports ...int) []*discoveryv1.EndpointSlice {
+	var out []*discoveryv1.EndpointSlice
+	name := "http"
+	for i, p := range ports {
+		port := int32(p)
+		out = append(out, &discoveryv1.EndpointSlice{
+			ObjectMeta:  metav1.ObjectMeta{Namespace: ns, Name: svc + "-" + strconv.Itoa(i), Labels: map[string]string{discoveryv1.LabelServiceName: svc}},
+			AddressType: discoveryv1.AddressTypeIPv4,
+			Ports:       []discoveryv1.EndpointPort{{Name: &name, Port: &port}},
+			Endpoints:   []discoveryv1.Endpoint{{Addresses: []string{"127.0.0.1"}}},
+		})
+	}
+	return out
+}
+
+func ingress(ns, name string, rules map[string]string, tlsHost, secret string) *networkingv1.Ingress {
+	prefix := networkingv1.PathTypePrefix
+	ing := &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}
+	for host, svc := range rules {
+		ing.Spec.Rules = append(ing.Spec.Rules, networkingv1.IngressRule{Host: host, IngressRuleValue: networkingv1.IngressRuleValue{
+			HTTP: &networkingv1.HTTPIngressRuleValue{Paths: []networkingv1.HTTPIngressPath{{Path: "/", PathType: &prefix,
+				Backend: networkingv1.IngressBackend{Service: &networkingv1.IngressServiceBackend{Name: svc, Port: networkingv1.ServiceBackendPort{Name: "http"}}}}}}}})
+	}
+	if tlsHost != "" {
+		ing.Spec.TLS = []networkingv1.IngressTLS{{Hosts: []string{tlsHost}, SecretName: secret}}
+	}
+	return ing
+}
+
+type result struct {
+	status   int
+	body     string
+	location string
+	cn       string
+}
+
+func get(port int, host string, https bool) (result, error) {
+	scheme := "http"
+	if https {
+		scheme = "https"
+	}
+	req, _ := http.NewRequest("GET", fmt.Sprintf("%s://127.0.0.1:%d/x", scheme, port), nil)
+	req.Host = host
+	c := &http.Client{Timeout: 2 * time.Second,
+		Transport:     &http.Transport{DisableKeepAlives: true, TLSClientConfig: &tls.Config{ServerName: host, InsecureSkipVerify: true}}, //nolint:gosec // the test reads the certificate
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := c.Do(req)
+	if err != nil {
+		return result{}, err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	r := result{status: resp.StatusCode, body: string(b), location: resp.Header.Get("Location")}
+	if resp.TLS != nil {
+		r.cn = resp.TLS.PeerCertificates[0].Subject.CommonName
+	}
+	return r, nil
+}
+
+// TestPipelineOnRealHAProxy drives a real haproxy through the whole pipeline
+// — model, render, driver — in both modes: routing, TLS by SNI, redirect and
+// 404, an endpoint change applied without a reload, and in embedded mode a
+// haproxy that dies is restarted and serves the current state.
+func TestPipelineOnRealHAProxy(t *testing.T) {
+	bin, err := exec.LookPath("haproxy")
+	if err != nil {
+		t.Fatal("haproxy not on PATH (make test installs it)")
+	}
+	for _, mode := range []string{"external", "embedded"} {
+		t.Run(mode, func(t *testing.T) {
+			dir, err := os.MkdirTemp("", "pipe")
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { os.RemoveAll(dir) })
+			l := files.DefaultLayout(dir)
+			for _, d := range []string{l.Etc, l.Lib, l.Run} {
+				if err := os.MkdirAll(d, 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := haproxy.WriteInitConfig(l); err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			restarted := make(chan int, 4)
+			var masterPID func() int
+			if mode == "external" {
+				cmd := exec.Command(bin, "-W", "-S", l.MasterSocket()+",mode,600", "-f", l.Etc)
+				cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+				if err := cmd.Start(); err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); _ = cmd.Wait() })
+			} else {
+				sup := &process.Supervisor{Binary: bin, Layout: l, GracePeriod: time.Second, Stdout: io.Discard, Stderr: io.Discard,
+					OnStart: func(_ context.Context, pid int) { restarted <- pid }}
+				done := make(chan struct{})
+				go func() { _ = sup.Run(ctx); close(done) }()
+				t.Cleanup(func() { cancel(); <-done })
+			}
+			driver := haproxy.New(haproxy.Options{Layout: l, AdminSocket: l.AdminSocket(), Binary: bin, ConnectionTimeout: 10 * time.Second, Mode: mode})
+			masterPID = func() int {
+				p, err := driver.Master().ShowProc(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return p.Master.PID
+			}
+			cert, err := defaultcert.Generate(time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := &Syncer{Driver: driver, Layout: l, Metrics: health.NewMetrics(), Options: model.Options{DefaultCertificate: cert}}
+
+			ports := freePorts(t, 4)
+			a1, b1 := backend(t, "a1"), backend(t, "b1")
+			snap := &model.Snapshot{
+				ConfigMap: map[string]string{"http-port": strconv.Itoa(ports[0]), "https-port": strconv.Itoa(ports[1]),
+					"healthz-port": strconv.Itoa(ports[2]), "stats-port": strconv.Itoa(ports[3]),
+					"bind-ip-addr-http": "127.0.0.1", "bind-ip-addr-healthz": "127.0.0.1", "bind-ip-addr-stats": "127.0.0.1"},
+				Ingresses:      []*networkingv1.Ingress{ingress("app", "web", map[string]string{"a.example.com": "a", "b.example.com": "b"}, "b.example.com", "b-tls")},
+				Services:       []*corev1.Service{service("app", "a"), service("app", "b")},
+				EndpointSlices: append(endpointSlices("app", "a", a1), endpointSlices("app", "b", b1)...),
+				Secrets:        []*corev1.Secret{tlsSecret(t, "app", "b-tls", "b.example.com")},
+			}
+			if err := s.Update(ctx, snap); err != nil {
+				t.Fatal(err)
+			}
+			check := func(host string, https bool, want func(result) bool) {
+				t.Helper()
+				var last result
+				var lastErr error
+				for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+					last, lastErr = get(map[bool]int{false: ports[0], true: ports[1]}[https], host, https)
+					if lastErr == nil && want(last) {
+						return
+					}
+				}
+				t.Fatalf("%s (https=%v): got %+v, %v", host, https, last, lastErr)
+			}
+			check("a.example.com", false, func(r result) bool { return r.status == 200 && r.body == "a1" })
+			check("A.Example.com:8080", false, func(r result) bool { return r.body == "a1" })
+			check("b.example.com", false, func(r result) bool { return r.status == 302 && strings.HasPrefix(r.location, "https://b.example.com") })
+			check("b.example.com", true, func(r result) bool { return r.body == "b1" && r.cn == "b.example.com" })
+			check("a.example.com", true, func(r result) bool { return r.body == "a1" && r.cn == "haproxy-ingress default certificate" })
+			check("nobody.example.com", false, func(r result) bool { return r.status == 404 })
+
+			// A second endpoint fits in a's free slots: no reload.
+			before := masterPID()
+			reloads := func() int {
+				p, _ := driver.Master().ShowProc(ctx)
+				return p.Master.Reloads
+			}
+			r0 := reloads()
+			a2 := backend(t, "a2")
+			snap.EndpointSlices = append(endpointSlices("app", "a", a1, a2), endpointSlices("app", "b", b1)...)
+			if err := s.Update(ctx, snap); err != nil {
+				t.Fatal(err)
+			}
+			check("a.example.com", false, func(r result) bool { return r.body == "a2" })
+			if r1 := reloads(); r1 != r0 {
+				t.Errorf("an endpoint within the slots reloaded haproxy (%d -> %d reloads)", r0, r1)
+			}
+
+			if mode != "embedded" {
+				return
+			}
+			// haproxy dies: the supervisor restarts it and it serves the current
+			// state, dynamic change included, from the files on disk.
+			<-restarted
+			if err := syscall.Kill(before, syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case pid := <-restarted:
+				if pid == before {
+					t.Fatal("restart reported the dead master")
+				}
+			case <-time.After(20 * time.Second):
+				t.Fatal("haproxy was not restarted")
+			}
+			driver.Invalidate()
+			if err := s.Update(ctx, snap); err != nil {
+				t.Fatal(err)
+			}
+			check("a.example.com", false, func(r result) bool { return r.body == "a2" })
+			check("b.example.com", true, func(r result) bool { return r.body == "b1" && r.cn == "b.example.com" })
+		})
+	}
+}
+
+func TestRuntimeAnswers(t *testing.T) {
+	for out, ok := range map[string]bool{
+		"\n": true,
+		"IP changed from '127.0.0.1' to '10.0.0.2', port changed from '1' to '8080' by 'stats socket command'\n": true,
+		"no need to change the addr, port changed from '1' to '37563' by 'stats socket command'\n":               true,
+		"No such server.\n":              false,
+		"Unknown command: 'set sever'\n": false,
+		"Require 'backend/server'.\n":    false,
+		"Permission denied\n":            false,
+	} {
+		if runtimeOK(out) != ok {
+			t.Errorf("runtimeOK(%q) = %v", out, !ok)
+		}
+	}
+}
