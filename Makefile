@@ -36,8 +36,8 @@ test: build tools haproxy k8s-bins ## every test
 bench: build tools haproxy k8s-bins ## benchmarks with their figures
 	K8S_BIN_DIR=$$(hack/k8s-bins.sh) KIT_BIN=$(BIN) $(GO) test -run '^$$' -bench . -benchmem -timeout 30m ./...
 
-demo: build tools haproxy ## the main job, locally
-	hack/demo.sh
+demo: build tools haproxy ## the main job, locally (make demo DEMO_ARGS=--keep leaves it running)
+	GO=$(GO) hack/demo.sh $(DEMO_ARGS)
 
 kpt-package: tools ## refresh the kpt package's copy of base/
 	$(BIN)/kustomize build base > overlays/kpt/haproxy-ingress.yaml
