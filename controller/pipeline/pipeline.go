@@ -87,7 +87,12 @@ func (s *Syncer) Update(ctx context.Context, snap *model.Snapshot) error {
 		if len(ch.Reasons) > 0 {
 			klog.V(1).Infof("reload needed: %s", strings.Join(ch.Reasons, ", "))
 		}
-		err = s.reload(ctx, set, &t)
+		var reloaded bool
+		reloaded, err = s.reload(ctx, set, &t)
+		if err == nil && !reloaded {
+			kind = health.KindNoop // haproxy already ran these files (restarted controller)
+			klog.Infof("haproxy already runs this configuration, no reload needed")
+		}
 	}
 	t = append(t, timing{"total", time.Since(start)})
 	s.observe(kind, err, t.stages())
@@ -133,12 +138,12 @@ func runtimeOK(out string) bool {
 	return out == "" || strings.Contains(out, "changed from") || strings.HasPrefix(out, "no need to change")
 }
 
-func (s *Syncer) reload(ctx context.Context, set files.Set, t *timings) error {
+func (s *Syncer) reload(ctx context.Context, set files.Set, t *timings) (bool, error) {
 	if wait := time.Until(s.lastReload.Add(s.ReloadInterval)); wait > 0 {
 		klog.V(1).Infof("waiting %v for --reload-interval", wait.Round(time.Millisecond))
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
+			return false, ctx.Err()
 		case <-time.After(wait):
 		}
 	}
@@ -152,7 +157,7 @@ func (s *Syncer) reload(ctx context.Context, set files.Set, t *timings) error {
 		s.lastReload = time.Now()
 		s.Metrics.MasterCLI.WithLabelValues("reload").Observe(res.Reload.Duration.Seconds())
 	}
-	return err
+	return res.Reloaded, err
 }
 
 // report passes on problems not reported yet; a problem that went away and
