@@ -13,7 +13,7 @@ import (
 )
 
 // waitReloads polls the master's reload counter until it exceeds after.
-func waitReloads(t *testing.T, env *e2eenv.Env, after int, timeout time.Duration) int {
+func waitMasterReloads(t *testing.T, env *e2eenv.Env, after int, timeout time.Duration) int {
 	t.Helper()
 	ctx := context.Background()
 	deadline := time.Now().Add(timeout)
@@ -49,7 +49,7 @@ func TestConfigMapSyslogStdoutReloadsAndLogsAccess(t *testing.T) {
 	if err := env.PatchConfigMap(ctx, map[string]string{"syslog-endpoint": "stdout", "syslog-format": "raw"}); err != nil {
 		t.Fatal(err)
 	}
-	after := waitReloads(t, env, before, 30*time.Second)
+	after := waitMasterReloads(t, env, before, 30*time.Second)
 	t.Logf("master reload counter %d -> %d", before, after)
 	update := regexp.MustCompile(`(?s)starting haproxy update id=(\d+).*finish haproxy update id=(\d+): [^\n]*`)
 	deadline := time.Now().Add(15 * time.Second)

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/external-haproxy/kit/controller/haproxy/mastercli"
+
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -22,7 +24,7 @@ import (
 // Reloads is the master's reload counter ("show proc"): it rises by one per
 // reload of haproxy and restarts from 0 with a new master.
 func (e *Env) Reloads(ctx context.Context) (int, error) {
-	p, err := e.MasterProc(ctx)
+	p, err := e.StableMasterProc(ctx, 10*time.Second)
 	if err != nil {
 		return 0, err
 	}
@@ -126,7 +128,7 @@ func (e *Env) App(ctx context.Context, ns, svc, host string, backends ...string)
 // Served waits until host/ answers 200 from one of the named backends.
 func (e *Env) Served(host string, timeout time.Duration, backend string) error {
 	_, _, err := e.Eventually(timeout, func() (Response, error) { return e.Get(host, "/", false) },
-		func(r Response) bool { return r.Status == 200 && strings.Contains(r.Body, "server="+backend+" ") })
+		ServedBy(backend))
 	return err
 }
 
@@ -210,4 +212,35 @@ func (p *Poller) Stop() (total int, failures []string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.total, p.failures
+}
+
+// ServedBy accepts a 200 answer from the named echo backend.
+func ServedBy(name string) func(Response) bool {
+	return func(r Response) bool { return r.Status == 200 && strings.Contains(r.Body, "server="+name+" ") }
+}
+
+// ServedByAny accepts a 200 answer from any of the named echo backends.
+func ServedByAny(names ...string) func(Response) bool {
+	return func(r Response) bool {
+		for _, n := range names {
+			if ServedBy(n)(r) {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// StableMasterProc is MasterProc retried for up to timeout: while haproxy
+// reloads, its master re-executes itself and refuses connections for a
+// moment.
+func (e *Env) StableMasterProc(ctx context.Context, timeout time.Duration) (mastercli.Proc, error) {
+	deadline := time.Now().Add(timeout)
+	for {
+		p, err := e.MasterProc(ctx)
+		if err == nil || time.Now().After(deadline) {
+			return p, err
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
