@@ -1,0 +1,210 @@
+package e2e
+
+import (
+	"context"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/external-haproxy/kit/test/e2eenv"
+)
+
+// haproxy crashes and the kubelet restarts its container: the controller
+// notices the new master and the pod serves the current configuration,
+// including a change made while haproxy was down.
+func TestHAProxyRestartServesCurrentConfig(t *testing.T) {
+	env := start(t, nil)
+	ctx := context.Background()
+	addrs, err := env.App(ctx, "app", "echo", "echo.example.com", "echo-1", "echo-2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := env.SetEndpoints(ctx, "app", "echo", 8080, addrs["echo-1"]); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.Served("echo.example.com", 30*time.Second, "echo-1"); err != nil {
+		t.Fatal(err)
+	}
+	old, err := env.StableMasterProc(ctx, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Precondition, not an assertion: the controller checks the master's PID
+	// every 2 s and needs to have seen the old one once to notice a change.
+	time.Sleep(3 * time.Second)
+
+	env.Pod.Kill(e2eenv.Sidecar)
+	if _, err := env.Get("echo.example.com", "/", false); err == nil {
+		t.Fatal("haproxy still answers after its container was killed")
+	}
+	// Changes while haproxy is down: the only endpoint moves to echo-2 and a
+	// new host appears.
+	if err := env.SetEndpoints(ctx, "app", "echo", 8080, addrs["echo-2"]); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.CreateIngress(ctx, "app", "while-down", "down.example.com", "echo"); err != nil {
+		t.Fatal(err)
+	}
+	// Like a kubelet's restart back-off: haproxy comes back only once the
+	// controller tried to apply the change and found no master.
+	if _, err := env.Pod.WaitLog(e2eenv.Controller, regexp.MustCompile(`updating \d+ host\(s\): \[[^\]]*down\.example\.com`), 20*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.Pod.WaitLog(e2eenv.Controller, regexp.MustCompile(`waiting for the external haproxy`), 20*time.Second); err != nil {
+		t.Fatalf("%v\ncontroller:\n%s", err, env.Pod.Tail(e2eenv.Controller, 20))
+	}
+
+	if err := env.Pod.StartContainer(e2eenv.Sidecar); err != nil {
+		t.Fatal(err)
+	}
+	line, err := env.Pod.WaitLog(e2eenv.Controller, regexp.MustCompile(`haproxy master changed from pid \d+ to \d+[^\n]*`), 30*time.Second)
+	if err != nil {
+		t.Fatalf("%v\ncontroller:\n%s", err, env.Pod.Tail(e2eenv.Controller, 30))
+	}
+	t.Logf("controller: %s", line)
+	cur, err := env.StableMasterProc(ctx, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cur.Master.PID == old.Master.PID {
+		t.Fatalf("master pid unchanged: %d", cur.Master.PID)
+	}
+	for host, want := range map[string]string{"echo.example.com": "echo-2", "down.example.com": "echo-2"} {
+		took, _, err := env.Eventually(30*time.Second, func() (e2eenv.Response, error) { return env.Get(host, "/", false) }, e2eenv.ServedBy(want))
+		if err != nil {
+			t.Fatalf("%s: %v", host, err)
+		}
+		t.Logf("%s served by %s %v after the restart was noticed", host, want, took)
+	}
+	// And the restarted pair keeps working: a change after the restart.
+	if err := env.SetEndpoints(ctx, "app", "echo", 8080, addrs["echo-1"]); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.Served("echo.example.com", 30*time.Second, "echo-1"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The apiserver restarts: haproxy serves throughout, and the informers
+// resume so that a change made after the restart is served.
+func TestAPIServerRestartKeepsServing(t *testing.T) {
+	env := start(t, nil)
+	ctx := context.Background()
+	addrs, err := env.App(ctx, "app", "echo", "echo.example.com", "echo-1", "echo-2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := env.SetEndpoints(ctx, "app", "echo", 8080, addrs["echo-1"]); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.Served("echo.example.com", 30*time.Second, "echo-1"); err != nil {
+		t.Fatal(err)
+	}
+	p := env.Poll("echo.example.com", "/", e2eenv.ServedBy("echo-1"))
+	restartStart := time.Now()
+	if err := env.Opts.Cluster.Restart(ctx); err != nil {
+		p.Stop()
+		t.Fatal(err)
+	}
+	t.Logf("apiserver restarted in %v", time.Since(restartStart).Round(time.Millisecond))
+	// Keep polling a little past the restart: reconnecting informers relist
+	// and must not disturb haproxy.
+	for n := p.Total(); p.Total() < n+100; {
+		time.Sleep(10 * time.Millisecond)
+	}
+	total, failures := p.Stop()
+	t.Logf("%d requests during and after the apiserver restart, %d failed", total, len(failures))
+	if len(failures) > 0 {
+		t.Errorf("requests failed while the apiserver restarted:\n%s", strings.Join(failures, "\n"))
+	}
+
+	// Informers resumed: an endpoint change and a new Ingress are served.
+	changed := time.Now()
+	if err := env.SetEndpoints(ctx, "app", "echo", 8080, addrs["echo-2"]); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.CreateIngress(ctx, "app", "after", "after.example.com", "echo"); err != nil {
+		t.Fatal(err)
+	}
+	for _, host := range []string{"echo.example.com", "after.example.com"} {
+		if _, _, err := env.Eventually(60*time.Second, func() (e2eenv.Response, error) { return env.Get(host, "/", false) }, e2eenv.ServedBy("echo-2")); err != nil {
+			t.Fatalf("%s after the apiserver restart: %v", host, err)
+		}
+	}
+	t.Logf("changes after the restart served %v after the write", time.Since(changed).Round(time.Millisecond))
+}
+
+// The controller container restarts: haproxy serves throughout, and the new
+// controller finds the configuration it would write already loaded, so it
+// does not reload.
+func TestControllerRestartNoReload(t *testing.T) {
+	env := start(t, nil)
+	ctx := context.Background()
+	if _, err := env.App(ctx, "app", "echo", "echo.example.com", "echo-1", "echo-2"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := env.Eventually(30*time.Second, func() (e2eenv.Response, error) { return env.Get("echo.example.com", "/", false) }, e2eenv.ServedByAny("echo-1", "echo-2")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.Pod.WaitLog(e2eenv.Controller, regexp.MustCompile(`finish haproxy update id=\d+`), 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	before, err := env.StableMasterProc(ctx, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	p := env.Poll("echo.example.com", "/", e2eenv.ServedByAny("echo-1", "echo-2"))
+	env.Pod.Stop(e2eenv.Controller, 10*time.Second)
+	if env.Ready() {
+		t.Fatal("controller still answers /readyz after it stopped")
+	}
+	for n := p.Total(); p.Total() < n+20; { // haproxy alone, no controller
+		time.Sleep(10 * time.Millisecond)
+	}
+	logStart := len(env.Pod.Log(e2eenv.Controller))
+	if err := env.Pod.StartContainer(e2eenv.Controller); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.WaitReady(60 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	for n := p.Total(); p.Total() < n+20; {
+		time.Sleep(10 * time.Millisecond)
+	}
+	total, failures := p.Stop()
+	t.Logf("%d requests across the controller restart, %d failed", total, len(failures))
+	if len(failures) > 0 {
+		t.Errorf("requests failed while the controller restarted:\n%s", strings.Join(failures, "\n"))
+	}
+
+	after, err := env.StableMasterProc(ctx, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.Master.PID != before.Master.PID || after.Master.Reloads != before.Master.Reloads || after.CurrentWorker() != before.CurrentWorker() {
+		t.Errorf("haproxy reloaded on controller start: master %d reloads %d worker %d -> master %d reloads %d worker %d\ncontroller:\n%s",
+			before.Master.PID, before.Master.Reloads, before.CurrentWorker(), after.Master.PID, after.Master.Reloads, after.CurrentWorker(),
+			env.Pod.Log(e2eenv.Controller)[logStart:])
+	}
+	newLog := env.Pod.Log(e2eenv.Controller)[logStart:]
+	if strings.Contains(newLog, "haproxy successfully reloaded") {
+		t.Errorf("the restarted controller logged a reload:\n%s", newLog)
+	}
+	reloads, err := env.UpdatesTotal("reload")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reloads != 0 {
+		t.Errorf("restarted controller: haproxyingress_updates_total{kind=\"reload\"} = %v, want 0 (haproxy did not reload)", reloads)
+	}
+
+	// The restarted controller is in charge: a change is served.
+	if err := env.CreateIngress(ctx, "app", "after", "after.example.com", "echo"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := env.Eventually(30*time.Second, func() (e2eenv.Response, error) { return env.Get("after.example.com", "/", false) }, e2eenv.ServedByAny("echo-1", "echo-2")); err != nil {
+		t.Fatal(err)
+	}
+}
