@@ -306,3 +306,33 @@ func TestDefaultBackendOfIngress(t *testing.T) {
 	r.expectStatus("app.example.com", "/other", 404)
 	r.expectServer("app.example.com", "/app", "echo-a")
 }
+
+// TestDefaultBackendServiceFlag: --default-backend-service answers what no
+// rule matches; an Ingress spec.defaultBackend takes precedence over it.
+func TestDefaultBackendServiceFlag(t *testing.T) {
+	r := newRT(t, nil)
+	r.service("svc-a", r.backend("echo-a"))
+	r.service("svc-flag", r.backend("echo-flag"))
+	r.service("svc-def", r.backend("echo-default"))
+	r.create(routeIngress("web", e2eenv.ClassName, routeRule("app.example.com", prefixRoute("/app", "svc-a"))))
+	r.waitServer("app.example.com", "/app", "echo-a")
+
+	// Restart the controller container with the flag, as an edited
+	// DaemonSet would.
+	pod := r.env.Pod
+	pod.Stop(e2eenv.Controller, 10*time.Second)
+	pod.ExtraArgs[e2eenv.Controller] = append(pod.ExtraArgs[e2eenv.Controller], "--default-backend-service="+appNS+"/svc-flag")
+	if err := pod.StartContainer(e2eenv.Controller); err != nil {
+		t.Fatal(err)
+	}
+	r.waitServer("unknown.example.com", "/", "echo-flag")
+	r.expectServer("app.example.com", "/other", "echo-flag")
+	r.expectServer("app.example.com", "/app", "echo-a")
+
+	def := routeIngress("fallback", e2eenv.ClassName)
+	def.Spec.DefaultBackend = &networkingv1.IngressBackend{Service: routeBackend("svc-def")}
+	r.create(def)
+	r.waitServer("unknown.example.com", "/", "echo-default")
+	r.delete("fallback")
+	r.waitServer("unknown.example.com", "/", "echo-flag")
+}
