@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 )
@@ -20,17 +21,23 @@ type Net struct {
 	Name   string
 	prefix string // e.g. "10.213.7."
 	peer   string // the namespace's end of the veth
+	lock   *os.File
 	next   int
 	procs  []*exec.Cmd
 }
 
-// New creates the namespace. subnet picks the /24 (10.213.<subnet>.0/24), so
-// that concurrent users pick different ones. Needs root (CAP_NET_ADMIN).
+// New creates the namespace on the first free /24 from 10.213.<subnet>.0/24
+// on. A lock file held for the namespace's life keeps concurrent test
+// processes off the same subnet. Needs root (CAP_NET_ADMIN).
 func New(subnet int) (*Net, error) {
+	lock, subnet, err := lockSubnet(subnet)
+	if err != nil {
+		return nil, err
+	}
 	b := make([]byte, 3)
 	_, _ = rand.Read(b)
 	id := hex.EncodeToString(b)
-	n := &Net{Name: "kit-" + id, prefix: fmt.Sprintf("10.213.%d.", subnet), next: 2}
+	n := &Net{Name: "kit-" + id, prefix: fmt.Sprintf("10.213.%d.", subnet), next: 2, lock: lock}
 	host, peer := "kh"+id, "kp"+id
 	steps := [][]string{
 		{"netns", "add", n.Name},
@@ -80,4 +87,22 @@ func (n *Net) Close() {
 		_ = p.Wait()
 	}
 	_ = exec.Command("ip", "netns", "del", n.Name).Run()
+	if n.lock != nil {
+		n.lock.Close() // releases the subnet
+	}
+}
+
+// lockSubnet takes the first subnet from start on whose lock is free.
+func lockSubnet(start int) (*os.File, int, error) {
+	for s := start; s < 255; s++ {
+		f, err := os.OpenFile(filepath.Join(os.TempDir(), fmt.Sprintf("kit-netns-10.213.%d.lock", s)), os.O_CREATE|os.O_RDWR, 0o600)
+		if err != nil {
+			return nil, 0, err
+		}
+		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err == nil {
+			return f, s, nil
+		}
+		f.Close()
+	}
+	return nil, 0, fmt.Errorf("no free subnet in 10.213.%d-254.0/24", start)
 }
