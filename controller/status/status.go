@@ -74,6 +74,22 @@ func (w *Writer) Publish(ctx context.Context, ings []*networkingv1.Ingress) {
 	w.set(ctx, ings, w.cfg.Publish())
 }
 
+// Release clears the status of Ingresses that left our class, but only where
+// it still shows our addresses: another controller may own it by now.
+func (w *Writer) Release(ctx context.Context, ings []*networkingv1.Ingress) {
+	if !w.IsLeader() {
+		return
+	}
+	ours := w.cfg.Publish()
+	var mine []*networkingv1.Ingress
+	for _, ing := range ings {
+		if len(ours) > 0 && slices.EqualFunc(ing.Status.LoadBalancer.Ingress, ours, sameAddress) {
+			mine = append(mine, ing)
+		}
+	}
+	w.set(ctx, mine, nil)
+}
+
 // Clear empties the status of the given Ingresses (--update-status-on-shutdown).
 func (w *Writer) Clear(ctx context.Context, ings []*networkingv1.Ingress) {
 	if !w.IsLeader() {

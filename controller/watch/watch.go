@@ -131,6 +131,15 @@ func (w *Watcher) Ingresses() []*networkingv1.Ingress {
 	return w.cfg.Classes.Filter(list[*networkingv1.Ingress](w.ingresses), list[*networkingv1.IngressClass](w.classes))
 }
 
+// Ingress returns a cached Ingress of any class.
+func (w *Watcher) Ingress(ns, name string) *networkingv1.Ingress {
+	obj, ok, err := w.ingresses.GetStore().GetByKey(ns + "/" + name)
+	if err != nil || !ok {
+		return nil
+	}
+	return obj.(*networkingv1.Ingress)
+}
+
 // Service returns a cached Service, for --publish-service.
 func (w *Watcher) Service(ns, name string) *corev1.Service {
 	obj, ok, err := w.services.GetStore().GetByKey(ns + "/" + name)

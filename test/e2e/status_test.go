@@ -74,4 +74,14 @@ func TestIngressStatusPublishedOnceServed(t *testing.T) {
 		t.Errorf("moved Ingress: status %v, want [127.0.0.1]", ips)
 	}
 	r.expectServer("theirs.example.com", "/", "echo")
+
+	// Moved out of our class: its status no longer claims our address.
+	r.update("ours", setClass("other"))
+	deadline := time.Now().Add(30 * time.Second)
+	for len(r.statusIPs("ours")) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("Ingress moved to another class still shows status %v", r.statusIPs("ours"))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }

@@ -141,10 +141,12 @@ func runController(ctx context.Context, fs *flag.FlagSet, args []string) error {
 		}
 		probes.SetReady()
 		served.Lock()
+		left := leftClass(lastServed, snap.Ingresses, w)
 		lastServed = snap.Ingresses
 		served.Unlock()
 		if o.UpdateStatus {
 			statusWriter.Publish(ctx, snap.Ingresses)
+			statusWriter.Release(ctx, left)
 		}
 		return nil
 	})
@@ -217,6 +219,24 @@ func watchMaster(ctx context.Context, d *haproxy.Driver, loop *updater.Loop) {
 		}
 		last = proc.Master.PID
 	}
+}
+
+// leftClass returns the current objects of Ingresses served before and not
+// now that still exist: they moved to another class.
+func leftClass(before, now []*networkingv1.Ingress, w *watch.Watcher) []*networkingv1.Ingress {
+	still := make(map[string]bool, len(now))
+	for _, ing := range now {
+		still[ing.Namespace+"/"+ing.Name] = true
+	}
+	var out []*networkingv1.Ingress
+	for _, ing := range before {
+		if !still[ing.Namespace+"/"+ing.Name] {
+			if cur := w.Ingress(ing.Namespace, ing.Name); cur != nil {
+				out = append(out, cur)
+			}
+		}
+	}
+	return out
 }
 
 // haproxyBinary finds haproxy for -c checks: required in embedded mode,
