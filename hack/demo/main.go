@@ -31,12 +31,14 @@ import (
 	"syscall"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/kustomize/kyaml/kio"
 
 	"github.com/external-haproxy/kit/test/cluster"
 	"github.com/external-haproxy/kit/test/e2eenv"
+	"github.com/external-haproxy/kit/test/podrun"
 )
 
 // What the demo deploys.
@@ -62,13 +64,14 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	d := &demo{keep: *keep, t0: time.Now()}
 	err := d.run(ctx)
-	if err != nil && ctx.Err() == nil {
+	interrupted := ctx.Err() != nil // before stop(), which cancels ctx
+	if err != nil && !interrupted {
 		d.failureLogs()
 	}
 	d.cleanup()
 	stop()
 	switch {
-	case err != nil && ctx.Err() != nil:
+	case err != nil && interrupted:
 		fmt.Fprintln(os.Stderr, "\ndemo: interrupted; everything it started was stopped and removed")
 		os.Exit(130)
 	case err != nil:
@@ -89,6 +92,7 @@ type demo struct {
 	env      *e2eenv.Env
 	curl     string // path of curl, or "" to use Go's client
 	netnsDel string // network namespace name, for the cleanup report
+	stranded int    // subnet of a pod e2eenv.Start was still starting when interrupted
 }
 
 const steps = 6
@@ -108,23 +112,15 @@ func say(format string, args ...any) {
 func since(t time.Time) string { return time.Since(t).Round(10 * time.Millisecond).String() }
 
 func (d *demo) run(ctx context.Context) error {
-	if err := d.preflight(); err != nil {
-		return err
-	}
-	if err := d.render(); err != nil {
-		return err
-	}
-	if err := d.controlPlane(ctx); err != nil {
-		return err
-	}
-	if err := d.pod(ctx); err != nil {
-		return err
-	}
-	if err := d.echoApp(ctx); err != nil {
-		return err
-	}
-	if err := d.accessLog(ctx); err != nil {
-		return err
+	for _, step := range []func(context.Context) error{
+		d.preflight, d.render, d.controlPlane, d.pod, d.echoApp, d.accessLog,
+	} {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := step(ctx); err != nil {
+			return err
+		}
 	}
 	if d.keep {
 		d.showKept()
@@ -136,7 +132,7 @@ func (d *demo) run(ctx context.Context) error {
 
 // preflight checks what the demo needs from the machine, saying what is
 // missing and how to get it.
-func (d *demo) preflight() error {
+func (d *demo) preflight(context.Context) error {
 	var err error
 	if d.repo, err = repoRoot(); err != nil {
 		return err
@@ -230,7 +226,7 @@ func firstLine(s string) string {
 
 // render shows the function at work: the DaemonSet of base/ against the one
 // the function overlay produces.
-func (d *demo) render() error {
+func (d *demo) render(context.Context) error {
 	d.heading("Render %s with the KRM function external-haproxy-fn", overlay)
 	t := time.Now()
 	kustomize := filepath.Join(d.bin, "kustomize")
@@ -260,9 +256,35 @@ func (d *demo) render() error {
 	if err != nil {
 		return err
 	}
+	for _, x := range []struct {
+		label     string
+		manifests []byte
+	}{{"base/", base}, {overlay, rendered}} {
+		spec, err := podrun.PodSpec(x.manifests, e2eenv.Workload)
+		if err != nil {
+			return err
+		}
+		say("%-26s %s", x.label+":", podSummary(spec))
+	}
 	say("what the function changed in DaemonSet %s/%s (diff -u, %s):", e2eenv.Namespace, e2eenv.Workload, since(t))
 	printDiff(diff)
 	return nil
+}
+
+// podSummary names a pod's containers and their images.
+func podSummary(spec *corev1.PodSpec) string {
+	list := func(cs []corev1.Container) string {
+		var out []string
+		for _, c := range cs {
+			out = append(out, fmt.Sprintf("%s (%s)", c.Name, c.Image))
+		}
+		return strings.Join(out, ", ")
+	}
+	s := "containers " + list(spec.Containers)
+	if len(spec.InitContainers) > 0 {
+		s = "init " + list(spec.InitContainers) + "; " + s
+	}
+	return s
 }
 
 func exitErr(err error) error {
@@ -421,13 +443,36 @@ func (d *demo) pod(ctx context.Context) error {
 		return err
 	}
 	t := time.Now()
-	env, err := e2eenv.Start(ctx, e2eenv.Options{
-		Cluster: d.cluster, Dir: d.work, Bin: d.bin, Kustomize: filepath.Join(d.bin, "kustomize"),
-		Repo: d.repo, Subnet: subnet,
-	})
-	if err != nil {
-		return fmt.Errorf("starting the pod: %w", err)
+	type started struct {
+		env *e2eenv.Env
+		err error
 	}
+	done := make(chan started, 1)
+	go func() {
+		env, err := e2eenv.Start(ctx, e2eenv.Options{
+			Cluster: d.cluster, Dir: d.work, Bin: d.bin, Kustomize: filepath.Join(d.bin, "kustomize"),
+			Repo: d.repo, Subnet: subnet,
+		})
+		done <- started{env, err}
+	}()
+	var r started
+	select {
+	case r = <-done:
+	case <-ctx.Done():
+		// e2eenv.Start's readiness wait does not watch ctx and would hold an
+		// interrupted demo for up to a minute: give it a moment, then end
+		// what it started here (see killStranded).
+		select {
+		case r = <-done:
+		case <-time.After(2 * time.Second):
+			d.stranded = subnet
+			return ctx.Err()
+		}
+	}
+	if r.err != nil {
+		return fmt.Errorf("starting the pod: %w", r.err)
+	}
+	env := r.env
 	d.env = env
 	d.netnsDel = env.Net.Name
 	objs, _ := objects(env.Manifests)
@@ -486,8 +531,11 @@ func freeSubnet() (int, error) {
 func (d *demo) echoApp(ctx context.Context) error {
 	d.heading("Deploy an echo app and an Ingress (class %s, host %s), and curl it through haproxy", e2eenv.ClassName, appHost)
 	env := d.env
-	ip, err := env.AddBackend(backendName, backendPort)
-	if err != nil {
+	var ip string
+	if err := interruptible(ctx, func() (err error) {
+		ip, err = env.AddBackend(backendName, backendPort)
+		return err
+	}); err != nil {
 		return err
 	}
 	say("backend %s: test/echoserver on %s:%d in network namespace %s", backendName, ip, backendPort, env.Net.Name)
@@ -518,14 +566,22 @@ func (d *demo) echoApp(ctx context.Context) error {
 		return err
 	}
 	say("Ingress %s/%s: class %s, host %s, path / (Prefix) -> service %s port http", appNamespace, appName, class, appHost, appName)
-	took, _, err := env.Eventually(30*time.Second, func() (e2eenv.Response, error) { return env.Get(appHost, "/", false) },
-		func(r e2eenv.Response) bool {
-			return r.Status == 200 && strings.Contains(r.Body, "server="+backendName)
-		})
-	if err != nil {
-		return fmt.Errorf("the Ingress was not served: %w", err)
+	t := time.Now()
+	var last string
+	for {
+		r, err := env.Get(appHost, "/", false)
+		if err == nil && r.Status == 200 && strings.Contains(r.Body, "server="+backendName) {
+			break
+		}
+		last = fmt.Sprintf("status %d %q, error %v", r.Status, r.Body, err)
+		if time.Since(t) > 30*time.Second {
+			return fmt.Errorf("the Ingress was not served after 30s: last answer %s", last)
+		}
+		if err := sleep(ctx, 10*time.Millisecond); err != nil {
+			return err
+		}
 	}
-	say("haproxy routes it %s after the Ingress was created", took.Round(time.Millisecond))
+	say("haproxy routes it %s after the Ingress was created", since(t))
 	return d.request("/")
 }
 
@@ -576,7 +632,7 @@ func (d *demo) accessLog(ctx context.Context) error {
 	}
 	id := startRE.FindStringSubmatch(start)[1]
 	finishRE := regexp.MustCompile(`.*(?:finish haproxy update id=` + id + `:|haproxy update id=` + id + ` failed).*`)
-	finish, err := env.Pod.WaitLog(e2eenv.Controller, finishRE, 30*time.Second)
+	finish, err := waitLogAfter(ctx, env, e2eenv.Controller, from, finishRE, 30*time.Second)
 	if err != nil {
 		return err
 	}
@@ -590,10 +646,11 @@ func (d *demo) accessLog(ctx context.Context) error {
 		say("haproxy master: %d reload(s) so far, new worker pid %d", p.Master.Reloads, p.CurrentWorker())
 	}
 
-	say("")
+	fmt.Println()
 	say("a request after the reload, and haproxy's access log line for it (container %s, stdout):", e2eenv.Sidecar)
 	path := "/after-reload"
 	var line string
+	from = len(env.Pod.Log(e2eenv.Sidecar))
 	for attempt := 1; ; attempt++ {
 		if attempt == 1 {
 			if err := d.request(path); err != nil {
@@ -603,8 +660,11 @@ func (d *demo) accessLog(ctx context.Context) error {
 			return err
 		}
 		re := regexp.MustCompile(`.*"GET ` + regexp.QuoteMeta(path) + ` HTTP/1\.1".*`)
-		if line, err = env.Pod.WaitLog(e2eenv.Sidecar, re, 2*time.Second); err == nil {
+		if line, err = waitLogAfter(ctx, env, e2eenv.Sidecar, from, re, 2*time.Second); err == nil {
 			break
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
 		}
 		if attempt == 5 {
 			return fmt.Errorf("no access log line in haproxy's output after %d requests: %w\n%s", attempt, err, env.Pod.Tail(e2eenv.Sidecar, 15))
@@ -629,11 +689,35 @@ func waitLogAfter(ctx context.Context, env *e2eenv.Env, name string, from int, r
 		if time.Now().After(deadline) {
 			return "", fmt.Errorf("container %s: no log line matching %q after %v:\n%s", name, re, timeout, env.Pod.Tail(name, 15))
 		}
-		select {
-		case <-ctx.Done():
-			return "", ctx.Err()
-		case <-time.After(20 * time.Millisecond):
+		if err := sleep(ctx, 20*time.Millisecond); err != nil {
+			return "", err
 		}
+	}
+}
+
+// interruptible runs f, which does not watch ctx (AddBackend waits up to 10 s
+// for a backend that Ctrl-C may have killed), and returns early when ctx ends;
+// cleanup then stops what f started.
+func interruptible(ctx context.Context, f func() error) error {
+	done := make(chan error, 1)
+	go func() { done <- f() }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// sleep waits for d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
 	}
 }
 
@@ -703,6 +787,9 @@ func (d *demo) cleanup() {
 		say("stopped the pod's containers (%s, %s) and the backend; deleted network namespace %s",
 			e2eenv.Controller, e2eenv.Sidecar, d.netnsDel)
 	}
+	if d.stranded != 0 {
+		d.killStranded()
+	}
 	if d.cluster != nil {
 		d.cluster.Stop()
 		say("stopped kube-apiserver and etcd")
@@ -715,4 +802,45 @@ func (d *demo) cleanup() {
 		}
 	}
 	say("done in %s", since(t))
+}
+
+// killStranded ends what an interrupted e2eenv.Start had started, which it
+// did not hand back: the pod's processes (each in its own process group, found
+// by the pod directory in their command line, which is this demo's temp dir)
+// and the network namespace (found by its host-side veth, which holds
+// 10.213.<subnet>.1, a subnet that was free when the demo picked it).
+func (d *demo) killStranded() {
+	pod := filepath.Join(d.work, "pod")
+	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	var killed []string
+	for _, f := range procs {
+		b, err := os.ReadFile(f)
+		if err != nil || !bytes.Contains(b, []byte(pod)) {
+			continue
+		}
+		pid, err := strconv.Atoi(filepath.Base(filepath.Dir(f)))
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		if pgid, err := syscall.Getpgid(pid); err == nil && pgid == pid {
+			_ = syscall.Kill(-pid, syscall.SIGKILL)
+		} else {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+		killed = append(killed, strconv.Itoa(pid))
+	}
+	if len(killed) > 0 {
+		say("killed the pod's processes that were still starting (pids %s)", strings.Join(killed, " "))
+	}
+	out, _ := exec.Command("ip", "-o", "-4", "addr", "show", "to", fmt.Sprintf("10.213.%d.1/32", d.stranded)).Output()
+	for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		f := strings.Fields(l) // "7: khXXXXXX@if6 inet 10.213.N.1/24 ..."
+		if len(f) < 2 || !strings.HasPrefix(f[1], "kh") {
+			continue
+		}
+		id, _, _ := strings.Cut(strings.TrimPrefix(f[1], "kh"), "@")
+		if err := exec.Command("ip", "netns", "del", "kit-"+id).Run(); err == nil {
+			say("deleted network namespace kit-%s", id)
+		}
+	}
 }
