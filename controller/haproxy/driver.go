@@ -10,8 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"k8s.io/klog/v2"
-
 	"github.com/external-haproxy/kit/controller/files"
 	"github.com/external-haproxy/kit/controller/haproxy/filestore"
 	"github.com/external-haproxy/kit/controller/haproxy/mastercli"
@@ -76,6 +74,9 @@ func New(opts Options) *Driver {
 	}
 	return d
 }
+
+// Mode is "external" or "embedded", for logs.
+func (d *Driver) Mode() string { return d.opts.Mode }
 
 // Master is the master CLI client, for show proc and WaitUp.
 func (d *Driver) Master() *mastercli.Client { return d.master }
@@ -179,8 +180,6 @@ func (d *Driver) Update(ctx context.Context, set files.Set) (Result, error) {
 	res.Reloaded = true
 	d.lastGood, d.inSync = set, true
 	d.writeLoadedMarker(set)
-	klog.Infof("haproxy successfully reloaded (%s): master %d reload %d worker %d in %v",
-		d.opts.Mode, res.Reload.MasterPID, res.Reload.Reloads, res.Reload.WorkerPID, res.Reload.Duration.Round(time.Millisecond))
 	return res, nil
 }
 

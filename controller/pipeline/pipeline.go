@@ -154,6 +154,8 @@ func (s *Syncer) reload(ctx context.Context, set files.Set, t *timings) (bool, e
 	*t = append(*t, timing{"validate", res.Timings.Validate}, timing{"write_config", res.Timings.WriteConfig},
 		timing{"reload_haproxy", res.Timings.ReloadHAProxy})
 	if res.Reloaded {
+		klog.Infof("haproxy successfully reloaded (%s): master %d reload %d worker %d in %v", s.Driver.Mode(),
+			res.Reload.MasterPID, res.Reload.Reloads, res.Reload.WorkerPID, res.Reload.Duration.Round(time.Millisecond))
 		s.lastReload = time.Now()
 		s.Metrics.MasterCLI.WithLabelValues("reload").Observe(res.Reload.Duration.Seconds())
 	}

@@ -92,7 +92,6 @@ type demo struct {
 	env      *e2eenv.Env
 	curl     string // path of curl, or "" to use Go's client
 	netnsDel string // network namespace name, for the cleanup report
-	stranded int    // subnet of a pod e2eenv.Start was still starting when interrupted
 }
 
 const steps = 6
@@ -443,36 +442,13 @@ func (d *demo) pod(ctx context.Context) error {
 		return err
 	}
 	t := time.Now()
-	type started struct {
-		env *e2eenv.Env
-		err error
+	env, err := e2eenv.Start(ctx, e2eenv.Options{
+		Cluster: d.cluster, Dir: d.work, Bin: d.bin, Kustomize: filepath.Join(d.bin, "kustomize"),
+		Repo: d.repo, Subnet: subnet,
+	})
+	if err != nil {
+		return fmt.Errorf("starting the pod: %w", err)
 	}
-	done := make(chan started, 1)
-	go func() {
-		env, err := e2eenv.Start(ctx, e2eenv.Options{
-			Cluster: d.cluster, Dir: d.work, Bin: d.bin, Kustomize: filepath.Join(d.bin, "kustomize"),
-			Repo: d.repo, Subnet: subnet,
-		})
-		done <- started{env, err}
-	}()
-	var r started
-	select {
-	case r = <-done:
-	case <-ctx.Done():
-		// e2eenv.Start's readiness wait does not watch ctx and would hold an
-		// interrupted demo for up to a minute: give it a moment, then end
-		// what it started here (see killStranded).
-		select {
-		case r = <-done:
-		case <-time.After(2 * time.Second):
-			d.stranded = subnet
-			return ctx.Err()
-		}
-	}
-	if r.err != nil {
-		return fmt.Errorf("starting the pod: %w", r.err)
-	}
-	env := r.env
 	d.env = env
 	d.netnsDel = env.Net.Name
 	objs, _ := objects(env.Manifests)
@@ -531,11 +507,8 @@ func freeSubnet() (int, error) {
 func (d *demo) echoApp(ctx context.Context) error {
 	d.heading("Deploy an echo app and an Ingress (class %s, host %s), and curl it through haproxy", e2eenv.ClassName, appHost)
 	env := d.env
-	var ip string
-	if err := interruptible(ctx, func() (err error) {
-		ip, err = env.AddBackend(backendName, backendPort)
-		return err
-	}); err != nil {
+	ip, err := env.AddBackend(ctx, backendName, backendPort)
+	if err != nil {
 		return err
 	}
 	say("backend %s: test/echoserver on %s:%d in network namespace %s", backendName, ip, backendPort, env.Net.Name)
@@ -695,20 +668,6 @@ func waitLogAfter(ctx context.Context, env *e2eenv.Env, name string, from int, r
 	}
 }
 
-// interruptible runs f, which does not watch ctx (AddBackend waits up to 10 s
-// for a backend that Ctrl-C may have killed), and returns early when ctx ends;
-// cleanup then stops what f started.
-func interruptible(ctx context.Context, f func() error) error {
-	done := make(chan error, 1)
-	go func() { done <- f() }()
-	select {
-	case err := <-done:
-		return err
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
 // sleep waits for d or until ctx ends.
 func sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
@@ -787,9 +746,6 @@ func (d *demo) cleanup() {
 		say("stopped the pod's containers (%s, %s) and the backend; deleted network namespace %s",
 			e2eenv.Controller, e2eenv.Sidecar, d.netnsDel)
 	}
-	if d.stranded != 0 {
-		d.killStranded()
-	}
 	if d.cluster != nil {
 		d.cluster.Stop()
 		say("stopped kube-apiserver and etcd")
@@ -802,45 +758,4 @@ func (d *demo) cleanup() {
 		}
 	}
 	say("done in %s", since(t))
-}
-
-// killStranded ends what an interrupted e2eenv.Start had started, which it
-// did not hand back: the pod's processes (each in its own process group, found
-// by the pod directory in their command line, which is this demo's temp dir)
-// and the network namespace (found by its host-side veth, which holds
-// 10.213.<subnet>.1, a subnet that was free when the demo picked it).
-func (d *demo) killStranded() {
-	pod := filepath.Join(d.work, "pod")
-	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
-	var killed []string
-	for _, f := range procs {
-		b, err := os.ReadFile(f)
-		if err != nil || !bytes.Contains(b, []byte(pod)) {
-			continue
-		}
-		pid, err := strconv.Atoi(filepath.Base(filepath.Dir(f)))
-		if err != nil || pid == os.Getpid() {
-			continue
-		}
-		if pgid, err := syscall.Getpgid(pid); err == nil && pgid == pid {
-			_ = syscall.Kill(-pid, syscall.SIGKILL)
-		} else {
-			_ = syscall.Kill(pid, syscall.SIGKILL)
-		}
-		killed = append(killed, strconv.Itoa(pid))
-	}
-	if len(killed) > 0 {
-		say("killed the pod's processes that were still starting (pids %s)", strings.Join(killed, " "))
-	}
-	out, _ := exec.Command("ip", "-o", "-4", "addr", "show", "to", fmt.Sprintf("10.213.%d.1/32", d.stranded)).Output()
-	for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-		f := strings.Fields(l) // "7: khXXXXXX@if6 inet 10.213.N.1/24 ..."
-		if len(f) < 2 || !strings.HasPrefix(f[1], "kh") {
-			continue
-		}
-		id, _, _ := strings.Cut(strings.TrimPrefix(f[1], "kh"), "@")
-		if err := exec.Command("ip", "netns", "del", "kit-"+id).Run(); err == nil {
-			say("deleted network namespace kit-%s", id)
-		}
-	}
 }

@@ -6,7 +6,7 @@ package e2e
 
 import (
 	"context"
-	"path/filepath"
+	"os"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -28,7 +28,12 @@ func start(t *testing.T, configMap map[string]string) *e2eenv.Env {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	c := clustertest.Start(t)
-	dir := t.TempDir()
+	// Not t.TempDir(): it holds the test's name, and haproxy refuses unix
+	// socket paths longer than 97 bytes.
+	dir, err := os.MkdirTemp("", "kit-e2e-")
+	if err != nil {
+		t.Fatal(err)
+	}
 	env, err := e2eenv.Start(ctx, e2eenv.Options{
 		Cluster: c, Dir: dir, Bin: testbin.Dir(t), Kustomize: testbin.Kustomize(t), Repo: testbin.RepoRoot(),
 		Subnet: 100 + int(subnet.Add(1)), ConfigMap: configMap,
@@ -37,10 +42,12 @@ func start(t *testing.T, configMap map[string]string) *e2eenv.Env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("pod logs in %s", filepath.Join(dir))
-		}
 		env.Close()
+		if t.Failed() {
+			t.Logf("pod logs kept in %s", dir)
+		} else {
+			os.RemoveAll(dir)
+		}
 	})
 	return env
 }

@@ -210,7 +210,7 @@ func runRBACCase(t *testing.T, role string, edit func([]rbacv1.PolicyRule) []rba
 		return
 	}
 
-	if err := env.WaitReady(30 * time.Second); err != nil {
+	if err := env.WaitReady(ctx, 30*time.Second); err != nil {
 		t.Fatal(err)
 	}
 	if err := env.Served("new.example.com", 30*time.Second, "echo-1"); err != nil {

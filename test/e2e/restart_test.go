@@ -167,7 +167,7 @@ func TestControllerRestartNoReload(t *testing.T) {
 	if err := env.Pod.StartContainer(e2eenv.Controller); err != nil {
 		t.Fatal(err)
 	}
-	if err := env.WaitReady(60 * time.Second); err != nil {
+	if err := env.WaitReady(ctx, 60*time.Second); err != nil {
 		t.Fatal(err)
 	}
 	for n := p.Total(); p.Total() < n+20; {

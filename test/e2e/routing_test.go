@@ -44,7 +44,7 @@ func newRT(t *testing.T, configMap map[string]string) *rt {
 // of a new address and returns the address.
 func (r *rt) backend(name string) string {
 	r.t.Helper()
-	ip, err := r.env.AddBackend(name, 8080)
+	ip, err := r.env.AddBackend(r.ctx, name, 8080)
 	if err != nil {
 		r.t.Fatal(err)
 	}

@@ -30,7 +30,7 @@ func TestRoutesToBackendInNetworkNamespace(t *testing.T) {
 	if err := env.Namespace(ctx, "app"); err != nil {
 		t.Fatal(err)
 	}
-	ip, err := env.AddBackend("echo-1", 8080)
+	ip, err := env.AddBackend(ctx, "echo-1", 8080)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -148,7 +148,7 @@ func Start(ctx context.Context, o Options) (*Env, error) {
 		e.Close()
 		return nil, err
 	}
-	if err := e.WaitReady(60 * time.Second); err != nil {
+	if err := e.WaitReady(ctx, 60*time.Second); err != nil {
 		e.Close()
 		return nil, err
 	}
@@ -174,7 +174,7 @@ func binaryFor(bin string, c *corev1.Container) (string, error) {
 
 // WaitReady waits for the controller's /readyz and haproxy's /healthz: both
 // turn 200 only once real configuration is live.
-func (e *Env) WaitReady(timeout time.Duration) error {
+func (e *Env) WaitReady(ctx context.Context, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	for _, url := range []string{
 		fmt.Sprintf("http://127.0.0.1:%d/readyz", e.ControllerPort),
@@ -192,7 +192,9 @@ func (e *Env) WaitReady(timeout time.Duration) error {
 				return fmt.Errorf("%s not ready after %v\ncontroller:\n%s\nhaproxy:\n%s", url, timeout,
 					e.Pod.Tail(Controller, 30), e.Pod.Tail(Sidecar, 30))
 			}
-			time.Sleep(50 * time.Millisecond)
+			if err := sleep(ctx, 50*time.Millisecond); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -228,7 +230,7 @@ func (e *Env) PatchConfigMap(ctx context.Context, data map[string]string) error 
 
 // AddBackend starts an echo server named name on a new address of the
 // network namespace and returns the address.
-func (e *Env) AddBackend(name string, port int) (string, error) {
+func (e *Env) AddBackend(ctx context.Context, name string, port int) (string, error) {
 	ip, err := e.Net.AddAddress()
 	if err != nil {
 		return "", err
@@ -246,7 +248,9 @@ func (e *Env) AddBackend(name string, port int) (string, error) {
 		if time.Now().After(deadline) {
 			return "", fmt.Errorf("backend %s on %s: %v", name, ip, err)
 		}
-		time.Sleep(20 * time.Millisecond)
+		if err := sleep(ctx, 20*time.Millisecond); err != nil {
+			return "", err
+		}
 	}
 }
 
@@ -376,3 +380,15 @@ func FreePorts(n int) ([]int, error) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// sleep waits d unless ctx ends first: an interrupted demo or test stops at once.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

@@ -109,7 +109,7 @@ func (e *Env) App(ctx context.Context, ns, svc, host string, backends ...string)
 	addrs := map[string]string{}
 	var ips []string
 	for _, b := range backends {
-		ip, err := e.AddBackend(b, 8080)
+		ip, err := e.AddBackend(ctx, b, 8080)
 		if err != nil {
 			return nil, err
 		}

@@ -202,11 +202,13 @@ func watchMaster(ctx context.Context, d *haproxy.Driver, loop *updater.Loop) {
 	last := 0
 	t := time.NewTicker(masterCheckInterval)
 	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
+	for first := true; ; first = false {
+		if !first {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
 		}
 		proc, err := d.Master().ShowProc(ctx)
 		if err != nil {
