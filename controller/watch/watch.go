@@ -126,11 +126,6 @@ func (w *Watcher) Snapshot() model.Snapshot {
 	return s
 }
 
-// Ingresses returns every cached Ingress of ours (for status updates).
-func (w *Watcher) Ingresses() []*networkingv1.Ingress {
-	return w.cfg.Classes.Filter(list[*networkingv1.Ingress](w.ingresses), list[*networkingv1.IngressClass](w.classes))
-}
-
 // Ingress returns a cached Ingress of any class.
 func (w *Watcher) Ingress(ns, name string) *networkingv1.Ingress {
 	obj, ok, err := w.ingresses.GetStore().GetByKey(ns + "/" + name)

@@ -375,7 +375,6 @@ func isTerminal(f *os.File) bool {
 // controlPlane starts etcd and kube-apiserver, building them the first time.
 func (d *demo) controlPlane(ctx context.Context) error {
 	d.heading("Start a local control plane: etcd + kube-apiserver on 127.0.0.1 (RBAC on, no nodes, no controller-manager)")
-	t := time.Now()
 	progress := &progressWriter{first: func() {
 		say("kube-apiserver and etcd are not cached yet: building them from the Go module proxy with hack/k8s-bins.sh.")
 		say("This happens once and takes about 5-8 minutes; later runs start in seconds.")

@@ -22,7 +22,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/kubernetes"
 
@@ -351,12 +350,6 @@ func (e *Env) Eventually(timeout time.Duration, get func() (Response, error), ok
 // MasterProc is haproxy's "show proc", read from its master socket.
 func (e *Env) MasterProc(ctx context.Context) (mastercli.Proc, error) {
 	return mastercli.New(e.Pod.Path("/var/run/haproxy/master.sock"), 5*time.Second).ShowProc(ctx)
-}
-
-// MergePatchIngress applies a JSON merge patch to an Ingress.
-func (e *Env) MergePatchIngress(ctx context.Context, ns, name, patch string) error {
-	_, err := e.Admin.NetworkingV1().Ingresses(ns).Patch(ctx, name, types.MergePatchType, []byte(patch), metav1.PatchOptions{})
-	return err
 }
 
 // FreePorts returns n distinct free TCP ports on 127.0.0.1.

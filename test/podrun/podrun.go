@@ -177,16 +177,6 @@ func (p *Pod) StartContainer(name string) error {
 	return nil
 }
 
-// Signal sends sig to a container's process group.
-func (p *Pod) Signal(name string, sig syscall.Signal) {
-	p.mu.Lock()
-	pr := p.procs[name]
-	p.mu.Unlock()
-	if pr != nil {
-		_ = syscall.Kill(-pr.cmd.Process.Pid, sig)
-	}
-}
-
 // Stop ends a container: SIGTERM, then SIGKILL after grace.
 func (p *Pod) Stop(name string, grace time.Duration) {
 	p.mu.Lock()
