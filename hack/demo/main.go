@@ -397,7 +397,7 @@ func (d *demo) controlPlane(ctx context.Context) error {
 	if d.work, err = os.MkdirTemp(parent, "kit-demo-"); err != nil {
 		return err
 	}
-	t = time.Now()
+	t := time.Now()
 	d.cluster, err = cluster.Start(ctx, cluster.Options{Dir: filepath.Join(d.work, "cluster"), BinDir: binDir})
 	if err != nil {
 		return err
