@@ -1,0 +1,49 @@
+package options
+
+import (
+	"flag"
+	"strings"
+	"testing"
+	"time"
+)
+
+func parse(t *testing.T, args ...string) *Options {
+	t.Helper()
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	o := Register(fs)
+	if err := fs.Parse(args); err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+func TestUpstreamFlagsParse(t *testing.T) {
+	o := parse(t, "--configmap=ingress-controller/haproxy-ingress", "--master-socket=/var/run/haproxy/master.sock",
+		"--reload-retry=5s", "--rate-limit-update=0.5", "--controller-class=edge")
+	if err := o.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if o.ReloadRetry != 5*time.Second || o.MinInterval() != 2*time.Second {
+		t.Errorf("reload-retry %v, interval %v", o.ReloadRetry, o.MinInterval())
+	}
+	if o.FullControllerName() != "haproxy-ingress.github.io/controller/edge" {
+		t.Errorf("controller name %q", o.FullControllerName())
+	}
+}
+
+func TestValidateNamesTheFlag(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		flag string
+	}{
+		{[]string{"--rate-limit-update=11"}, "--rate-limit-update"},
+		{[]string{"--configmap=haproxy-ingress"}, "--configmap"},
+		{[]string{"--default-backend-service=a/b/c"}, "--default-backend-service"},
+		{[]string{"--master-socket=run/master.sock"}, "--master-socket"},
+	} {
+		err := parse(t, tc.args...).Validate()
+		if err == nil || !strings.Contains(err.Error(), tc.flag) {
+			t.Errorf("%v: got %v, want an error naming %s", tc.args, err, tc.flag)
+		}
+	}
+}
