@@ -16,6 +16,10 @@ type Changes struct {
 	// prefixed "@1 " through the master) that apply the change without a
 	// reload. Empty when Reload is true or nothing changed.
 	Commands []string
+	// CertUpdates are certificates with new content under the same name and
+	// SNI hosts (a rotated Secret), to be replaced through the runtime API
+	// ("set ssl cert" + "commit ssl cert") when Reload is false.
+	CertUpdates []Cert
 	// Next is the model haproxy runs once the change is applied. After a
 	// dynamic update it keeps the running slot layout (which endpoint sits
 	// in which slot), so rendering Next writes files that a later reload
@@ -42,8 +46,9 @@ func Diff(running, next *Model) Changes {
 	if !slices.Equal(running.Routes, next.Routes) {
 		reasons = append(reasons, "routes changed")
 	}
-	if !certsEqual(running.Certs, next.Certs) || !certEqual(running.DefaultCert, next.DefaultCert) {
-		reasons = append(reasons, "certificates changed")
+	rotated, sameCerts := rotatedCerts(running, next)
+	if !sameCerts {
+		reasons = append(reasons, "certificates added, removed or moved to other hosts")
 	}
 	if len(running.Backends) != len(next.Backends) {
 		reasons = append(reasons, "backends added or removed")
@@ -66,7 +71,33 @@ func Diff(running, next *Model) Changes {
 		cmds = append(cmds, c...)
 		result.Backends[i] = Backend{Name: n.Name, Service: n.Service, Servers: servers}
 	}
-	return Changes{Commands: cmds, Next: &result}
+	return Changes{Commands: cmds, CertUpdates: rotated, Next: &result}
+}
+
+// rotatedCerts lists the certificates whose content changed while their
+// names and SNI hosts stayed: haproxy can swap those in without a reload.
+// ok is false when any other certificate change needs a reload.
+func rotatedCerts(running, next *Model) (rotated []Cert, ok bool) {
+	if (running.DefaultCert == nil) != (next.DefaultCert == nil) || len(running.Certs) != len(next.Certs) {
+		return nil, false
+	}
+	pairs := [][2]*Cert{}
+	if next.DefaultCert != nil {
+		pairs = append(pairs, [2]*Cert{running.DefaultCert, next.DefaultCert})
+	}
+	for i := range next.Certs {
+		pairs = append(pairs, [2]*Cert{&running.Certs[i], &next.Certs[i]})
+	}
+	for _, p := range pairs {
+		o, n := p[0], p[1]
+		if o.Name != n.Name || !slices.Equal(o.Hosts, n.Hosts) {
+			return nil, false
+		}
+		if !bytes.Equal(o.PEM, n.PEM) {
+			rotated = append(rotated, *n)
+		}
+	}
+	return rotated, true
 }
 
 // refill places the enabled servers of n into the slots of o.
@@ -116,15 +147,4 @@ func refill(o, n *Backend) ([]Server, []string, bool) {
 			prefix+s.Name+" state ready")
 	}
 	return servers, cmds, true
-}
-
-func certsEqual(a, b []Cert) bool {
-	return slices.EqualFunc(a, b, func(x, y Cert) bool { return certEqual(&x, &y) })
-}
-
-func certEqual(a, b *Cert) bool {
-	if a == nil || b == nil {
-		return a == b
-	}
-	return a.Name == b.Name && slices.Equal(a.Hosts, b.Hosts) && bytes.Equal(a.PEM, b.PEM)
 }

@@ -264,3 +264,39 @@ func TestDiff(t *testing.T) {
 		t.Errorf("global change: %+v", c)
 	}
 }
+
+func TestDiffCertificates(t *testing.T) {
+	base := func() *Model {
+		m, _ := Build(endpointsSnapshot("10.0.0.1"), Options{})
+		m.DefaultCert = &Cert{Name: "default", PEM: []byte("default-v1")}
+		m.Certs = []Cert{{Name: "ns_a", PEM: []byte("a-v1"), Hosts: []string{"a.com"}}}
+		return m
+	}
+	running := base()
+
+	rotated := base()
+	rotated.Certs[0].PEM = []byte("a-v2")
+	c := Diff(running, rotated)
+	if c.Reload || len(c.CertUpdates) != 1 || string(c.CertUpdates[0].PEM) != "a-v2" {
+		t.Fatalf("rotated certificate: reload=%v updates=%v", c.Reload, c.CertUpdates)
+	}
+	if string(c.Next.Certs[0].PEM) != "a-v2" {
+		t.Error("Next does not hold the rotated certificate, so the files would keep the old one")
+	}
+
+	moved := base()
+	moved.Certs[0].Hosts = []string{"b.com"}
+	if c := Diff(running, moved); !c.Reload || len(c.CertUpdates) != 0 {
+		t.Errorf("certificate moved to another host must reload: %+v", c.Reasons)
+	}
+	added := base()
+	added.Certs = append(added.Certs, Cert{Name: "ns_b", PEM: []byte("b"), Hosts: []string{"b.com"}})
+	if c := Diff(running, added); !c.Reload {
+		t.Error("a new certificate must reload (the crt-list changes)")
+	}
+	newDefault := base()
+	newDefault.DefaultCert.PEM = []byte("default-v2")
+	if c := Diff(running, newDefault); c.Reload || len(c.CertUpdates) != 1 || c.CertUpdates[0].Name != "default" {
+		t.Errorf("a renewed default certificate: reload=%v updates=%v", c.Reload, c.CertUpdates)
+	}
+}

@@ -53,7 +53,8 @@ func (s *Syncer) Update(ctx context.Context, snap *model.Snapshot) error {
 	s.report(problems)
 
 	ch := model.Diff(s.running, m)
-	if !ch.Reload && len(ch.Commands) == 0 && s.Driver.InSync() {
+	cmds := runtimeCommands(ch, s.Layout)
+	if !ch.Reload && len(cmds) == 0 && s.Driver.InSync() {
 		s.observe(health.KindNoop, nil, map[string]time.Duration{"parse_ingress": parse})
 		klog.V(2).Infof("haproxy update id=%d: nothing changed", s.id)
 		return nil
@@ -74,7 +75,7 @@ func (s *Syncer) Update(ctx context.Context, snap *model.Snapshot) error {
 	var err error
 	if !ch.Reload && s.Driver.InSync() {
 		kind = health.KindDynamic
-		err = s.dynamic(ctx, ch.Commands, set, &t)
+		err = s.dynamic(ctx, cmds, set, &t)
 		if err != nil {
 			klog.Warningf("dynamic update failed, reloading instead: %v", err)
 			kind = health.KindReload
@@ -116,14 +117,16 @@ func (s *Syncer) dynamic(ctx context.Context, cmds []string, set files.Set, t *t
 	*t = append(*t, timing{"write_config", time.Since(start)})
 	start = time.Now()
 	for _, c := range cmds {
+		// Only the first line: "set ssl cert" carries a private key after it.
+		name, _, _ := strings.Cut(c, "\n")
 		cmdStart := time.Now()
 		out, err := s.Driver.Runtime(ctx, c)
 		s.Metrics.MasterCLI.WithLabelValues(strings.Fields(c)[0]).Observe(time.Since(cmdStart).Seconds())
 		if err != nil {
-			return fmt.Errorf("%q: %w", c, err)
+			return fmt.Errorf("%q: %w", name, err)
 		}
 		if !runtimeOK(out) {
-			return fmt.Errorf("%q: haproxy answered %q", c, strings.TrimSpace(out))
+			return fmt.Errorf("%q: haproxy answered %q", name, strings.TrimSpace(out))
 		}
 	}
 	*t = append(*t, timing{"update_dynamic", time.Since(start)})
@@ -131,11 +134,29 @@ func (s *Syncer) dynamic(ctx context.Context, cmds []string, set files.Set, t *t
 	return nil
 }
 
-// runtimeOK tells haproxy's success answers to "set server" apart from its
-// errors: success is silent, or reports what changed (or that nothing had to).
+// runtimeCommands are the runtime API commands of a dynamic change: server
+// slots, then rotated certificates, each swapped in a transaction that
+// haproxy commits atomically.
+func runtimeCommands(ch model.Changes, l files.Layout) []string {
+	if ch.Reload {
+		return nil
+	}
+	cmds := slices.Clone(ch.Commands)
+	for _, c := range ch.CertUpdates {
+		path := render.CertPath(l, c.Name)
+		cmds = append(cmds, "set ssl cert "+path+" <<\n"+strings.TrimRight(string(c.PEM), "\n")+"\n", "commit ssl cert "+path)
+	}
+	return cmds
+}
+
+// runtimeOK tells haproxy's success answers apart from its errors: "set
+// server" is silent or reports what changed (or that nothing had to); the
+// ssl cert transaction reports its creation, then "Success!".
 func runtimeOK(out string) bool {
 	out = strings.TrimSpace(out)
-	return out == "" || strings.Contains(out, "changed from") || strings.HasPrefix(out, "no need to change")
+	return out == "" || strings.Contains(out, "changed from") || strings.HasPrefix(out, "no need to change") ||
+		strings.HasPrefix(out, "Transaction created for certificate") || strings.HasPrefix(out, "Transaction updated for certificate") ||
+		strings.HasSuffix(out, "Success!")
 }
 
 func (s *Syncer) reload(ctx context.Context, set files.Set, t *timings) (bool, error) {

@@ -62,10 +62,12 @@ func backend(t *testing.T, name string) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-func tlsSecret(t *testing.T, ns, name, host string) *corev1.Secret {
+// tlsSecret holds a certificate for host whose CommonName is cn, so that a
+// test can tell a rotated certificate from the old one.
+func tlsSecret(t *testing.T, ns, name, host, cn string) *corev1.Secret {
 	t.Helper()
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: host}, DNSNames: []string{host},
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: cn}, DNSNames: []string{host},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
@@ -210,7 +212,7 @@ func TestPipelineOnRealHAProxy(t *testing.T) {
 				Ingresses:      []*networkingv1.Ingress{ingress("app", "web", map[string]string{"a.example.com": "a", "b.example.com": "b"}, "b.example.com", "b-tls")},
 				Services:       []*corev1.Service{service("app", "a"), service("app", "b")},
 				EndpointSlices: append(endpointSlices("app", "a", a1), endpointSlices("app", "b", b1)...),
-				Secrets:        []*corev1.Secret{tlsSecret(t, "app", "b-tls", "b.example.com")},
+				Secrets:        []*corev1.Secret{tlsSecret(t, "app", "b-tls", "b.example.com", "b.example.com")},
 			}
 			if err := s.Update(ctx, snap); err != nil {
 				t.Fatal(err)
@@ -251,6 +253,17 @@ func TestPipelineOnRealHAProxy(t *testing.T) {
 				t.Errorf("an endpoint within the slots reloaded haproxy (%d -> %d reloads)", r0, r1)
 			}
 
+			// A rotated Secret (same name, same hosts) is swapped in through
+			// the runtime API, no reload.
+			snap.Secrets = []*corev1.Secret{tlsSecret(t, "app", "b-tls", "b.example.com", "b-rotated")}
+			if err := s.Update(ctx, snap); err != nil {
+				t.Fatal(err)
+			}
+			check("b.example.com", true, func(r result) bool { return r.body == "b1" && r.cn == "b-rotated" })
+			if r1 := reloads(); r1 != r0 {
+				t.Errorf("a rotated certificate reloaded haproxy (%d -> %d reloads)", r0, r1)
+			}
+
 			if mode != "embedded" {
 				return
 			}
@@ -273,7 +286,7 @@ func TestPipelineOnRealHAProxy(t *testing.T) {
 				t.Fatal(err)
 			}
 			check("a.example.com", false, func(r result) bool { return r.body == "a2" })
-			check("b.example.com", true, func(r result) bool { return r.body == "b1" && r.cn == "b.example.com" })
+			check("b.example.com", true, func(r result) bool { return r.body == "b1" && r.cn == "b-rotated" })
 		})
 	}
 }

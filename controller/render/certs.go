@@ -16,10 +16,10 @@ func certs(m *model.Model, l files.Layout) files.Set {
 		return nil
 	}
 	dir := l.Certs()
-	set := files.Set{{Path: filepath.Join(dir, DefaultCertFile), Data: m.DefaultCert.PEM, Private: true}}
+	set := files.Set{{Path: CertPath(l, m.DefaultCert.Name), Data: m.DefaultCert.PEM, Private: true}}
 	var list strings.Builder
 	for _, c := range m.Certs {
-		file := filepath.Join(dir, c.Name+".pem")
+		file := CertPath(l, c.Name)
 		set = append(set, files.File{Path: file, Data: c.PEM, Private: true})
 		list.WriteString(file)
 		for _, h := range c.Hosts {
@@ -29,4 +29,10 @@ func certs(m *model.Model, l files.Layout) files.Set {
 		list.WriteByte('\n')
 	}
 	return append(set, files.File{Path: filepath.Join(dir, CrtListFile), Data: []byte(list.String())})
+}
+
+// CertPath is where the bundle of the certificate called name lives; haproxy
+// knows a loaded certificate by this path in its runtime API too.
+func CertPath(l files.Layout, name string) string {
+	return filepath.Join(l.Certs(), name+".pem")
 }
