@@ -36,6 +36,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/kustomize/kyaml/kio"
 
+	"github.com/external-haproxy/kit/internal/ctxutil"
 	"github.com/external-haproxy/kit/test/cluster"
 	"github.com/external-haproxy/kit/test/e2eenv"
 	"github.com/external-haproxy/kit/test/podrun"
@@ -549,7 +550,7 @@ func (d *demo) echoApp(ctx context.Context) error {
 		if time.Since(t) > 30*time.Second {
 			return fmt.Errorf("the Ingress was not served after 30s: last answer %s", last)
 		}
-		if err := sleep(ctx, 10*time.Millisecond); err != nil {
+		if err := ctxutil.Sleep(ctx, 10*time.Millisecond); err != nil {
 			return err
 		}
 	}
@@ -661,21 +662,9 @@ func waitLogAfter(ctx context.Context, env *e2eenv.Env, name string, from int, r
 		if time.Now().After(deadline) {
 			return "", fmt.Errorf("container %s: no log line matching %q after %v:\n%s", name, re, timeout, env.Pod.Tail(name, 15))
 		}
-		if err := sleep(ctx, 20*time.Millisecond); err != nil {
+		if err := ctxutil.Sleep(ctx, 20*time.Millisecond); err != nil {
 			return "", err
 		}
-	}
-}
-
-// sleep waits for d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
 	}
 }
 

@@ -26,6 +26,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/external-haproxy/kit/controller/haproxy/mastercli"
+	"github.com/external-haproxy/kit/internal/ctxutil"
 	"github.com/external-haproxy/kit/test/cluster"
 	"github.com/external-haproxy/kit/test/kubeapply"
 	"github.com/external-haproxy/kit/test/netns"
@@ -191,7 +192,7 @@ func (e *Env) WaitReady(ctx context.Context, timeout time.Duration) error {
 				return fmt.Errorf("%s not ready after %v\ncontroller:\n%s\nhaproxy:\n%s", url, timeout,
 					e.Pod.Tail(Controller, 30), e.Pod.Tail(Sidecar, 30))
 			}
-			if err := sleep(ctx, 50*time.Millisecond); err != nil {
+			if err := ctxutil.Sleep(ctx, 50*time.Millisecond); err != nil {
 				return err
 			}
 		}
@@ -247,7 +248,7 @@ func (e *Env) AddBackend(ctx context.Context, name string, port int) (string, er
 		if time.Now().After(deadline) {
 			return "", fmt.Errorf("backend %s on %s: %v", name, ip, err)
 		}
-		if err := sleep(ctx, 20*time.Millisecond); err != nil {
+		if err := ctxutil.Sleep(ctx, 20*time.Millisecond); err != nil {
 			return "", err
 		}
 	}
@@ -373,15 +374,3 @@ func FreePorts(n int) ([]int, error) {
 }
 
 func ptr[T any](v T) *T { return &v }
-
-// sleep waits d unless ctx ends first: an interrupted demo or test stops at once.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}

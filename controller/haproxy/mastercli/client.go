@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"k8s.io/klog/v2"
+
+	"github.com/external-haproxy/kit/internal/ctxutil"
 )
 
 // DefaultTimeout matches upstream's --connection-timeout: haproxy 2.7+ answers
@@ -154,21 +156,10 @@ func (c *Client) WaitUp(ctx context.Context) (Proc, error) {
 			return p, err
 		}
 		c.waitLog.log(func() { klog.Infof("waiting for the external haproxy: master socket %s (%v)", c.socket, err) })
-		if err := sleep(ctx, delay); err != nil {
+		if err := ctxutil.Sleep(ctx, delay); err != nil {
 			return Proc{}, fmt.Errorf("waiting for master socket %s: %w", c.socket, err)
 		}
 		delay = min(2*delay, time.Second)
-	}
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
 	}
 }
 

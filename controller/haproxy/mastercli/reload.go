@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/external-haproxy/kit/internal/ctxutil"
 )
 
 // ReloadResult describes a confirmed reload.
@@ -114,7 +116,7 @@ func (c *Client) awaitReload(ctx context.Context, before Proc, deadline time.Tim
 			}
 			return Proc{}, &ReloadError{Reason: reason, Before: before, After: p}
 		}
-		if err := sleep(ctx, c.pollInterval); err != nil {
+		if err := ctxutil.Sleep(ctx, c.pollInterval); err != nil {
 			return Proc{}, fmt.Errorf("confirming reload: %w", err)
 		}
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/external-haproxy/kit/controller/files"
 	"github.com/external-haproxy/kit/controller/haproxy/mastercli"
+	"github.com/external-haproxy/kit/internal/ctxutil"
 )
 
 // Supervisor keeps one haproxy master running.
@@ -124,7 +125,7 @@ func (s *Supervisor) reportReady(ctx context.Context, pid int) {
 			}
 			return
 		}
-		if err := sleepCtx(ctx, 10*time.Millisecond); err != nil {
+		if err := ctxutil.Sleep(ctx, 10*time.Millisecond); err != nil {
 			return
 		}
 	}
@@ -152,16 +153,5 @@ func (s *Supervisor) stop(cmd *exec.Cmd, exited <-chan error) {
 			return
 		case <-time.After(step.wait):
 		}
-	}
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
 	}
 }
