@@ -21,9 +21,6 @@ type Options struct {
 	Layout files.Layout
 	// MasterSocket defaults to Layout.MasterSocket().
 	MasterSocket string
-	// AdminSocket, when set, receives runtime API commands directly (about 50x
-	// faster for bulk updates); otherwise they go through the master as "@1 cmd".
-	AdminSocket string
 	// Binary is the haproxy used for "haproxy -c" before a set goes live;
 	// empty disables validation (external mode without a local haproxy).
 	Binary string
@@ -40,7 +37,6 @@ type Driver struct {
 	store   *filestore.Store
 	checker *validate.Checker
 	master  *mastercli.Client
-	admin   *mastercli.Client
 
 	mu sync.Mutex
 	// lastGood is the set haproxy last loaded successfully; nil until the
@@ -69,9 +65,6 @@ func New(opts Options) *Driver {
 	if opts.Binary != "" {
 		d.checker = &validate.Checker{Binary: opts.Binary, Layout: opts.Layout}
 	}
-	if opts.AdminSocket != "" {
-		d.admin = mastercli.New(opts.AdminSocket, opts.ConnectionTimeout)
-	}
 	return d
 }
 
@@ -81,11 +74,11 @@ func (d *Driver) Mode() string { return d.opts.Mode }
 // Master is the master CLI client, for show proc and WaitUp.
 func (d *Driver) Master() *mastercli.Client { return d.master }
 
-// Runtime sends a runtime API command to the current worker.
+// Runtime sends a runtime API command to the current worker, always through
+// the master ("@1 cmd"): right after a reload the old worker may still accept
+// on the stats socket it shares with the new one, and a change sent there
+// would be lost with it.
 func (d *Driver) Runtime(ctx context.Context, cmd string) (string, error) {
-	if d.admin != nil {
-		return d.admin.Command(ctx, cmd)
-	}
 	return d.master.Worker(ctx, cmd)
 }
 

@@ -20,6 +20,10 @@ type Changes struct {
 	// SNI hosts (a rotated Secret), to be replaced through the runtime API
 	// ("set ssl cert" + "commit ssl cert") when Reload is false.
 	CertUpdates []Cert
+	// Routes is true when hosts or paths changed while every backend they
+	// use already exists: the routing maps can then be edited at run time,
+	// unless an order-dependent (regex) map changed (see render.MapUpdates).
+	Routes bool
 	// Next is the model haproxy runs once the change is applied. After a
 	// dynamic update it keeps the running slot layout (which endpoint sits
 	// in which slot), so rendering Next writes files that a later reload
@@ -28,8 +32,9 @@ type Changes struct {
 	Next *Model
 }
 
-// Diff compares the running model with a new one. Everything but backend
-// servers must be equal for a dynamic update, and every backend's new
+// Diff compares the running model with a new one. Everything but routes,
+// backend servers and certificate contents must be equal for a dynamic
+// update, and every backend's new
 // endpoints must fit in its running slots: endpoints that stay keep their
 // slot, gone ones are set to maint, new ones take the lowest free slots.
 func Diff(running, next *Model) Changes {
@@ -42,9 +47,6 @@ func Diff(running, next *Model) Changes {
 	}
 	if !slices.Equal(running.Frontends, next.Frontends) {
 		reasons = append(reasons, "frontends changed")
-	}
-	if !slices.Equal(running.Routes, next.Routes) {
-		reasons = append(reasons, "routes changed")
 	}
 	rotated, sameCerts := rotatedCerts(running, next)
 	if !sameCerts {
@@ -71,7 +73,7 @@ func Diff(running, next *Model) Changes {
 		cmds = append(cmds, c...)
 		result.Backends[i] = Backend{Name: n.Name, Service: n.Service, Servers: servers}
 	}
-	return Changes{Commands: cmds, CertUpdates: rotated, Next: &result}
+	return Changes{Commands: cmds, CertUpdates: rotated, Routes: !slices.Equal(running.Routes, next.Routes), Next: &result}
 }
 
 // rotatedCerts lists the certificates whose content changed while their

@@ -38,6 +38,7 @@ type Syncer struct {
 	Report func(model.Problem)
 
 	running    *model.Model // what haproxy runs; nil before the first update
+	runningSet files.Set    // its rendered files
 	lastReload time.Time
 	reported   map[string]bool
 	id         int
@@ -53,8 +54,11 @@ func (s *Syncer) Update(ctx context.Context, snap *model.Snapshot) error {
 	s.report(problems)
 
 	ch := model.Diff(s.running, m)
-	cmds := runtimeCommands(ch, s.Layout)
-	if !ch.Reload && len(cmds) == 0 && s.Driver.InSync() {
+	renderStart := time.Now()
+	set := render.Render(ch.Next, s.Layout)
+	renderTime := time.Since(renderStart)
+	rc := s.runtimeCommands(&ch, set)
+	if !ch.Reload && rc.empty() && s.Driver.InSync() {
 		s.observe(health.KindNoop, nil, map[string]time.Duration{"parse_ingress": parse})
 		klog.V(2).Infof("haproxy update id=%d: nothing changed", s.id)
 		return nil
@@ -66,16 +70,13 @@ func (s *Syncer) Update(ctx context.Context, snap *model.Snapshot) error {
 	if backends := changedBackends(s.running, ch.Next); len(backends) > 0 {
 		klog.Infof("updating %d backend(s): %v", len(backends), backends)
 	}
-	t := timings{{"parse_ingress", parse}}
-	renderStart := time.Now()
-	set := render.Render(ch.Next, s.Layout)
-	t = append(t, timing{"render", time.Since(renderStart)})
+	t := timings{{"parse_ingress", parse}, {"render", renderTime}}
 
 	kind := health.KindReload
 	var err error
 	if !ch.Reload && s.Driver.InSync() {
 		kind = health.KindDynamic
-		err = s.dynamic(ctx, cmds, set, &t)
+		err = s.dynamic(ctx, rc, set, &t)
 		if err != nil {
 			klog.Warningf("dynamic update failed, reloading instead: %v", err)
 			kind = health.KindReload
@@ -101,62 +102,113 @@ func (s *Syncer) Update(ctx context.Context, snap *model.Snapshot) error {
 		klog.Errorf("haproxy update id=%d failed: %v", s.id, err)
 		return err
 	}
-	s.running = ch.Next
+	s.running, s.runningSet = ch.Next, set
 	klog.Infof("finish haproxy update id=%d: %s", s.id, t)
 	return nil
 }
 
+// runtimeChange is what a dynamic update sends to the running worker.
+type runtimeChange struct {
+	cmds []string     // independent commands, in order
+	maps []files.File // routing maps, each replaced as a whole
+}
+
+func (c runtimeChange) empty() bool { return len(c.cmds) == 0 && len(c.maps) == 0 }
+
 // dynamic writes the files first, without a reload, so that a haproxy that
 // restarts meanwhile loads the new state; then it applies the same change to
 // the running worker through the runtime API.
-func (s *Syncer) dynamic(ctx context.Context, cmds []string, set files.Set, t *timings) error {
+func (s *Syncer) dynamic(ctx context.Context, rc runtimeChange, set files.Set, t *timings) error {
 	start := time.Now()
 	if err := s.Driver.Persist(set); err != nil {
 		return err
 	}
 	*t = append(*t, timing{"write_config", time.Since(start)})
 	start = time.Now()
-	for _, c := range cmds {
-		// Only the first line: "set ssl cert" carries a private key after it.
-		name, _, _ := strings.Cut(c, "\n")
-		cmdStart := time.Now()
-		out, err := s.Driver.Runtime(ctx, c)
-		s.Metrics.MasterCLI.WithLabelValues(strings.Fields(c)[0]).Observe(time.Since(cmdStart).Seconds())
-		if err != nil {
-			return fmt.Errorf("%q: %w", name, err)
+	for _, c := range rc.cmds {
+		if _, err := s.send(ctx, c); err != nil {
+			return err
 		}
-		if !runtimeOK(out) {
-			return fmt.Errorf("%q: haproxy answered %q", name, strings.TrimSpace(out))
+	}
+	// Every changed map is prepared as a new version first and committed
+	// only then, back to back: each map switches atomically, and a path
+	// moving between keys is never served twice or missing for longer than
+	// the commits take.
+	versions := make([]string, len(rc.maps))
+	for i, m := range rc.maps {
+		out, err := s.send(ctx, "prepare map "+m.Path)
+		if err != nil {
+			return err
+		}
+		if _, err := fmt.Sscanf(strings.TrimSpace(out), "New version created: %s", &versions[i]); err != nil {
+			return fmt.Errorf("prepare map %s: unexpected answer %q", m.Path, out)
+		}
+		if len(m.Data) > 0 {
+			if _, err := s.send(ctx, "add map @"+versions[i]+" "+m.Path+" <<\n"+strings.TrimRight(string(m.Data), "\n")+"\n"); err != nil {
+				return err
+			}
+		}
+	}
+	for i, m := range rc.maps {
+		if _, err := s.send(ctx, "commit map @"+versions[i]+" "+m.Path); err != nil {
+			return err
 		}
 	}
 	*t = append(*t, timing{"update_dynamic", time.Since(start)})
-	klog.Infof("haproxy updated without reload: %d runtime command(s)", len(cmds))
+	klog.Infof("haproxy updated without reload: %d runtime command(s), %d map(s) replaced", len(rc.cmds), len(rc.maps))
 	return nil
 }
 
-// runtimeCommands are the runtime API commands of a dynamic change: server
-// slots, then rotated certificates, each swapped in a transaction that
-// haproxy commits atomically.
-func runtimeCommands(ch model.Changes, l files.Layout) []string {
+// send runs one runtime API command on the current worker and checks its
+// answer.
+func (s *Syncer) send(ctx context.Context, cmd string) (string, error) {
+	// Only the first line in errors: payloads carry private keys and maps.
+	name, _, _ := strings.Cut(cmd, "\n")
+	start := time.Now()
+	out, err := s.Driver.Runtime(ctx, cmd)
+	s.Metrics.MasterCLI.WithLabelValues(strings.Fields(cmd)[0]).Observe(time.Since(start).Seconds())
+	if err != nil {
+		return "", fmt.Errorf("%q: %w", name, err)
+	}
+	if !runtimeOK(out) {
+		return "", fmt.Errorf("%q: haproxy answered %q", name, strings.TrimSpace(out))
+	}
+	return out, nil
+}
+
+// runtimeCommands is the runtime part of a dynamic change: server slots,
+// rotated certificates (each swapped in a transaction haproxy commits
+// atomically) and routing maps. A route change that the maps cannot take at
+// run time turns ch into a reload.
+func (s *Syncer) runtimeCommands(ch *model.Changes, set files.Set) runtimeChange {
 	if ch.Reload {
-		return nil
+		return runtimeChange{}
 	}
-	cmds := slices.Clone(ch.Commands)
+	rc := runtimeChange{cmds: slices.Clone(ch.Commands)}
 	for _, c := range ch.CertUpdates {
-		path := render.CertPath(l, c.Name)
-		cmds = append(cmds, "set ssl cert "+path+" <<\n"+strings.TrimRight(string(c.PEM), "\n")+"\n", "commit ssl cert "+path)
+		path := render.CertPath(s.Layout, c.Name)
+		rc.cmds = append(rc.cmds, "set ssl cert "+path+" <<\n"+strings.TrimRight(string(c.PEM), "\n")+"\n", "commit ssl cert "+path)
 	}
-	return cmds
+	if ch.Routes {
+		maps, ok := render.MapChanges(s.runningSet, set, s.Layout)
+		if !ok {
+			ch.Reload, ch.Reasons = true, []string{"regex routes changed"}
+			return runtimeChange{}
+		}
+		rc.maps = maps
+	}
+	return rc
 }
 
 // runtimeOK tells haproxy's success answers apart from its errors: "set
 // server" is silent or reports what changed (or that nothing had to); the
-// ssl cert transaction reports its creation, then "Success!".
+// ssl cert transaction reports its creation, then "Success!"; "prepare map"
+// reports the new version; "add map" and "commit map" are silent.
 func runtimeOK(out string) bool {
 	out = strings.TrimSpace(out)
 	return out == "" || strings.Contains(out, "changed from") || strings.HasPrefix(out, "no need to change") ||
 		strings.HasPrefix(out, "Transaction created for certificate") || strings.HasPrefix(out, "Transaction updated for certificate") ||
-		strings.HasSuffix(out, "Success!")
+		strings.HasSuffix(out, "Success!") || strings.HasPrefix(out, "New version created:")
 }
 
 func (s *Syncer) reload(ctx context.Context, set files.Set, t *timings) (bool, error) {

@@ -189,7 +189,7 @@ func TestPipelineOnRealHAProxy(t *testing.T) {
 				go func() { _ = sup.Run(ctx); close(done) }()
 				t.Cleanup(func() { cancel(); <-done })
 			}
-			driver := haproxy.New(haproxy.Options{Layout: l, AdminSocket: l.AdminSocket(), Binary: bin, ConnectionTimeout: 10 * time.Second, Mode: mode})
+			driver := haproxy.New(haproxy.Options{Layout: l, Binary: bin, ConnectionTimeout: 10 * time.Second, Mode: mode})
 			masterPID = func() int {
 				p, err := driver.Master().ShowProc(ctx)
 				if err != nil {
@@ -262,6 +262,37 @@ func TestPipelineOnRealHAProxy(t *testing.T) {
 			check("b.example.com", true, func(r result) bool { return r.body == "b1" && r.cn == "b-rotated" })
 			if r1 := reloads(); r1 != r0 {
 				t.Errorf("a rotated certificate reloaded haproxy (%d -> %d reloads)", r0, r1)
+			}
+
+			// A new host for an existing Service, and a moved path: map
+			// edits at run time, no reload. A regex path reloads.
+			snap.Ingresses = append(snap.Ingresses, ingress("app", "more", map[string]string{"c.example.com": "a"}, "", ""))
+			if err := s.Update(ctx, snap); err != nil {
+				t.Fatal(err)
+			}
+			check("c.example.com", false, func(r result) bool { return r.status == 200 && (r.body == "a1" || r.body == "a2") })
+			if r1 := reloads(); r1 != r0 {
+				t.Errorf("a new host for an existing backend reloaded haproxy (%d -> %d reloads)", r0, r1)
+			}
+			snap.Ingresses = snap.Ingresses[:1]
+			if err := s.Update(ctx, snap); err != nil {
+				t.Fatal(err)
+			}
+			check("c.example.com", false, func(r result) bool { return r.status == 404 })
+			if r1 := reloads(); r1 != r0 {
+				t.Errorf("removing a host reloaded haproxy (%d -> %d reloads)", r0, r1)
+			}
+			regex := ingress("app", "regex", map[string]string{"r.example.com": "b"}, "", "")
+			regex.Annotations = map[string]string{"haproxy-ingress.github.io/path-type": "regex"}
+			implSpecific := networkingv1.PathTypeImplementationSpecific
+			regex.Spec.Rules[0].HTTP.Paths[0].PathType = &implSpecific
+			regex.Spec.Rules[0].HTTP.Paths[0].Path = "^/r[0-9]+$"
+			snap.Ingresses = append(snap.Ingresses, regex)
+			if err := s.Update(ctx, snap); err != nil {
+				t.Fatal(err)
+			}
+			if r1 := reloads(); r1 == r0 {
+				t.Error("a regex route was applied without a reload, but regex maps are order-dependent")
 			}
 
 			if mode != "embedded" {

@@ -87,7 +87,6 @@ func runController(ctx context.Context, fs *flag.FlagSet, args []string) error {
 	driver := haproxy.New(haproxy.Options{
 		Layout:            layout,
 		MasterSocket:      o.MasterSocket,
-		AdminSocket:       layout.AdminSocket(),
 		Binary:            binary,
 		ConnectionTimeout: o.ConnectionTimeout,
 		Mode:              mode,
