@@ -23,18 +23,49 @@ const validity = 365 * 24 * time.Hour
 // is valid for a while yet, or a new one. It does not write: the render puts
 // the bundle at path with the rest of the configuration.
 func LoadOrCreate(path string, now time.Time) ([]byte, error) {
-	if b, err := os.ReadFile(path); err == nil && usable(b, now) {
-		return b, nil
-	}
-	return Generate(now)
+	pem, _, err := loadOrCreate(path, now)
+	return pem, err
 }
 
-func usable(bundle []byte, now time.Time) bool {
+// Keeper holds the certificate LoadOrCreate returned, so that updates do not
+// read and parse it from disk each time; it looks again once renewal is due.
+type Keeper struct {
+	Path    string
+	pem     []byte
+	renewAt time.Time
+}
+
+// Get returns the kept certificate, or LoadOrCreate's once renewal is due.
+func (k *Keeper) Get(now time.Time) ([]byte, error) {
+	if k.pem == nil || !now.Before(k.renewAt) {
+		pem, notAfter, err := loadOrCreate(k.Path, now)
+		if err != nil {
+			return nil, err
+		}
+		k.pem, k.renewAt = pem, renewAt(notAfter)
+	}
+	return k.pem, nil
+}
+
+func loadOrCreate(path string, now time.Time) ([]byte, time.Time, error) {
+	if b, err := os.ReadFile(path); err == nil {
+		if notAfter, ok := expiry(b); ok && now.Before(renewAt(notAfter)) {
+			return b, notAfter, nil
+		}
+	}
+	pem, err := Generate(now)
+	return pem, now.Add(validity), err
+}
+
+// renewAt is when a certificate valid until notAfter is replaced.
+func renewAt(notAfter time.Time) time.Time { return notAfter.Add(-validity / 10) }
+
+func expiry(bundle []byte) (time.Time, bool) {
 	c, err := tls.X509KeyPair(bundle, bundle)
 	if err != nil || c.Leaf == nil {
-		return false
+		return time.Time{}, false
 	}
-	return now.Add(validity / 10).Before(c.Leaf.NotAfter)
+	return c.Leaf.NotAfter, true
 }
 
 // Generate makes a new self-signed ECDSA P-256 certificate.

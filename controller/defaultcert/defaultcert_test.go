@@ -37,3 +37,23 @@ func TestReusedUntilNearExpiry(t *testing.T) {
 		t.Fatal("garbage on disk was reused")
 	}
 }
+
+func TestKeeperParsesOnceUntilRenewal(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "default.pem")
+	now := time.Now()
+	k := &Keeper{Path: path}
+	first, err := k.Get(now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Garbage on disk is not even read while the kept certificate is valid.
+	if err := os.WriteFile(path, []byte("garbage"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if again, err := k.Get(now.Add(24 * time.Hour)); err != nil || !bytes.Equal(first, again) {
+		t.Fatal("the kept certificate was not returned")
+	}
+	if renewed, err := k.Get(now.Add(validity - time.Hour)); err != nil || bytes.Equal(first, renewed) {
+		t.Fatal("a certificate due for renewal was kept")
+	}
+}

@@ -20,6 +20,7 @@ import (
 	"k8s.io/client-go/tools/record"
 	"k8s.io/klog/v2"
 
+	"github.com/external-haproxy/kit/controller/defaultcert"
 	"github.com/external-haproxy/kit/controller/files"
 	"github.com/external-haproxy/kit/controller/haproxy"
 	"github.com/external-haproxy/kit/controller/haproxy/process"
@@ -124,13 +125,14 @@ func runController(ctx context.Context, fs *flag.FlagSet, args []string) error {
 	var served sync.Mutex // guards lastServed
 	var lastServed []*networkingv1.Ingress
 
+	generatedCert := &defaultcert.Keeper{Path: defaultCertPath(layout)}
 	loop = updater.New(updater.Config{
 		WaitBeforeUpdate: o.WaitBeforeUpdate,
 		MinInterval:      o.MinInterval(),
 		RetryAfter:       o.ReloadRetry,
 	}, func(ctx context.Context) error {
 		snap := w.Snapshot()
-		mo, err := modelOptions(o, layout, &snap)
+		mo, err := modelOptions(o, generatedCert, &snap)
 		if err != nil {
 			return err
 		}

@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"path/filepath"
 	"time"
 
 	"k8s.io/klog/v2"
@@ -67,7 +68,7 @@ func renderCommand(args []string) error {
 			klog.Warningf("configmap %s not found in the manifests, using defaults", o.ConfigMap)
 		}
 	}
-	mopts, err := modelOptions(o, layout, snap)
+	mopts, err := modelOptions(o, &defaultcert.Keeper{Path: defaultCertPath(layout)}, snap)
 	if err != nil {
 		return err
 	}
@@ -93,9 +94,13 @@ func selector(o *options.Options) ingressclass.Selector {
 	return ingressclass.Selector{Controller: o.FullControllerName(), AnnotationValue: o.IngressClass, WatchWithoutClass: o.WatchIngressWithoutClass}
 }
 
+// defaultCertPath is where the render writes the default certificate, and so
+// where a generated one is found again after a restart.
+func defaultCertPath(l files.Layout) string { return filepath.Join(l.Certs(), render.DefaultCertFile) }
+
 // modelOptions resolves the default certificate: --default-ssl-certificate's
 // Secret when it is in the snapshot, else the generated one kept on disk.
-func modelOptions(o *options.Options, l files.Layout, snap *model.Snapshot) (model.Options, error) {
+func modelOptions(o *options.Options, generated *defaultcert.Keeper, snap *model.Snapshot) (model.Options, error) {
 	mo := model.Options{DefaultBackendService: o.DefaultBackendService}
 	if o.DefaultSSLCertificate != "" {
 		ns, name, _ := options.SplitName(o.DefaultSSLCertificate)
@@ -107,7 +112,7 @@ func modelOptions(o *options.Options, l files.Layout, snap *model.Snapshot) (mod
 		}
 		klog.Warningf("--default-ssl-certificate=%s: secret not found, serving a generated certificate", o.DefaultSSLCertificate)
 	}
-	pem, err := defaultcert.LoadOrCreate(l.Certs()+"/"+render.DefaultCertFile, time.Now())
+	pem, err := generated.Get(time.Now())
 	mo.DefaultCertificate = pem
 	return mo, err
 }
