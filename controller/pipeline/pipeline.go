@@ -5,7 +5,6 @@ package pipeline
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -251,11 +250,8 @@ func (s *Syncer) report(problems []model.Problem) {
 
 func (s *Syncer) observe(kind string, err error, stages map[string]time.Duration) {
 	result := "success"
-	var rejected *haproxy.ReloadError
-	switch {
-	case err == nil:
-		s.Metrics.ReloadSuccess.Set(1)
-	case errors.As(err, &rejected) || err != nil:
+	s.Metrics.ReloadSuccess.Set(1)
+	if err != nil {
 		result = "failure"
 		s.Metrics.ReloadSuccess.Set(0)
 	}
