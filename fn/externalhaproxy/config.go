@@ -188,13 +188,7 @@ func (c *ExternalHaproxy) Default() error {
 		s.Init.Enabled = &enabled
 	}
 	if s.Haproxy.Resources == nil {
-		s.Haproxy.Resources = &corev1.ResourceRequirements{
-			Requests: corev1.ResourceList{
-				corev1.ResourceCPU:    resource.MustParse("100m"),
-				corev1.ResourceMemory: resource.MustParse("128Mi"),
-			},
-			Limits: corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("512Mi")},
-		}
+		s.Haproxy.Resources = resources("100m", "128Mi", "512Mi")
 	}
 	if s.Haproxy.SecurityContext == nil {
 		s.Haproxy.SecurityContext = restrictedSecurityContext("NET_BIND_SERVICE")
@@ -206,13 +200,7 @@ func (c *ExternalHaproxy) Default() error {
 	}
 	if s.Init.Resources == nil {
 		// The chart's values: the init step only writes one small file.
-		s.Init.Resources = &corev1.ResourceRequirements{
-			Requests: corev1.ResourceList{
-				corev1.ResourceCPU:    resource.MustParse("10m"),
-				corev1.ResourceMemory: resource.MustParse("32Mi"),
-			},
-			Limits: corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("32Mi")},
-		}
+		s.Init.Resources = resources("10m", "32Mi", "32Mi")
 	}
 	if s.Init.SecurityContext == nil {
 		s.Init.SecurityContext = restrictedSecurityContext()
@@ -233,6 +221,18 @@ func healthzProbe(initialDelay int32) *corev1.Probe {
 		PeriodSeconds:       10,
 		TimeoutSeconds:      1,
 		FailureThreshold:    3,
+	}
+}
+
+// resources requests cpu and memory and limits memory only: a CPU limit
+// would throttle haproxy under load for no gain.
+func resources(cpu, memory, memoryLimit string) *corev1.ResourceRequirements {
+	return &corev1.ResourceRequirements{
+		Requests: corev1.ResourceList{
+			corev1.ResourceCPU:    resource.MustParse(cpu),
+			corev1.ResourceMemory: resource.MustParse(memory),
+		},
+		Limits: corev1.ResourceList{corev1.ResourceMemory: resource.MustParse(memoryLimit)},
 	}
 }
 
