@@ -51,3 +51,25 @@ func start(t *testing.T, configMap map[string]string) *e2eenv.Env {
 	})
 	return env
 }
+
+// servingEcho1 starts a pod serving echo.example.com from backend echo-1.
+// Spare backends are started too, for the test to switch to, but are not
+// endpoints yet.
+func servingEcho1(t *testing.T, spare ...string) (*e2eenv.Env, context.Context, map[string]string) {
+	t.Helper()
+	env := start(t, nil)
+	ctx := context.Background()
+	addrs, err := env.App(ctx, "app", "echo", "echo.example.com", append([]string{"echo-1"}, spare...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(spare) > 0 {
+		if err := env.SetEndpoints(ctx, "app", "echo", 8080, addrs["echo-1"]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := env.Served("echo.example.com", 30*time.Second, "echo-1"); err != nil {
+		t.Fatal(err)
+	}
+	return env, ctx, addrs
+}

@@ -136,14 +136,7 @@ func eventually(d time.Duration, cond func() bool) bool {
 const rbacBrokenWait = 10 * time.Second // how long "broken" must hold
 
 func runRBACCase(t *testing.T, role string, edit func([]rbacv1.PolicyRule) []rbacv1.PolicyRule, expect string, logs []string) {
-	env := start(t, nil)
-	ctx := context.Background()
-	if _, err := env.App(ctx, "app", "echo", "echo.example.com", "echo-1"); err != nil {
-		t.Fatal(err)
-	}
-	if err := env.Served("echo.example.com", 30*time.Second, "echo-1"); err != nil {
-		t.Fatal(err)
-	}
+	env, ctx, _ := servingEcho1(t)
 
 	env.Pod.Stop(e2eenv.Controller, 10*time.Second)
 	switch role {

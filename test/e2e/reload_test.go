@@ -32,14 +32,7 @@ func waitMasterReloads(t *testing.T, env *e2eenv.Env, after int, timeout time.Du
 // The global ConfigMap changed as in upstream's external-haproxy example:
 // haproxy reloads and its access log reaches the haproxy container's stdout.
 func TestConfigMapSyslogStdoutReloadsAndLogsAccess(t *testing.T) {
-	env := start(t, nil)
-	ctx := context.Background()
-	if _, err := env.App(ctx, "app", "echo", "echo.example.com", "echo-1"); err != nil {
-		t.Fatal(err)
-	}
-	if err := env.Served("echo.example.com", 30*time.Second, "echo-1"); err != nil {
-		t.Fatal(err)
-	}
+	env, ctx, _ := servingEcho1(t)
 	before, err := env.Reloads(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -91,14 +84,7 @@ func TestConfigMapSyslogStdoutReloadsAndLogsAccess(t *testing.T) {
 // An invalid ConfigMap value is named in a warning, the default is kept and
 // haproxy keeps serving.
 func TestConfigMapInvalidValueKeepsDefault(t *testing.T) {
-	env := start(t, nil)
-	ctx := context.Background()
-	if _, err := env.App(ctx, "app", "echo", "echo.example.com", "echo-1"); err != nil {
-		t.Fatal(err)
-	}
-	if err := env.Served("echo.example.com", 30*time.Second, "echo-1"); err != nil {
-		t.Fatal(err)
-	}
+	env, ctx, _ := servingEcho1(t)
 	if err := env.PatchConfigMap(ctx, map[string]string{"timeout-client": "forever"}); err != nil {
 		t.Fatal(err)
 	}

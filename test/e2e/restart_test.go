@@ -14,7 +14,7 @@ import (
 // notices the new master and the pod serves the current configuration,
 // including a change made while haproxy was down.
 func TestHAProxyRestartServesCurrentConfig(t *testing.T) {
-	env, ctx, addrs := servingEcho1(t)
+	env, ctx, addrs := servingEcho1(t, "echo-2")
 	old, err := env.StableMasterProc(ctx, 10*time.Second)
 	if err != nil {
 		t.Fatal(err)
@@ -78,7 +78,7 @@ func TestHAProxyRestartServesCurrentConfig(t *testing.T) {
 // The apiserver restarts: haproxy serves throughout, and the informers
 // resume so that a change made after the restart is served.
 func TestAPIServerRestartKeepsServing(t *testing.T) {
-	env, ctx, addrs := servingEcho1(t)
+	env, ctx, addrs := servingEcho1(t, "echo-2")
 	p := env.Poll("echo.example.com", "/", e2eenv.ServedBy("echo-1"))
 	restartStart := time.Now()
 	if err := env.Opts.Cluster.Restart(ctx); err != nil {
@@ -185,23 +185,4 @@ func TestControllerRestartNoReload(t *testing.T) {
 	if _, _, err := env.Eventually(30*time.Second, func() (e2eenv.Response, error) { return env.Get("after.example.com", "/", false) }, e2eenv.ServedByAny("echo-1", "echo-2")); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// servingEcho1 starts a pod with backends echo-1 and echo-2 for
-// echo.example.com, of which only echo-1 is an endpoint and serves.
-func servingEcho1(t *testing.T) (*e2eenv.Env, context.Context, map[string]string) {
-	t.Helper()
-	env := start(t, nil)
-	ctx := context.Background()
-	addrs, err := env.App(ctx, "app", "echo", "echo.example.com", "echo-1", "echo-2")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := env.SetEndpoints(ctx, "app", "echo", 8080, addrs["echo-1"]); err != nil {
-		t.Fatal(err)
-	}
-	if err := env.Served("echo.example.com", 30*time.Second, "echo-1"); err != nil {
-		t.Fatal(err)
-	}
-	return env, ctx, addrs
 }
