@@ -50,7 +50,7 @@ func freePort(t *testing.T) int {
 func TestRoutingLive(t *testing.T) {
 	bin, err := exec.LookPath("haproxy")
 	if err != nil {
-		t.Skip("haproxy not on PATH: live routing not checked")
+		t.Fatal("haproxy not on PATH (make test installs it): live routing not checked")
 	}
 	exact, prefix, impl := networkingv1.PathTypeExact, networkingv1.PathTypePrefix, networkingv1.PathTypeImplementationSpecific
 	rules := []liveRule{

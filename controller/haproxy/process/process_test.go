@@ -18,7 +18,7 @@ import (
 func TestSupervisorRestartsAndStops(t *testing.T) {
 	bin, err := exec.LookPath("haproxy")
 	if err != nil {
-		t.Skip("haproxy not installed")
+		t.Fatal("haproxy not on PATH (make test installs it)")
 	}
 	dir, err := os.MkdirTemp("", "hx") // short: unix socket paths are limited
 	if err != nil {

@@ -16,7 +16,7 @@ func haproxyBinary(t *testing.T) string {
 	t.Helper()
 	bin, err := exec.LookPath("haproxy")
 	if err != nil {
-		t.Skip("haproxy not installed")
+		t.Fatal("haproxy not on PATH (make test installs it)")
 	}
 	return bin
 }
