@@ -262,7 +262,7 @@ func (b *builder) tls(ing *networkingv1.Ingress) {
 				b.report(Problem{ref, field, "secret " + t.SecretName + ": " + err.Error() + ", using the default certificate", Error})
 				continue
 			}
-			cert = &Cert{Name: name, PEM: pem}
+			cert = &Cert{Name: name, PEM: pem, Source: Ref{Kind: "Secret", Namespace: ing.Namespace, Name: t.SecretName}}
 			b.certs[name] = cert
 		}
 		for _, h := range t.Hosts {

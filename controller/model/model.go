@@ -114,6 +114,9 @@ type Cert struct {
 	Name  string   // file base name: <ns>_<secret>, or "default"
 	PEM   []byte   // chain followed by the private key
 	Hosts []string // SNI filters, sorted; empty: the certificate's own names
+	// Source is the Secret the bundle comes from; empty for the default
+	// certificate, which comes from the controller's options.
+	Source Ref
 }
 
 // Ref names a Kubernetes object.

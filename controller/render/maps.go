@@ -36,13 +36,44 @@ func mapPaths(l files.Layout, scheme string) mapFiles {
 type entry struct {
 	key, value string
 	rank       int
-	order      int // regex maps are first-match: longer paths first
+	order      int       // regex maps are first-match: longer paths first
+	source     model.Ref // the Ingress of the route, to blame a line haproxy rejects
 }
 
 // routeMaps writes the maps of the http frontend (routes with
 // RedirectHTTPS point to the redirect backend) and of the https frontend.
 func routeMaps(m *model.Model, l files.Layout) files.Set {
 	var set files.Set
+	for _, mf := range mapEntries(m, l) {
+		set = append(set, files.File{Path: mf.path, Data: mapData(mf.entries)})
+	}
+	return set
+}
+
+// MapLineSources tells, for each map file, which Ingress wrote each of its
+// lines (index 0 is line 1), so that a map line haproxy rejects can be
+// traced back to its object.
+func MapLineSources(m *model.Model, l files.Layout) map[string][]model.Ref {
+	out := map[string][]model.Ref{}
+	for _, mf := range mapEntries(m, l) {
+		es := sortedEntries(mf.entries)
+		refs := make([]model.Ref, len(es))
+		for i, e := range es {
+			refs[i] = e.source
+		}
+		out[mf.path] = refs
+	}
+	return out
+}
+
+type mapFile struct {
+	path    string
+	entries []entry
+}
+
+// mapEntries lists the entries of every map file, unsorted.
+func mapEntries(m *model.Model, l files.Layout) []mapFile {
+	var out []mapFile
 	for _, f := range m.Frontends {
 		if f.Kind != model.FrontendHTTP && f.Kind != model.FrontendHTTPS {
 			continue
@@ -56,35 +87,31 @@ func routeMaps(m *model.Model, l files.Layout) files.Set {
 			}
 			switch r.Match {
 			case model.MatchExact:
-				exact = append(exact, entry{r.Host + r.Path, value, 0, 0})
+				exact = append(exact, entry{r.Host + r.Path, value, 0, 0, r.Source})
 			case model.MatchPrefix:
 				// Whole path elements: "/foo" itself exactly, and "/foo/…"
 				// by prefix, so "/foobar" does not match.
 				if r.Path == "/" {
-					prefix = append(prefix, entry{r.Host + "/", value, 0, 0})
+					prefix = append(prefix, entry{r.Host + "/", value, 0, 0, r.Source})
 				} else {
-					exact = append(exact, entry{r.Host + r.Path, value, 1, 0})
-					prefix = append(prefix, entry{r.Host + r.Path + "/", value, 0, 0})
+					exact = append(exact, entry{r.Host + r.Path, value, 1, 0, r.Source})
+					prefix = append(prefix, entry{r.Host + r.Path + "/", value, 0, 0, r.Source})
 				}
 			case model.MatchBegin:
-				prefix = append(prefix, entry{r.Host + r.Path, value, 1, 0})
+				prefix = append(prefix, entry{r.Host + r.Path, value, 1, 0, r.Source})
 			case model.MatchRegex:
 				if r.Host == "" {
-					regexAny = append(regexAny, entry{r.Path, value, 0, -len(r.Path)})
+					regexAny = append(regexAny, entry{r.Path, value, 0, -len(r.Path), r.Source})
 				} else {
-					regex = append(regex, entry{hostRegex(r.Host, r.Path), value, 0, -len(r.Path)})
+					regex = append(regex, entry{hostRegex(r.Host, r.Path), value, 0, -len(r.Path), r.Source})
 				}
 			}
 		}
 		paths := mapPaths(l, string(f.Kind))
-		set = append(set,
-			files.File{Path: paths.exact, Data: mapData(exact)},
-			files.File{Path: paths.prefix, Data: mapData(prefix)},
-			files.File{Path: paths.regex, Data: mapData(regex)},
-			files.File{Path: paths.regexAny, Data: mapData(regexAny)},
-		)
+		out = append(out, mapFile{paths.exact, exact}, mapFile{paths.prefix, prefix},
+			mapFile{paths.regex, regex}, mapFile{paths.regexAny, regexAny})
 	}
-	return set
+	return out
 }
 
 // hostRegex anchors a path regex behind a literal host. An anchored path
@@ -98,9 +125,9 @@ func hostRegex(host, path string) string {
 	return h + "(/.*)?(" + path + ")"
 }
 
-// mapData sorts entries (by order, key, rank) and keeps the best-ranked
-// entry of each key.
-func mapData(es []entry) []byte {
+// sortedEntries sorts entries (by order, key, rank) and keeps the
+// best-ranked entry of each key: the lines of the map file, in order.
+func sortedEntries(es []entry) []entry {
 	sort.Slice(es, func(i, j int) bool {
 		a, b := &es[i], &es[j]
 		if a.order != b.order {
@@ -111,16 +138,24 @@ func mapData(es []entry) []byte {
 		}
 		return a.rank < b.rank
 	})
+	out := es[:0]
+	for i, e := range es {
+		if i == 0 || es[i-1].key != e.key {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func mapData(es []entry) []byte {
+	es = sortedEntries(es)
 	n := 0
 	for _, e := range es {
 		n += len(e.key) + len(e.value) + 2
 	}
 	var b strings.Builder
 	b.Grow(n)
-	for i, e := range es {
-		if i > 0 && es[i-1].key == e.key {
-			continue
-		}
+	for _, e := range es {
 		b.WriteString(e.key)
 		b.WriteByte(' ')
 		b.WriteString(e.value)
