@@ -47,6 +47,9 @@ type Driver struct {
 	// previous controller may have written without reloading) and after a
 	// failed update, so the next Update reloads even if the disk matches.
 	inSync bool
+	// persisted is the set Persist wrote whose runtime commands Confirm has
+	// not confirmed yet.
+	persisted files.Set
 }
 
 // New returns a driver; it does no I/O.
@@ -171,7 +174,7 @@ func (d *Driver) Update(ctx context.Context, set files.Set) (Result, error) {
 		return res, d.failed(err)
 	}
 	res.Reloaded = true
-	d.lastGood, d.inSync = set, true
+	d.lastGood, d.inSync, d.persisted = set, true, nil
 	d.writeLoadedMarker(set)
 	return res, nil
 }
@@ -189,13 +192,16 @@ func (d *Driver) InSync() bool {
 func (d *Driver) Invalidate() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.inSync = false
-	d.removeLoadedMarker()
+	d.inSync, d.persisted = false, nil
+	_ = d.removeLoadedMarker() // best effort: inSync already forces the next reload
 }
 
-// Persist writes set without reloading, after the caller applied the same
+// Persist writes set without reloading, before the caller applies the same
 // change through the runtime API: a haproxy that restarts, or a later
-// reload, then loads the state the running worker already has.
+// reload, then loads the state the running worker is about to have. The
+// loaded marker is removed first and comes back only with Confirm, so a
+// controller killed before every command was confirmed leaves no marker and
+// its successor reloads the half-changed worker instead of trusting it.
 func (d *Driver) Persist(set files.Set) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -205,20 +211,36 @@ func (d *Driver) Persist(set files.Set) error {
 	if err != nil {
 		return err
 	}
+	d.persisted = nil
+	if err := d.removeLoadedMarker(); err != nil {
+		// A marker left in place would vouch for a worker we are changing.
+		return fmt.Errorf("removing the loaded marker: %w", err)
+	}
 	if err := d.store.Apply(set, plan); err != nil {
 		d.inSync = false
-		d.removeLoadedMarker()
 		return fmt.Errorf("writing files: %w", err)
 	}
-	d.lastGood = set
-	d.writeLoadedMarker(set)
+	d.lastGood, d.persisted = set, set
 	return nil
+}
+
+// Confirm records that haproxy confirmed every runtime command of the change
+// the last Persist wrote: the running worker now matches the files, and a
+// restarted controller may skip the reload. Without a Persist since the last
+// Update or Invalidate it does nothing.
+func (d *Driver) Confirm() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.persisted != nil && d.inSync {
+		d.writeLoadedMarker(d.persisted)
+	}
+	d.persisted = nil
 }
 
 // failed puts the last good set back on disk after err.
 func (d *Driver) failed(err error) error {
-	d.inSync = false
-	d.removeLoadedMarker()
+	d.inSync, d.persisted = false, nil
+	_ = d.removeLoadedMarker()
 	plan, restoreErr := d.store.Plan(d.lastGood)
 	if restoreErr == nil {
 		restoreErr = d.store.Apply(d.lastGood, plan)

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -12,7 +14,7 @@ import (
 )
 
 // The loaded marker records the digest of the file set haproxy last loaded
-// (or holds through runtime commands). It lives in Run, beside the sockets,
+// (or holds through runtime commands it confirmed). It lives in Run, beside the sockets,
 // hidden so haproxy never reads it, and lets a restarted controller skip the
 // reload when the disk still matches.
 const loadedMarker = ".loaded-config.sha256"
@@ -40,4 +42,13 @@ func (d *Driver) writeLoadedMarker(set files.Set) {
 	_ = filestore.WriteAtomic(files.File{Path: d.markerPath(), Data: digest(set), Private: true})
 }
 
-func (d *Driver) removeLoadedMarker() { _ = os.Remove(d.markerPath()) }
+// removeLoadedMarker needs no fsync: the marker only matters while haproxy
+// keeps running across a controller crash, and then the kernel keeps the
+// removal; a node crash takes haproxy down too, and a fresh haproxy loads
+// the files, which is what the marker would claim anyway.
+func (d *Driver) removeLoadedMarker() error {
+	if err := os.Remove(d.markerPath()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}

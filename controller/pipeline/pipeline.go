@@ -154,6 +154,8 @@ func (s *Syncer) dynamic(ctx context.Context, rc runtimeChange, set files.Set, t
 		}
 	}
 	*t = append(*t, timing{"update_dynamic", time.Since(start)})
+	// Only now may a restarted controller trust the worker (see Persist).
+	s.Driver.Confirm()
 	klog.Infof("haproxy updated without reload: %d runtime command(s), %d map(s) replaced", len(rc.cmds), len(rc.maps))
 	return nil
 }
