@@ -29,6 +29,9 @@ type Metrics struct {
 	StageSeconds  *prometheus.HistogramVec // stage
 	ReloadSuccess prometheus.Gauge         // 1 after a successful load, 0 after a failure
 	MasterCLI     *prometheus.HistogramVec // command
+	// RejectedObjects counts objects and ConfigMap keys left out because
+	// haproxy rejected their configuration.
+	RejectedObjects *prometheus.CounterVec // kind
 }
 
 // NewMetrics registers the metrics in a fresh registry.
@@ -43,8 +46,10 @@ func NewMetrics() *Metrics {
 			Help: "1 when the last update reached haproxy, 0 when it failed."}),
 		MasterCLI: prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: "haproxyingress", Name: "haproxy_response_time_seconds",
 			Help: "Response time of haproxy's master CLI and runtime API.", Buckets: []float64{.0005, .001, .002, .005, .01, .05, .1, .5, 1, 5}}, []string{"command"}),
+		RejectedObjects: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "haproxyingress", Name: "rejected_objects_total",
+			Help: "Objects (kind) and global ConfigMap keys (kind ConfigMap) left out because haproxy rejected their configuration."}, []string{"kind"}),
 	}
-	m.Registry.MustRegister(m.Updates, m.StageSeconds, m.ReloadSuccess, m.MasterCLI,
+	m.Registry.MustRegister(m.Updates, m.StageSeconds, m.ReloadSuccess, m.MasterCLI, m.RejectedObjects,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -126,6 +126,10 @@ type Ref struct {
 	Name      string
 }
 
+// ConfigMapRef is how problems name the global ConfigMap (--configmap);
+// the controller puts in its real namespace and name.
+var ConfigMapRef = configMapRef
+
 func (r Ref) String() string {
 	if r.Namespace == "" {
 		return r.Kind + "/" + r.Name

@@ -5,18 +5,23 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"k8s.io/klog/v2"
 
+	"github.com/external-haproxy/kit/controller/blame"
 	"github.com/external-haproxy/kit/controller/files"
 	"github.com/external-haproxy/kit/controller/haproxy"
+	"github.com/external-haproxy/kit/controller/haproxy/validate"
 	"github.com/external-haproxy/kit/controller/health"
 	"github.com/external-haproxy/kit/controller/model"
+	"github.com/external-haproxy/kit/controller/quarantine"
 	"github.com/external-haproxy/kit/controller/render"
 )
 
@@ -41,26 +46,76 @@ type Syncer struct {
 	lastReload time.Time
 	reported   map[string]bool
 	id         int
+	// quarantine holds what haproxy rejected; lastGood is the (filtered)
+	// snapshot of the last configuration haproxy accepted, whose versions
+	// of held objects are served instead.
+	quarantine quarantine.Quarantine
+	lastGood   *model.Snapshot
 }
 
 // Update makes haproxy serve snap. It returns an error when haproxy does not
-// run the new configuration; the caller retries.
+// run the new configuration; the caller retries. Objects whose configuration
+// haproxy rejects are left out (see package quarantine) and the rest is
+// applied: each round holds at least one more object, so a burst of bad
+// objects costs at most one extra haproxy check each.
 func (s *Syncer) Update(ctx context.Context, snap *model.Snapshot) error {
 	s.id++
+	for {
+		filtered, held := s.quarantine.Apply(snap, s.lastGood)
+		tried, err := s.apply(ctx, filtered, held)
+		if err == nil {
+			s.lastGood = filtered
+			return nil
+		}
+		var rejected *validate.Error
+		if !errors.As(err, &rejected) || !s.hold(rejected, filtered, tried) {
+			return err
+		}
+	}
+}
+
+// attempt is what one round rendered, for tracing a rejection back.
+type attempt struct {
+	model *model.Model
+	set   files.Set
+}
+
+// hold quarantines the objects and keys haproxy's alerts point at; false
+// when none could be traced or all are held already.
+func (s *Syncer) hold(rejected *validate.Error, snap *model.Snapshot, tried attempt) bool {
+	culprits := blame.Find(rejected.Output, blame.Input{Snapshot: snap, Options: s.Options, Model: tried.model, Set: tried.set, Layout: s.Layout})
+	var names []string
+	for _, c := range culprits {
+		if s.quarantine.Add(c, snap) {
+			s.Metrics.RejectedObjects.WithLabelValues(c.Object.Kind).Inc()
+			names = append(names, strconv.Quote(strings.TrimSpace(c.Object.String()+" "+c.Field)))
+		}
+	}
+	if len(names) == 0 {
+		return false
+	}
+	klog.Warningf("haproxy update id=%d: haproxy rejected the configuration of %d object(s), leaving them out and checking again: %s", s.id, len(names), strings.Join(names, ", "))
+	return true
+}
+
+// apply runs one round of Update on a snapshot the quarantine has filtered;
+// held are the quarantine's problems, reported with the model's.
+func (s *Syncer) apply(ctx context.Context, snap *model.Snapshot, held []model.Problem) (attempt, error) {
 	start := time.Now()
 	m, problems := model.Build(snap, s.Options)
 	parse := time.Since(start)
-	s.report(problems)
+	s.report(append(problems, held...))
 
 	ch := model.Diff(s.running, m)
 	renderStart := time.Now()
 	set := render.Render(ch.Next, s.Layout)
 	renderTime := time.Since(renderStart)
+	tried := attempt{ch.Next, set}
 	rc := s.runtimeCommands(&ch, set)
 	if !ch.Reload && rc.empty() && s.Driver.InSync() {
 		s.observe(health.KindNoop, nil, map[string]time.Duration{"parse_ingress": parse})
 		klog.V(2).Infof("haproxy update id=%d: nothing changed", s.id)
-		return nil
+		return tried, nil
 	}
 	klog.Infof("starting haproxy update id=%d", s.id)
 	if hosts := changedHosts(s.running, ch.Next); len(hosts) > 0 {
@@ -99,11 +154,11 @@ func (s *Syncer) Update(ctx context.Context, snap *model.Snapshot) error {
 	s.observe(kind, err, t.stages())
 	if err != nil {
 		klog.Errorf("haproxy update id=%d failed: %v", s.id, err)
-		return err
+		return tried, err
 	}
 	s.running, s.runningSet = ch.Next, set
 	klog.Infof("finish haproxy update id=%d: %s", s.id, t)
-	return nil
+	return tried, nil
 }
 
 // runtimeChange is what a dynamic update sends to the running worker.
