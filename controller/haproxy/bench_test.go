@@ -5,12 +5,18 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/external-haproxy/kit/test/haproxybin"
 )
 
 // BenchmarkUpdateVsBareReload compares an Update with a changed config (diff,
 // validation, write, reload, confirmation) with a bare confirmed reload of an
 // unchanged config through the same client, on one external haproxy.
 func BenchmarkUpdateVsBareReload(b *testing.B) {
+	haproxybin.Run(b, benchmarkUpdateVsBareReload)
+}
+
+func benchmarkUpdateVsBareReload(b *testing.B, _ haproxybin.Build) {
 	l := newLayout(b)
 	startExternal(b, l)
 	ctx := context.Background()

@@ -18,17 +18,16 @@ import (
 
 	"github.com/external-haproxy/kit/controller/files"
 	"github.com/external-haproxy/kit/controller/haproxy/filestore"
+	"github.com/external-haproxy/kit/controller/haproxy/mastercli"
 	"github.com/external-haproxy/kit/controller/haproxy/process"
 	"github.com/external-haproxy/kit/controller/haproxy/validate"
+	"github.com/external-haproxy/kit/test/haproxybin"
 )
 
+// haproxyBinary is the build of the haproxybin.Run subtest tb runs in.
 func haproxyBinary(tb testing.TB) string {
 	tb.Helper()
-	bin, err := exec.LookPath("haproxy")
-	if err != nil {
-		tb.Skip("haproxy not installed")
-	}
-	return bin
+	return haproxybin.Path(tb)
 }
 
 func freePort(tb testing.TB) int {
@@ -135,7 +134,9 @@ func snapshot(tb testing.TB, l files.Layout) files.Set {
 	return s
 }
 
-func TestUpdateReloads(t *testing.T) {
+func TestUpdateReloads(t *testing.T) { haproxybin.Run(t, testUpdateReloads) }
+
+func testUpdateReloads(t *testing.T, _ haproxybin.Build) {
 	for _, mode := range []string{"external", "embedded"} {
 		t.Run(mode, func(t *testing.T) {
 			l := newLayout(t)
@@ -179,7 +180,9 @@ func TestUpdateReloads(t *testing.T) {
 	}
 }
 
-func TestUpdateRejectsInvalidConfig(t *testing.T) {
+func TestUpdateRejectsInvalidConfig(t *testing.T) { haproxybin.Run(t, testUpdateRejectsInvalidConfig) }
+
+func testUpdateRejectsInvalidConfig(t *testing.T, _ haproxybin.Build) {
 	l := newLayout(t)
 	startExternal(t, l)
 	d := New(Options{Layout: l, Binary: haproxyBinary(t), ConnectionTimeout: 10 * time.Second})
@@ -209,6 +212,10 @@ func TestUpdateRejectsInvalidConfig(t *testing.T) {
 // predict: a config error with validation off (external mode without a local
 // haproxy) and a port taken by another process.
 func TestUpdateRestoresAfterFailedReload(t *testing.T) {
+	haproxybin.Run(t, testUpdateRestoresAfterFailedReload)
+}
+
+func testUpdateRestoresAfterFailedReload(t *testing.T, hb haproxybin.Build) {
 	taken, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -219,9 +226,10 @@ func TestUpdateRestoresAfterFailedReload(t *testing.T) {
 	for name, tc := range map[string]struct {
 		binary string
 		extra  string
+		cause  string // in haproxy's own message
 	}{
-		"no validation": {"", "    bogus-keyword\n"},
-		"bind conflict": {haproxyBinary(t), fmt.Sprintf("frontend fe_taken\n    bind 127.0.0.1:%d\n", takenPort)},
+		"no validation": {"", "    bogus-keyword\n", "unknown keyword 'bogus-keyword'"},
+		"bind conflict": {haproxyBinary(t), fmt.Sprintf("frontend fe_taken\n    bind 127.0.0.1:%d\n", takenPort), "Address already in use"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			l := newLayout(t)
@@ -241,6 +249,15 @@ func TestUpdateRestoresAfterFailedReload(t *testing.T) {
 				t.Fatalf("err %v, want a ReloadError with the files restored", err)
 			}
 			t.Logf("failed: %v", err)
+			// 2.7+ answers reload with Success=0 and its startup log, so the
+			// error names the cause; 2.6 writes it only to haproxy's stderr.
+			var merr *mastercli.ReloadError
+			if !errors.As(err, &merr) {
+				t.Fatalf("err %v, want a mastercli.ReloadError inside", err)
+			}
+			if hb.AtLeast("2.7") && (merr.Reason != "haproxy answered Success=0" || !strings.Contains(merr.Output, tc.cause)) {
+				t.Errorf("reload reply not reported: reason %q, output %q", merr.Reason, merr.Output)
+			}
 			if !reflect.DeepEqual(snapshot(t, l), onDisk) {
 				t.Error("last good files not restored")
 			}
@@ -256,7 +273,9 @@ func TestUpdateRestoresAfterFailedReload(t *testing.T) {
 	}
 }
 
-func TestUpdateWaitsForMaster(t *testing.T) {
+func TestUpdateWaitsForMaster(t *testing.T) { haproxybin.Run(t, testUpdateWaitsForMaster) }
+
+func testUpdateWaitsForMaster(t *testing.T, _ haproxybin.Build) {
 	l := newLayout(t)
 	d := New(Options{Layout: l, Binary: haproxyBinary(t), ConnectionTimeout: 10 * time.Second})
 	port := freePort(t)

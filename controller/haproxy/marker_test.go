@@ -9,6 +9,7 @@ import (
 
 	"github.com/external-haproxy/kit/controller/files"
 	"github.com/external-haproxy/kit/controller/haproxy/filestore"
+	"github.com/external-haproxy/kit/test/haproxybin"
 )
 
 // TestRestartedDriverAfterCrashPoints abandons a driver at each point where
@@ -18,6 +19,10 @@ import (
 // confirmed every change. A confirmed runtime change, by contrast, is
 // trusted, so the restart does not reload.
 func TestRestartedDriverAfterCrashPoints(t *testing.T) {
+	haproxybin.Run(t, testRestartedDriverAfterCrashPoints)
+}
+
+func testRestartedDriverAfterCrashPoints(t *testing.T, _ haproxybin.Build) {
 	ctx := context.Background()
 	for _, tc := range []struct {
 		name string
