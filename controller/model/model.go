@@ -28,6 +28,10 @@ type Options struct {
 	// served when no Ingress certificate matches the SNI. The caller
 	// generates or loads it so that Build stays free of randomness.
 	DefaultCertificate []byte
+	// Resolves tells whether a host name resolves, as haproxy resolves it
+	// when it loads the config (syslog-endpoint). The caller does the
+	// lookup so that Build stays free of I/O; nil: only IP addresses.
+	Resolves func(host string) bool
 }
 
 // Model is the haproxy configuration implied by a snapshot. All slices are

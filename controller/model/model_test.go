@@ -57,8 +57,8 @@ func TestValidation(t *testing.T) {
 		if got := validPath(c.v); got != c.path {
 			t.Errorf("validPath(%q) = %v", c.v, got)
 		}
-		if got := validRegexPath(c.v); got != c.regex {
-			t.Errorf("validRegexPath(%q) = %v", c.v, got)
+		if got := checkRegexPath(c.v) == nil; got != c.regex {
+			t.Errorf("checkRegexPath(%q) ok = %v", c.v, got)
 		}
 	}
 }
@@ -72,7 +72,7 @@ func TestGlobalHostileAndUnknown(t *testing.T) {
 		"no-such-key":     "1",
 	}}, Options{})
 	g := m.Global
-	if g.SyslogEndpoint != "" || g.TimeoutClient != "50s" || g.SyslogTag != "" || g.NbThread != 4 {
+	if g.SyslogEndpoint != "" || g.TimeoutClient.String() != "50s" || g.SyslogTag != "" || g.NbThread != 4 {
 		t.Errorf("unexpected global %+v", g)
 	}
 	var keys []string
@@ -259,7 +259,7 @@ func TestDiff(t *testing.T) {
 		t.Error("more endpoints than slots must reload")
 	}
 	changed := build("10.0.0.1")
-	changed.Global.TimeoutClient = "1s"
+	changed.Global.TimeoutClient = 1000
 	if c := Diff(running, changed); !c.Reload || c.Reasons[0] != "global configuration changed" {
 		t.Errorf("global change: %+v", c)
 	}

@@ -19,9 +19,10 @@ func certs(m *model.Model, l files.Layout) files.Set {
 	set := files.Set{{Path: CertPath(l, m.DefaultCert.Name), Data: m.DefaultCert.PEM, Private: true}}
 	var list strings.Builder
 	for _, c := range m.Certs {
-		file := CertPath(l, c.Name)
-		set = append(set, files.File{Path: file, Data: c.PEM, Private: true})
-		list.WriteString(file)
+		set = append(set, files.File{Path: CertPath(l, c.Name), Data: c.PEM, Private: true})
+		// Relative to crt-base: a crt-list line has no quoting for a path
+		// with spaces, and names are DNS subdomains.
+		list.WriteString(c.Name + ".pem")
 		for _, h := range c.Hosts {
 			list.WriteByte(' ')
 			list.WriteString(h)

@@ -159,7 +159,8 @@ func TestHAProxyCheck(t *testing.T) {
 	for _, name := range goldenCases(t) {
 		t.Run(name, func(t *testing.T) {
 			m, _ := loadCase(t, name)
-			tmp := t.TempDir()
+			// A directory name that needs quoting checks every path's quotes.
+			tmp := filepath.Join(t.TempDir(), oddDir)
 			l := files.Layout{Etc: filepath.Join(tmp, "etc"), Lib: filepath.Join(tmp, "lib"), Run: filepath.Join(tmp, "run")}
 			for _, f := range render.Render(m, l) {
 				if err := os.MkdirAll(filepath.Dir(f.Path), 0o755); err != nil {
