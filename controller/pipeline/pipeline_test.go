@@ -33,6 +33,7 @@ import (
 	"github.com/external-haproxy/kit/controller/haproxy/process"
 	"github.com/external-haproxy/kit/controller/health"
 	"github.com/external-haproxy/kit/controller/model"
+	"github.com/external-haproxy/kit/test/haproxybin"
 )
 
 func freePorts(t *testing.T, n int) []int {
@@ -150,11 +151,10 @@ func get(port int, host string, https bool) (result, error) {
 // — model, render, driver — in both modes: routing, TLS by SNI, redirect and
 // 404, an endpoint change applied without a reload, and in embedded mode a
 // haproxy that dies is restarted and serves the current state.
-func TestPipelineOnRealHAProxy(t *testing.T) {
-	bin, err := exec.LookPath("haproxy")
-	if err != nil {
-		t.Fatal("haproxy not on PATH (make test installs it)")
-	}
+func TestPipelineOnRealHAProxy(t *testing.T) { haproxybin.Run(t, testPipelineOnRealHAProxy) }
+
+func testPipelineOnRealHAProxy(t *testing.T, hb haproxybin.Build) {
+	bin := hb.Path
 	for _, mode := range []string{"external", "embedded"} {
 		t.Run(mode, func(t *testing.T) {
 			dir, err := os.MkdirTemp("", "pipe")

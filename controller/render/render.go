@@ -52,6 +52,30 @@ func line(b *strings.Builder, parts ...string) {
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
+// quoteWord makes s one word of haproxy's config parser. Inside single
+// quotes nothing is interpreted (no escapes, no "${VAR}"); a quote in s
+// closes them, adds an escaped quote and opens them again.
+func quoteWord(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// argEscaper escapes for the double quotes of a sample argument.
+var argEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`)
+
+// quoteArg makes s one argument of a sample fetch or converter: the
+// argument parser ends an argument at "," or ")" unless it is quoted, and
+// its quotes must themselves get past the top-level parser as a word.
+func quoteArg(s string) string {
+	return quoteWord(`"` + argEscaper.Replace(s) + `"`)
+}
+
+// hostHeaderRegex is a valid lower-cased Host header: a DNS name (labels
+// of letters, digits, "-" and "_", which also covers IPv4) with an
+// optional final dot, or a bracketed IPv6 literal without zone; then an
+// optional port 1-65535 without leading zeros.
+const hostHeaderRegex = `^(([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?[.])*[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?[.]?|\[[0-9a-f.]*:[0-9a-f:.]*\])` +
+	`(:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$`
+
 func global(m *model.Model, l files.Layout) []byte {
 	g := &m.Global
 	var b strings.Builder
@@ -59,8 +83,10 @@ func global(m *model.Model, l files.Layout) []byte {
 	line(&b, "master-worker")
 	// expose-fd listeners lets a reload started through the master hand the
 	// listening sockets over without dropping connections.
-	line(&b, "stats socket", l.AdminSocket(), "mode 600 level admin expose-fd listeners")
-	line(&b, "hard-stop-after", g.TimeoutStop.String())
+	line(&b, "stats socket", quoteWord(l.AdminSocket()), "mode 600 level admin expose-fd listeners")
+	// crt-list lines cannot quote a path: they name bundles relative to this.
+	line(&b, "crt-base", quoteWord(l.Certs()))
+	line(&b, "hard-stop-after", g.TimeoutStop)
 	line(&b, "maxconn", itoa(g.MaxConnections))
 	if g.NbThread > 0 {
 		line(&b, "nbthread", itoa(g.NbThread))
@@ -98,15 +124,15 @@ func defaults(m *model.Model) []byte {
 		line(&b, "option forwardfor if-none")
 	}
 	line(&b, "balance", g.BalanceAlgorithm)
-	line(&b, "timeout client", g.TimeoutClient.String())
-	line(&b, "timeout client-fin", g.TimeoutClientFin.String())
-	line(&b, "timeout connect", g.TimeoutConnect.String())
-	line(&b, "timeout http-request", g.TimeoutHTTPRequest.String())
-	line(&b, "timeout http-keep-alive", g.TimeoutKeepAlive.String())
-	line(&b, "timeout queue", g.TimeoutQueue.String())
-	line(&b, "timeout server", g.TimeoutServer.String())
-	line(&b, "timeout server-fin", g.TimeoutServerFin.String())
-	line(&b, "timeout tunnel", g.TimeoutTunnel.String())
+	line(&b, "timeout client", g.TimeoutClient)
+	line(&b, "timeout client-fin", g.TimeoutClientFin)
+	line(&b, "timeout connect", g.TimeoutConnect)
+	line(&b, "timeout http-request", g.TimeoutHTTPRequest)
+	line(&b, "timeout http-keep-alive", g.TimeoutKeepAlive)
+	line(&b, "timeout queue", g.TimeoutQueue)
+	line(&b, "timeout server", g.TimeoutServer)
+	line(&b, "timeout server-fin", g.TimeoutServerFin)
+	line(&b, "timeout tunnel", g.TimeoutTunnel)
 	return []byte(b.String())
 }
 
@@ -129,8 +155,8 @@ func frontends(m *model.Model, l files.Layout) []byte {
 			line(&b, "bind", bindAddr(f))
 			proxyFrontend(&b, m, l, "http")
 		case model.FrontendHTTPS:
-			line(&b, "bind", bindAddr(f), "ssl crt", filepath.Join(l.Certs(), DefaultCertFile),
-				"crt-list", filepath.Join(l.Certs(), CrtListFile), "alpn h2,http/1.1")
+			line(&b, "bind", bindAddr(f), "ssl crt", quoteWord(filepath.Join(l.Certs(), DefaultCertFile)),
+				"crt-list", quoteWord(filepath.Join(l.Certs(), CrtListFile)), "alpn h2,http/1.1")
 			proxyFrontend(&b, m, l, "https")
 			if g := &m.Global; g.HSTS {
 				v := "max-age=" + itoa(g.HSTSMaxAge)
@@ -181,8 +207,18 @@ func proxyFrontend(b *strings.Builder, m *model.Model, l files.Layout, scheme st
 		// Clients must not be able to choose the address backends see.
 		line(b, "http-request del-header X-Forwarded-For")
 	}
+	// The map keys are "<host><path>": a host that could hold "/" (or
+	// anything but a name) would choose the path, and a path that did not
+	// start with "/" would extend the host. haproxy itself already rejects
+	// two different Host headers and an absolute URI whose authority is not
+	// the Host; the comma of a Host list ("a, b") counts as a second value.
+	line(b, "acl host_absent req.hdr_cnt(host) eq 0")
+	line(b, "acl host_valid req.hdr(host),lower -m reg", quoteWord(hostHeaderRegex))
+	line(b, "http-request deny deny_status 400 if { req.hdr_cnt(host) gt 1 } || host_absent !{ req.ver 1.0 } || !host_absent !host_valid || !{ path_beg / }")
 	line(b, "http-request set-var(txn.path) path")
-	line(b, "http-request set-var(txn.host) req.hdr(host),field(1,:),lower")
+	// The port and a final dot of an absolute name do not select a host.
+	line(b, "http-request set-var(txn.host) req.hdr(host),lower,regsub(:[0-9]+$,),regsub([.]$,)")
+	line(b, "http-request deny deny_status 400 if { var(txn.host),length gt 253 }")
 	// Only a valid DNS label is replaced, so a wildcard match (and an
 	// https redirect built from txn.host) never carries odd characters.
 	line(b, "http-request set-var(txn.wildcard) var(txn.host),regsub(^[a-z0-9-]+[.],*.)")
@@ -191,7 +227,7 @@ func proxyFrontend(b *strings.Builder, m *model.Model, l files.Layout, scheme st
 	maps := mapPaths(l, scheme)
 	first := true
 	lookup := func(subject, conv, file string) {
-		rule := "http-request set-var(txn.backend) var(" + subject + ")," + conv + "(" + file + ")"
+		rule := "http-request set-var(txn.backend) var(" + subject + ")," + conv + "(" + quoteArg(file) + ")"
 		if !first {
 			rule += " if !{ var(txn.backend) -m found }"
 		}
