@@ -48,6 +48,19 @@ var (
 // summary line, or an error in a line no object or key explains) are
 // skipped: the caller then keeps the rejection as a whole.
 func Find(alerts string, in Input) []Culprit {
+	if resolves := in.Options.Resolves; resolves != nil {
+		// The ablation below builds the model again per key: look each
+		// name up once.
+		known := map[string]bool{}
+		in.Options.Resolves = func(host string) bool {
+			ok, seen := known[host]
+			if !seen {
+				ok = resolves(host)
+				known[host] = ok
+			}
+			return ok
+		}
+	}
 	t := tracer{in: in, seen: map[Culprit]bool{}, lines: map[string][]string{}}
 	for _, a := range strings.Split(alerts, "\n") {
 		if strings.Contains(a, "[ALERT]") {

@@ -9,7 +9,6 @@ import (
 	"encoding/pem"
 	"errors"
 	"math/big"
-	"os/exec"
 	"slices"
 	"testing"
 	"time"
@@ -24,6 +23,7 @@ import (
 	"github.com/external-haproxy/kit/controller/haproxy/validate"
 	"github.com/external-haproxy/kit/controller/model"
 	"github.com/external-haproxy/kit/controller/render"
+	"github.com/external-haproxy/kit/test/haproxybin"
 )
 
 // rsaKeys are generated once per size: RSA key generation dominates the
@@ -97,18 +97,15 @@ func cluster(t *testing.T) (*model.Snapshot, model.Options) {
 			Type: corev1.SecretTypeTLS, Data: map[string][]byte{"tls.crt": c, "tls.key": k}})
 	}
 	c, k := rsaBundle(t, 2048, "default")
-	return snap, model.Options{DefaultCertificate: append(c, k...)}
+	// Every name resolves for the model; haproxy has the last word.
+	return snap, model.Options{DefaultCertificate: append(c, k...), Resolves: func(string) bool { return true }}
 }
 
 // rejected renders m, has the real haproxy check it and returns its alerts.
-func rejected(t *testing.T, m *model.Model, l files.Layout) (string, files.Set) {
+func rejected(t *testing.T, bin string, m *model.Model, l files.Layout) (string, files.Set) {
 	t.Helper()
-	bin, err := exec.LookPath("haproxy")
-	if err != nil {
-		t.Fatal("haproxy not on PATH (make test installs it)")
-	}
 	set := render.Render(m, l)
-	err = validate.Checker{Binary: bin, Layout: l}.Check(context.Background(), set)
+	err := validate.Checker{Binary: bin, Layout: l}.Check(context.Background(), set)
 	var verr *validate.Error
 	if !errors.As(err, &verr) {
 		t.Fatalf("haproxy accepted the configuration (err %v)", err)
@@ -157,25 +154,27 @@ func TestFind(t *testing.T) {
 			m.Global.SyslogEndpoint = "no-such-host.invalid:514"
 		}, []blame.Culprit{{Object: model.ConfigMapRef, Field: "syslog-endpoint"}}},
 	} {
-		t.Run(c.name, func(t *testing.T) {
-			snap, opts := cluster(t)
-			l := files.DefaultLayout(t.TempDir())
-			m, problems := model.Build(snap, opts)
-			if len(problems) > 0 {
-				t.Fatalf("the valid cluster has problems: %v", problems)
-			}
-			c.break_(m, snap)
-			alerts, set := rejected(t, m, l)
-			got := blame.Find(alerts, blame.Input{Snapshot: snap, Options: opts, Model: m, Set: set, Layout: l})
-			for i := range got {
-				if got[i].Alert == "" {
-					t.Errorf("culprit %v without haproxy's message", got[i].Object)
+		haproxybin.Run(t, func(t *testing.T, hb haproxybin.Build) {
+			t.Run(c.name, func(t *testing.T) {
+				snap, opts := cluster(t)
+				l := files.DefaultLayout(t.TempDir())
+				m, problems := model.Build(snap, opts)
+				if len(problems) > 0 {
+					t.Fatalf("the valid cluster has problems: %v", problems)
 				}
-				got[i].Alert = ""
-			}
-			if !slices.Equal(got, c.want) {
-				t.Errorf("culprits %+v, want %+v\nalerts:\n%s", got, c.want, alerts)
-			}
+				c.break_(m, snap)
+				alerts, set := rejected(t, hb.Path, m, l)
+				got := blame.Find(alerts, blame.Input{Snapshot: snap, Options: opts, Model: m, Set: set, Layout: l})
+				for i := range got {
+					if got[i].Alert == "" {
+						t.Errorf("culprit %v without haproxy's message", got[i].Object)
+					}
+					got[i].Alert = ""
+				}
+				if !slices.Equal(got, c.want) {
+					t.Errorf("culprits %+v, want %+v\nalerts:\n%s", got, c.want, alerts)
+				}
+			})
 		})
 	}
 }
