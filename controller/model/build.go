@@ -24,7 +24,7 @@ func Build(s *Snapshot, o Options) (*Model, []Problem) {
 	var problems []Problem
 	report := func(p Problem) { problems = append(problems, p) }
 
-	m := &Model{Global: buildGlobal(s.ConfigMap, report)}
+	m := &Model{Global: buildGlobal(s.ConfigMap, o.Resolves, report)}
 	if len(o.DefaultCertificate) == 0 {
 		report(Problem{optionsRef, "default-certificate", "no default certificate, https disabled", Error})
 	} else if pem, err := splitBundle(o.DefaultCertificate); err != nil {
@@ -202,8 +202,8 @@ func (b *builder) validate(ing *networkingv1.Ingress, st ingressSettings) ([]can
 				return bad(pfield+".pathType", "unknown path type "+strconv.Quote(string(pt)))
 			}
 			if c.match == MatchRegex {
-				if !validRegexPath(c.path) {
-					return bad(pfield+".path", "invalid regex path "+strconv.Quote(c.path))
+				if err := checkRegexPath(c.path); err != nil {
+					return bad(pfield+".path", "invalid regex path "+quoteValue(c.path)+": "+err.Error())
 				}
 			} else if !validPath(c.path) {
 				return bad(pfield+".path", "invalid path "+strconv.Quote(c.path))

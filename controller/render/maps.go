@@ -114,15 +114,18 @@ func mapEntries(m *model.Model, l files.Layout) []mapFile {
 	return out
 }
 
-// hostRegex anchors a path regex behind a literal host. An anchored path
-// regex continues right after the host; an unanchored one may start at any
-// "/" of the path, never inside the host.
+// hostRegex anchors a path regex behind a literal host, for subjects
+// "<host><path>". The lookahead ends the host where the path starts, so
+// "a.com" never matches "a.com.evil/..." or "a.comx/..."; an anchored path
+// regex (the model allows "^" only first, covering the whole pattern)
+// continues right there, an unanchored one may start anywhere in the path.
+// The path regex is grouped so that its "|" binds inside it.
 func hostRegex(host, path string) string {
-	h := "^" + regexp.QuoteMeta(host)
+	h := "^" + regexp.QuoteMeta(host) + "(?=/)"
 	if strings.HasPrefix(path, "^") {
-		return h + "(" + path[1:] + ")"
+		return h + "(?:" + path[1:] + ")"
 	}
-	return h + "(/.*)?(" + path + ")"
+	return h + ".*?(?:" + path + ")"
 }
 
 // sortedEntries sorts entries (by order, key, rank) and keeps the

@@ -86,7 +86,7 @@ func global(m *model.Model, l files.Layout) []byte {
 	line(&b, "stats socket", quoteWord(l.AdminSocket()), "mode 600 level admin expose-fd listeners")
 	// crt-list lines cannot quote a path: they name bundles relative to this.
 	line(&b, "crt-base", quoteWord(l.Certs()))
-	line(&b, "hard-stop-after", g.TimeoutStop)
+	line(&b, "hard-stop-after", g.TimeoutStop.String())
 	line(&b, "maxconn", itoa(g.MaxConnections))
 	if g.NbThread > 0 {
 		line(&b, "nbthread", itoa(g.NbThread))
@@ -124,15 +124,15 @@ func defaults(m *model.Model) []byte {
 		line(&b, "option forwardfor if-none")
 	}
 	line(&b, "balance", g.BalanceAlgorithm)
-	line(&b, "timeout client", g.TimeoutClient)
-	line(&b, "timeout client-fin", g.TimeoutClientFin)
-	line(&b, "timeout connect", g.TimeoutConnect)
-	line(&b, "timeout http-request", g.TimeoutHTTPRequest)
-	line(&b, "timeout http-keep-alive", g.TimeoutKeepAlive)
-	line(&b, "timeout queue", g.TimeoutQueue)
-	line(&b, "timeout server", g.TimeoutServer)
-	line(&b, "timeout server-fin", g.TimeoutServerFin)
-	line(&b, "timeout tunnel", g.TimeoutTunnel)
+	line(&b, "timeout client", g.TimeoutClient.String())
+	line(&b, "timeout client-fin", g.TimeoutClientFin.String())
+	line(&b, "timeout connect", g.TimeoutConnect.String())
+	line(&b, "timeout http-request", g.TimeoutHTTPRequest.String())
+	line(&b, "timeout http-keep-alive", g.TimeoutKeepAlive.String())
+	line(&b, "timeout queue", g.TimeoutQueue.String())
+	line(&b, "timeout server", g.TimeoutServer.String())
+	line(&b, "timeout server-fin", g.TimeoutServerFin.String())
+	line(&b, "timeout tunnel", g.TimeoutTunnel.String())
 	return []byte(b.String())
 }
 

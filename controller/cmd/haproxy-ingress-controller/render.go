@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
+	"net"
 	"path/filepath"
 	"time"
 
@@ -101,7 +103,7 @@ func defaultCertPath(l files.Layout) string { return filepath.Join(l.Certs(), re
 // modelOptions resolves the default certificate: --default-ssl-certificate's
 // Secret when it is in the snapshot, else the generated one kept on disk.
 func modelOptions(o *options.Options, generated *defaultcert.Keeper, snap *model.Snapshot) (model.Options, error) {
-	mo := model.Options{DefaultBackendService: o.DefaultBackendService}
+	mo := model.Options{DefaultBackendService: o.DefaultBackendService, Resolves: resolves}
 	if o.DefaultSSLCertificate != "" {
 		ns, name, _ := options.SplitName(o.DefaultSSLCertificate)
 		for _, s := range snap.Secrets {
@@ -115,6 +117,15 @@ func modelOptions(o *options.Options, generated *defaultcert.Keeper, snap *model
 	pem, err := generated.Get(time.Now())
 	mo.DefaultCertificate = pem
 	return mo, err
+}
+
+// resolves looks a host name up as haproxy will when it loads the config,
+// with a deadline so that a slow DNS server cannot stall an update.
+func resolves(host string) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	addrs, err := net.DefaultResolver.LookupHost(ctx, host)
+	return err == nil && len(addrs) > 0
 }
 
 func logProblem(p model.Problem) {
