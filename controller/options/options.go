@@ -86,7 +86,19 @@ func (o *Options) Validate() error {
 	if o.MasterSocket != "" && !strings.HasPrefix(o.MasterSocket, "/") {
 		return fmt.Errorf("--master-socket=%q: must be an absolute path", o.MasterSocket)
 	}
+	if i := strings.IndexFunc(o.LocalFilesystemPrefix, unquotable); i >= 0 {
+		return fmt.Errorf("--local-filesystem-prefix=%q: character %q at offset %d cannot be part of a path in haproxy's configuration",
+			o.LocalFilesystemPrefix, o.LocalFilesystemPrefix[i], i)
+	}
 	return nil
+}
+
+// unquotable tells the characters no quoting carries into haproxy's paths:
+// control characters end or break a config line, a comma separates the
+// addresses of a socket (stats socket, -S) and "$" in an address is
+// expanded as an environment variable even inside quotes.
+func unquotable(r rune) bool {
+	return r < ' ' || r == 0x7f || r == ',' || r == '$'
 }
 
 // MinInterval is the spacing of updates that --rate-limit-update asks for.

@@ -31,6 +31,14 @@ func TestUpstreamFlagsParse(t *testing.T) {
 	}
 }
 
+// TestPrefixNeedingQuotes accepts what render quotes (render's tests run
+// haproxy on such a directory).
+func TestPrefixNeedingQuotes(t *testing.T) {
+	if err := parse(t, `--local-filesystem-prefix=/tmp/we ir'd"\#(x)`).Validate(); err != nil {
+		t.Error(err)
+	}
+}
+
 func TestValidateNamesTheFlag(t *testing.T) {
 	for _, tc := range []struct {
 		args []string
@@ -40,6 +48,10 @@ func TestValidateNamesTheFlag(t *testing.T) {
 		{[]string{"--configmap=haproxy-ingress"}, "--configmap"},
 		{[]string{"--default-backend-service=a/b/c"}, "--default-backend-service"},
 		{[]string{"--master-socket=run/master.sock"}, "--master-socket"},
+		{[]string{"--local-filesystem-prefix=/tmp/a\nglobal"}, "--local-filesystem-prefix"},
+		{[]string{"--local-filesystem-prefix=/tmp/a\x00"}, "--local-filesystem-prefix"},
+		{[]string{"--local-filesystem-prefix=/tmp/a,b"}, "--local-filesystem-prefix"},
+		{[]string{"--local-filesystem-prefix=/tmp/${HOME}"}, "--local-filesystem-prefix"},
 	} {
 		err := parse(t, tc.args...).Validate()
 		if err == nil || !strings.Contains(err.Error(), tc.flag) {
