@@ -44,12 +44,7 @@ func freePort(tb testing.TB) int {
 // limited to 108 bytes) with the init placeholder written.
 func newLayout(tb testing.TB) files.Layout {
 	tb.Helper()
-	dir, err := os.MkdirTemp("", "hx")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { os.RemoveAll(dir) })
-	l := files.DefaultLayout(dir)
+	l := files.DefaultLayout(haproxybin.TempDir(tb))
 	// The pod's emptyDirs exist before any container starts.
 	for _, d := range []string{l.Etc, l.Lib, l.Run} {
 		if err := os.MkdirAll(d, 0o755); err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/external-haproxy/kit/controller/manifests"
 	"github.com/external-haproxy/kit/controller/model"
 	"github.com/external-haproxy/kit/controller/render"
+	"github.com/external-haproxy/kit/test/haproxybin"
 )
 
 // goldenLayout is the layout the expected files are rendered for.
@@ -151,16 +152,15 @@ func TestGolden(t *testing.T) {
 }
 
 // TestHAProxyCheck runs the real haproxy -c on every golden case.
-func TestHAProxyCheck(t *testing.T) {
-	bin, err := exec.LookPath("haproxy")
-	if err != nil {
-		t.Fatal("haproxy not on PATH (make test installs it): rendered configurations not checked")
-	}
+func TestHAProxyCheck(t *testing.T) { haproxybin.Run(t, testHAProxyCheck) }
+
+func testHAProxyCheck(t *testing.T, hb haproxybin.Build) {
+	bin := hb.Path
 	for _, name := range goldenCases(t) {
 		t.Run(name, func(t *testing.T) {
 			m, _ := loadCase(t, name)
 			// A directory name that needs quoting checks every path's quotes.
-			tmp := filepath.Join(t.TempDir(), oddDir)
+			tmp := filepath.Join(haproxybin.TempDir(t), oddDir)
 			l := files.Layout{Etc: filepath.Join(tmp, "etc"), Lib: filepath.Join(tmp, "lib"), Run: filepath.Join(tmp, "run")}
 			for _, f := range render.Render(m, l) {
 				if err := os.MkdirAll(filepath.Dir(f.Path), 0o755); err != nil {

@@ -112,3 +112,16 @@ func Path(tb testing.TB) string {
 	tb.Fatalf("%s: no haproxy-<version> subtest: run it under haproxybin.Run", tb.Name())
 	return ""
 }
+
+// TempDir is a new directory removed when tb ends, with a short path: haproxy
+// refuses unix socket paths over 97 bytes, and t.TempDir's grows with every
+// subtest name.
+func TempDir(tb testing.TB) string {
+	tb.Helper()
+	dir, err := os.MkdirTemp("", "hx")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}

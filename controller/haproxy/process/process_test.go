@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -13,19 +12,16 @@ import (
 	"time"
 
 	"github.com/external-haproxy/kit/controller/files"
+	"github.com/external-haproxy/kit/test/haproxybin"
 )
 
 func TestSupervisorRestartsAndStops(t *testing.T) {
-	bin, err := exec.LookPath("haproxy")
-	if err != nil {
-		t.Fatal("haproxy not on PATH (make test installs it)")
-	}
-	dir, err := os.MkdirTemp("", "hx") // short: unix socket paths are limited
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer os.RemoveAll(dir)
-	l := files.DefaultLayout(dir)
+	haproxybin.Run(t, testSupervisorRestartsAndStops)
+}
+
+func testSupervisorRestartsAndStops(t *testing.T, hb haproxybin.Build) {
+	bin := hb.Path
+	l := files.DefaultLayout(haproxybin.TempDir(t))
 	for _, d := range []string{l.Etc, l.Run} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			t.Fatal(err)

@@ -4,22 +4,13 @@ import (
 	"context"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/external-haproxy/kit/controller/files"
+	"github.com/external-haproxy/kit/test/haproxybin"
 )
-
-func haproxyBinary(t *testing.T) string {
-	t.Helper()
-	bin, err := exec.LookPath("haproxy")
-	if err != nil {
-		t.Fatal("haproxy not on PATH (make test installs it)")
-	}
-	return bin
-}
 
 func frontendSet(l files.Layout, routing string) files.Set {
 	return files.Set{
@@ -37,8 +28,10 @@ frontend fe
 	}
 }
 
-func TestCheck(t *testing.T) {
-	bin := haproxyBinary(t)
+func TestCheck(t *testing.T) { haproxybin.Run(t, testCheck) }
+
+func testCheck(t *testing.T, hb haproxybin.Build) {
+	bin := hb.Path
 	l := files.DefaultLayout(t.TempDir())
 	c := Checker{Binary: bin, Layout: l}
 	ctx := context.Background()
@@ -76,8 +69,10 @@ func TestCheck(t *testing.T) {
 	}
 }
 
-func TestCheckNoListenerIsValid(t *testing.T) {
-	bin := haproxyBinary(t)
+func TestCheckNoListenerIsValid(t *testing.T) { haproxybin.Run(t, testCheckNoListenerIsValid) }
+
+func testCheckNoListenerIsValid(t *testing.T, hb haproxybin.Build) {
+	bin := hb.Path
 	l := files.DefaultLayout(t.TempDir())
 	set := files.Set{{Path: filepath.Join(l.Etc, "00-init.cfg"), Data: []byte("defaults\n    timeout client 1s\n    timeout server 1s\n    timeout connect 1s\n")}}
 	if err := (Checker{Binary: bin, Layout: l}).Check(context.Background(), set); err != nil {
