@@ -18,6 +18,7 @@ import (
 	"github.com/external-haproxy/kit/controller/blame"
 	"github.com/external-haproxy/kit/controller/files"
 	"github.com/external-haproxy/kit/controller/haproxy"
+	"github.com/external-haproxy/kit/controller/haproxy/mastercli"
 	"github.com/external-haproxy/kit/controller/haproxy/validate"
 	"github.com/external-haproxy/kit/controller/health"
 	"github.com/external-haproxy/kit/controller/model"
@@ -67,11 +68,26 @@ func (s *Syncer) Update(ctx context.Context, snap *model.Snapshot) error {
 			s.lastGood = filtered
 			return nil
 		}
-		var rejected *validate.Error
-		if !errors.As(err, &rejected) || !s.hold(rejected, filtered, tried) {
+		alerts, rejected := rejection(err)
+		if !rejected || !s.hold(alerts, filtered, tried) {
 			return err
 		}
 	}
+}
+
+// rejection returns haproxy's messages about a configuration it refused:
+// those of haproxy -c, or of the master's reload answer (2.7+), which is the
+// verdict when there is no local haproxy to check with.
+func rejection(err error) (string, bool) {
+	var checked *validate.Error
+	if errors.As(err, &checked) {
+		return checked.Output, true
+	}
+	var reload *mastercli.ReloadError
+	if errors.As(err, &reload) && reload.Output != "" {
+		return reload.Output, true
+	}
+	return "", false
 }
 
 // attempt is what one round rendered, for tracing a rejection back.
@@ -82,8 +98,8 @@ type attempt struct {
 
 // hold quarantines the objects and keys haproxy's alerts point at; false
 // when none could be traced or all are held already.
-func (s *Syncer) hold(rejected *validate.Error, snap *model.Snapshot, tried attempt) bool {
-	culprits := blame.Find(rejected.Output, blame.Input{Snapshot: snap, Options: s.Options, Model: tried.model, Set: tried.set, Layout: s.Layout})
+func (s *Syncer) hold(alerts string, snap *model.Snapshot, tried attempt) bool {
+	culprits := blame.Find(alerts, blame.Input{Snapshot: snap, Options: s.Options, Model: tried.model, Set: tried.set, Layout: s.Layout})
 	var names []string
 	for _, c := range culprits {
 		if s.quarantine.Add(c, snap) {
