@@ -70,7 +70,7 @@ type Duration int64
 const maxDuration Duration = 1<<31 - 1
 
 var (
-	timeRe = regexp.MustCompile(`^([0-9]{1,9})(us|ms|s|m|h|d)?$`)
+	timeRe = regexp.MustCompile(`^([0-9]{1,10})(us|ms|s|m|h|d)?$`)
 	tagRe  = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 	// random(<draws>): haproxy wants at least one draw.
 	balanceRe = regexp.MustCompile(`^(roundrobin|static-rr|leastconn|first|source|random|random\([1-9][0-9]?\))$`)
@@ -90,7 +90,7 @@ func parseDuration(v string) (Duration, bool) {
 	if sub == nil {
 		return 0, false
 	}
-	n, _ := strconv.ParseInt(sub[1], 10, 64) // at most 9 digits: no overflow below
+	n, _ := strconv.ParseInt(sub[1], 10, 64) // at most 10 digits: no overflow below
 	ms := (n + 999) / 1000
 	for _, u := range durationUnits {
 		if u.name == sub[2] {
