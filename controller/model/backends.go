@@ -31,6 +31,7 @@ type backends struct {
 	built    map[string]*Backend
 	g        *Global
 	report   func(Problem)
+	warned   map[string]bool // EndpointSlices (ns/name) already reported
 }
 
 func newBackends(s *Snapshot, g *Global, report func(Problem)) *backends {
@@ -40,6 +41,7 @@ func newBackends(s *Snapshot, g *Global, report func(Problem)) *backends {
 		built:    map[string]*Backend{},
 		g:        g,
 		report:   report,
+		warned:   map[string]bool{},
 	}
 	for _, svc := range s.Services {
 		b.services[svc.Namespace+"/"+svc.Name] = svc
@@ -145,22 +147,32 @@ func (b *backends) endpoints(svcRef Ref, pick func(*corev1.Service) *corev1.Serv
 		if es.AddressType != discoveryv1.AddressTypeIPv4 && es.AddressType != discoveryv1.AddressTypeIPv6 {
 			continue
 		}
-		port := -1
-		for _, p := range es.Ports {
+		port, portField := 0, ""
+		for i, p := range es.Ports {
 			if p.Port != nil && (p.Name == nil && sp.Name == "" || p.Name != nil && *p.Name == sp.Name) {
-				port = int(*p.Port)
+				port, portField = int(*p.Port), "ports["+strconv.Itoa(i)+"].port"
 			}
 		}
+		if portField == "" {
+			continue // the slice does not serve this port
+		}
 		if port < 1 || port > 65535 {
+			b.warnSlice(es, portField, "invalid port "+strconv.Itoa(port)+", slice skipped")
 			continue
 		}
-		for _, ep := range es.Endpoints {
+		var badField, badMsg string
+		bad := 0
+		for i, ep := range es.Endpoints {
 			if !ready(ep.Conditions) || len(ep.Addresses) == 0 {
 				continue
 			}
 			// Addresses are fungible per the API; the first is enough.
 			addr, err := netip.ParseAddr(ep.Addresses[0])
 			if err != nil || addr.Zone() != "" {
+				if bad == 0 {
+					badField, badMsg = "endpoints["+strconv.Itoa(i)+"].addresses[0]", "invalid address "+strconv.Quote(ep.Addresses[0])
+				}
+				bad++
 				continue
 			}
 			e := endpoint{addr.Unmap(), port}
@@ -168,6 +180,12 @@ func (b *backends) endpoints(svcRef Ref, pick func(*corev1.Service) *corev1.Serv
 				seen[e] = true
 				eps = append(eps, e)
 			}
+		}
+		if bad > 1 {
+			badMsg += " and " + strconv.Itoa(bad-1) + " more"
+		}
+		if bad > 0 {
+			b.warnSlice(es, badField, badMsg+" (an IP address without zone), endpoint(s) skipped")
 		}
 	}
 	sort.Slice(eps, func(i, j int) bool {
@@ -177,6 +195,17 @@ func (b *backends) endpoints(svcRef Ref, pick func(*corev1.Service) *corev1.Serv
 		return eps[i].port < eps[j].port
 	})
 	return eps
+}
+
+// warnSlice reports a problem of an EndpointSlice once, however many
+// backends use it; equal input gives an equal message, so that the
+// pipeline, which reports only new problems, does not repeat it.
+func (b *backends) warnSlice(es *discoveryv1.EndpointSlice, field, msg string) {
+	key := es.Namespace + "/" + es.Name
+	if !b.warned[key] {
+		b.warned[key] = true
+		b.report(Problem{Ref{"EndpointSlice", es.Namespace, es.Name}, field, msg, Warning})
+	}
 }
 
 // ready is the EndpointSlice rule: nil means ready; terminating endpoints

@@ -158,9 +158,14 @@ type Problem struct {
 }
 
 func (p Problem) String() string {
-	s := string(p.Severity) + ": " + p.Object.String()
-	if p.Field != "" {
-		s += " " + p.Field
+	return string(p.Severity) + ": " + logText(p.Object.String()) + " " + p.Detail()
+}
+
+// Detail is "field: message", or the message alone, with anything that
+// could break a log line or an Event quoted.
+func (p Problem) Detail() string {
+	if p.Field == "" {
+		return logText(p.Message)
 	}
-	return s + ": " + p.Message
+	return logText(p.Field) + ": " + logText(p.Message)
 }

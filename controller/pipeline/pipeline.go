@@ -135,10 +135,10 @@ func (s *Syncer) apply(ctx context.Context, snap *model.Snapshot, held []model.P
 	}
 	klog.Infof("starting haproxy update id=%d", s.id)
 	if hosts := changedHosts(s.running, ch.Next); len(hosts) > 0 {
-		klog.Infof("updating %d host(s): %v", len(hosts), hosts)
+		klog.Infof("updating %d host(s): %q", len(hosts), hosts)
 	}
 	if backends := changedBackends(s.running, ch.Next); len(backends) > 0 {
-		klog.Infof("updating %d backend(s): %v", len(backends), backends)
+		klog.Infof("updating %d backend(s): %q", len(backends), backends)
 	}
 	t := timings{{"parse_ingress", parse}, {"render", renderTime}}
 

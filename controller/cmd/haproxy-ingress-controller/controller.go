@@ -261,7 +261,7 @@ func publishAddresses(o *options.Options, w *watch.Watcher) []networkingv1.Ingre
 		if svc := w.Service(ns, name); svc != nil {
 			return status.ServiceAddresses(svc)
 		}
-		klog.Warningf("--publish-service=%s not found", o.PublishService)
+		klog.Warningf("--publish-service=%q not found", o.PublishService)
 		return nil
 	}
 	if ip := net.ParseIP(os.Getenv("POD_IP")); ip != nil {
@@ -279,15 +279,11 @@ func reportProblem(rec record.EventRecorder, p model.Problem) {
 		return
 	}
 	ref := &corev1.ObjectReference{Kind: p.Object.Kind, APIVersion: apiVersion, Namespace: p.Object.Namespace, Name: p.Object.Name}
-	msg := p.Message
-	if p.Field != "" {
-		msg = p.Field + ": " + msg
-	}
 	reason := "InvalidConfiguration"
 	if p.Severity == model.Warning {
 		reason = "ConfigurationWarning"
 	}
-	rec.Event(ref, corev1.EventTypeWarning, reason, msg)
+	rec.Event(ref, corev1.EventTypeWarning, reason, p.Detail())
 }
 
 func envOr(key, def string) string {
