@@ -3,7 +3,6 @@ package model
 import (
 	"bytes"
 	"slices"
-	"strconv"
 )
 
 // Changes tells how to move haproxy from one model to the next.
@@ -12,10 +11,10 @@ type Changes struct {
 	// by a reload; Reasons say why, for logs.
 	Reload  bool
 	Reasons []string
-	// Commands are runtime API commands (for the worker's stats socket, or
-	// prefixed "@1 " through the master) that apply the change without a
-	// reload. Empty when Reload is true or nothing changed.
-	Commands []string
+	// Slots are the server slot changes that apply the new endpoints without
+	// a reload, make before break (see refill). Empty when Reload is true or
+	// no endpoint changed.
+	Slots []SlotOp
 	// CertUpdates are certificates with new content under the same name and
 	// SNI hosts (a rotated Secret), to be replaced through the runtime API
 	// ("set ssl cert" + "commit ssl cert") when Reload is false.
@@ -34,9 +33,9 @@ type Changes struct {
 
 // Diff compares the running model with a new one. Everything but routes,
 // backend servers and certificate contents must be equal for a dynamic
-// update, and every backend's new
-// endpoints must fit in its running slots: endpoints that stay keep their
-// slot, gone ones are set to maint, new ones take the lowest free slots.
+// update, and every backend's new endpoints must fit in its free slots:
+// endpoints that stay keep their slot, new ones take the lowest free slots
+// and are ready before the gone ones are set to drain (see refill).
 func Diff(running, next *Model) Changes {
 	if running == nil {
 		return Changes{Reload: true, Reasons: []string{"first configuration"}, Next: next}
@@ -58,7 +57,7 @@ func Diff(running, next *Model) Changes {
 	if len(reasons) > 0 {
 		return Changes{Reload: true, Reasons: reasons, Next: next}
 	}
-	var cmds []string
+	var ops []SlotOp
 	result := *next
 	result.Backends = make([]Backend, len(next.Backends))
 	for i := range next.Backends {
@@ -66,14 +65,14 @@ func Diff(running, next *Model) Changes {
 		if o.Name != n.Name || o.Service != n.Service {
 			return Changes{Reload: true, Reasons: []string{"backends added or removed"}, Next: next}
 		}
-		servers, c, ok := refill(o, n)
+		servers, slotOps, ok := refill(o, n)
 		if !ok {
-			return Changes{Reload: true, Reasons: []string{"backend " + n.Name + " has more endpoints than slots"}, Next: next}
+			return Changes{Reload: true, Reasons: []string{"backend " + n.Name + " has not enough free slots for its new endpoints"}, Next: next}
 		}
-		cmds = append(cmds, c...)
+		ops = append(ops, slotOps...)
 		result.Backends[i] = Backend{Name: n.Name, Service: n.Service, Servers: servers}
 	}
-	return Changes{Commands: cmds, CertUpdates: rotated, Routes: !slices.Equal(running.Routes, next.Routes), Next: &result}
+	return Changes{Slots: ops, CertUpdates: rotated, Routes: !slices.Equal(running.Routes, next.Routes), Next: &result}
 }
 
 // rotatedCerts lists the certificates whose content changed while their
@@ -100,53 +99,4 @@ func rotatedCerts(running, next *Model) (rotated []Cert, ok bool) {
 		}
 	}
 	return rotated, true
-}
-
-// refill places the enabled servers of n into the slots of o.
-func refill(o, n *Backend) ([]Server, []string, bool) {
-	type target struct {
-		addr string
-		port int
-	}
-	want := map[target]bool{}
-	for _, s := range n.Servers {
-		if s.Enabled {
-			want[target{s.Addr, s.Port}] = true
-		}
-	}
-	if len(want) > len(o.Servers) {
-		return nil, nil, false
-	}
-	servers := slices.Clone(o.Servers)
-	var cmds []string
-	prefix := "set server " + o.Name + "/"
-	var free []int
-	for i := range servers {
-		s := &servers[i]
-		t := target{s.Addr, s.Port}
-		switch {
-		case s.Enabled && want[t]:
-			delete(want, t) // stays in its slot
-		case s.Enabled:
-			s.Enabled = false
-			cmds = append(cmds, prefix+s.Name+" state maint")
-			free = append(free, i)
-		default:
-			free = append(free, i)
-		}
-	}
-	// New endpoints in the order of n, which is sorted by address.
-	for _, ns := range n.Servers {
-		t := target{ns.Addr, ns.Port}
-		if !ns.Enabled || !want[t] {
-			continue
-		}
-		s := &servers[free[0]]
-		free = free[1:]
-		s.Addr, s.Port, s.Enabled = ns.Addr, ns.Port, true
-		cmds = append(cmds,
-			prefix+s.Name+" addr "+s.Addr+" port "+strconv.Itoa(s.Port),
-			prefix+s.Name+" state ready")
-	}
-	return servers, cmds, true
 }

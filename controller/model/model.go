@@ -111,6 +111,11 @@ type Server struct {
 	Addr    string // IP address; placeholder 127.0.0.1 when disabled
 	Port    int
 	Enabled bool
+	// Draining: the slot left its endpoint while haproxy still set it to
+	// drain, waiting for its connections to end. The files already say
+	// disabled (the end state), but the slot is not free for another
+	// endpoint until the drain finished with maint.
+	Draining bool
 }
 
 // Cert is a certificate bundle served for SNI names.

@@ -226,33 +226,24 @@ func TestDiff(t *testing.T) {
 	if c := Diff(nil, running); !c.Reload {
 		t.Error("first model must reload")
 	}
-	if c := Diff(running, build("10.0.0.2", "10.0.0.1")); c.Reload || len(c.Commands) != 0 {
+	if c := Diff(running, build("10.0.0.2", "10.0.0.1")); c.Reload || len(c.Slots) != 0 {
 		t.Errorf("same endpoints: %+v", c)
 	}
-	// 10.0.0.1 leaves, 10.0.0.3 and 10.0.0.0 arrive: slot 1 is reused by the
-	// lowest new address, the next free slot by the other.
+	// 10.0.0.1 leaves, 10.0.0.3 and 10.0.0.0 arrive: both take free slots
+	// and are ready before 10.0.0.1's slot drains.
 	c := Diff(running, build("10.0.0.2", "10.0.0.3", "10.0.0.0"))
-	want := []string{
-		"set server ns_s_80/srv001 state maint",
-		"set server ns_s_80/srv001 addr 10.0.0.0 port 8080",
-		"set server ns_s_80/srv001 state ready",
-		"set server ns_s_80/srv003 addr 10.0.0.3 port 8080",
+	wantSlots(t, "two new, one gone", c,
+		"set server ns_s_80/srv003 addr 10.0.0.0 port 8080",
 		"set server ns_s_80/srv003 state ready",
-	}
-	if c.Reload || !slices.Equal(c.Commands, want) {
-		t.Fatalf("got %+v\nwant %q", c, want)
-	}
-	var be *Backend
-	for i := range c.Next.Backends {
-		if c.Next.Backends[i].Name == "ns_s_80" {
-			be = &c.Next.Backends[i]
-		}
-	}
-	if len(be.Servers) != 4 || be.Servers[1].Addr != "10.0.0.2" || !be.Servers[2].Enabled || be.Servers[3].Enabled {
+		"set server ns_s_80/srv004 addr 10.0.0.3 port 8080",
+		"set server ns_s_80/srv004 state ready",
+		"set server ns_s_80/srv001 state drain")
+	be := backendOf(c.Next, "ns_s_80")
+	if s := be.Servers; len(s) != 4 || s[0].Enabled || !s[0].Draining || s[1].Addr != "10.0.0.2" || !s[2].Enabled || !s[3].Enabled {
 		t.Errorf("next layout %+v", be.Servers)
 	}
 	// Applying the same change again is a no-op on Next.
-	if again := Diff(c.Next, build("10.0.0.2", "10.0.0.3", "10.0.0.0")); again.Reload || len(again.Commands) != 0 {
+	if again := Diff(c.Next, build("10.0.0.2", "10.0.0.3", "10.0.0.0")); again.Reload || len(again.Slots) != 0 {
 		t.Errorf("not idempotent: %+v", again)
 	}
 	if c := Diff(running, build("10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4", "10.0.0.5")); !c.Reload {
@@ -263,6 +254,83 @@ func TestDiff(t *testing.T) {
 	if c := Diff(running, changed); !c.Reload || c.Reasons[0] != "global configuration changed" {
 		t.Errorf("global change: %+v", c)
 	}
+}
+
+func commands(ops []SlotOp) []string {
+	out := make([]string, len(ops))
+	for i, op := range ops {
+		out[i] = op.Command()
+	}
+	return out
+}
+
+// wantSlots fails unless c is a dynamic update sending exactly want.
+func wantSlots(t *testing.T, what string, c Changes, want ...string) {
+	t.Helper()
+	if c.Reload || !slices.Equal(commands(c.Slots), want) {
+		t.Fatalf("%s: got %+v\nwant %q", what, c, want)
+	}
+}
+
+func backendOf(m *Model, name string) *Backend {
+	for i := range m.Backends {
+		if m.Backends[i].Name == name {
+			return &m.Backends[i]
+		}
+	}
+	return nil
+}
+
+// TestDiffSwapMakeBeforeBreak swaps a backend's only endpoint again and
+// again, as a rolling update of a one-replica Deployment does.
+func TestDiffSwapMakeBeforeBreak(t *testing.T) {
+	build := func(addr string) *Model {
+		m, _ := Build(endpointsSnapshot(addr), Options{})
+		return m
+	}
+	running := build("10.0.0.1") // srv001 10.0.0.1, srv002 and srv003 free
+	if n := len(backendOf(running, "ns_s_80").Servers); n != 3 {
+		t.Fatalf("%d slots for one endpoint, want 1 + slots-min-free 2", n)
+	}
+	c := Diff(running, build("10.0.0.2"))
+	wantSlots(t, "first swap", c,
+		"set server ns_s_80/srv002 addr 10.0.0.2 port 8080",
+		"set server ns_s_80/srv002 state ready",
+		"set server ns_s_80/srv001 state drain")
+	if s := backendOf(c.Next, "ns_s_80").Servers[0]; s.Enabled || !s.Draining {
+		t.Errorf("the drained slot must be disabled in the files and busy: %+v", s)
+	}
+
+	// 10.0.0.1 still drains: the next swap must not reuse its slot.
+	second := Diff(c.Next, build("10.0.0.3"))
+	wantSlots(t, "swap during a drain", second,
+		"set server ns_s_80/srv003 addr 10.0.0.3 port 8080",
+		"set server ns_s_80/srv003 state ready",
+		"set server ns_s_80/srv002 state drain")
+
+	// Both other slots drain: no free slot, so a reload and not a
+	// break-before-make.
+	third := Diff(second.Next, build("10.0.0.4"))
+	if !third.Reload || len(third.Slots) != 0 || !strings.Contains(third.Reasons[0], "free slots") {
+		t.Errorf("no free slot: want a reload, got %+v", third)
+	}
+	if s := backendOf(third.Next, "ns_s_80").Servers; !s[0].Enabled || s[0].Addr != "10.0.0.4" || s[0].Draining || s[1].Draining {
+		t.Errorf("after a reload the files hold a fresh layout: %+v", s)
+	}
+
+	// Once srv001's drain ended, its slot is free again.
+	backendOf(second.Next, "ns_s_80").Servers[0].Draining = false
+	fourth := Diff(second.Next, build("10.0.0.4"))
+	wantSlots(t, "swap after a drain ended", fourth,
+		"set server ns_s_80/srv001 addr 10.0.0.4 port 8080",
+		"set server ns_s_80/srv001 state ready",
+		"set server ns_s_80/srv003 state drain")
+
+	// An endpoint that comes back while its slot drains takes it back.
+	back := Diff(fourth.Next, build("10.0.0.3"))
+	wantSlots(t, "endpoint back during its drain", back,
+		"set server ns_s_80/srv003 state ready",
+		"set server ns_s_80/srv001 state drain")
 }
 
 func TestDiffCertificates(t *testing.T) {

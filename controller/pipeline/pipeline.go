@@ -47,6 +47,7 @@ type Syncer struct {
 	lastReload time.Time
 	reported   map[string]bool
 	id         int
+	drains     drainer
 	// quarantine holds what haproxy rejected; lastGood is the (filtered)
 	// snapshot of the last configuration haproxy accepted, whose versions
 	// of held objects are served instead.
@@ -122,6 +123,7 @@ func (s *Syncer) apply(ctx context.Context, snap *model.Snapshot, held []model.P
 	parse := time.Since(start)
 	s.report(append(problems, held...))
 
+	s.drains.settle(s.running)
 	ch := model.Diff(s.running, m)
 	renderStart := time.Now()
 	set := render.Render(ch.Next, s.Layout)
@@ -146,7 +148,7 @@ func (s *Syncer) apply(ctx context.Context, snap *model.Snapshot, held []model.P
 	var err error
 	if !ch.Reload && s.Driver.InSync() {
 		kind = health.KindDynamic
-		err = s.dynamic(ctx, rc, set, &t)
+		err = s.drains.dynamic(ctx, s.Driver.Runtime, ch.Slots, func() error { return s.dynamic(ctx, rc, set, &t) })
 		if err != nil {
 			klog.Warningf("dynamic update failed, reloading instead: %v", err)
 			kind = health.KindReload
@@ -160,7 +162,7 @@ func (s *Syncer) apply(ctx context.Context, snap *model.Snapshot, held []model.P
 			klog.V(1).Infof("reload needed: %s", strings.Join(ch.Reasons, ", "))
 		}
 		var reloaded bool
-		reloaded, err = s.reload(ctx, set, &t)
+		reloaded, err = s.drains.reload(ch.Next, func() (bool, error) { return s.reload(ctx, set, &t) }, s.Driver.InSync)
 		if err == nil && !reloaded {
 			kind = health.KindNoop // haproxy already ran these files (restarted controller)
 			klog.Infof("haproxy already runs this configuration, no reload needed")
@@ -256,7 +258,10 @@ func (s *Syncer) runtimeCommands(ch *model.Changes, set files.Set) runtimeChange
 	if ch.Reload {
 		return runtimeChange{}
 	}
-	rc := runtimeChange{cmds: slices.Clone(ch.Commands)}
+	rc := runtimeChange{}
+	for _, op := range ch.Slots {
+		rc.cmds = append(rc.cmds, op.Command())
+	}
 	for _, c := range ch.CertUpdates {
 		path := render.CertPath(s.Layout, c.Name)
 		rc.cmds = append(rc.cmds, "set ssl cert "+path+" <<\n"+strings.TrimRight(string(c.PEM), "\n")+"\n", "commit ssl cert "+path)

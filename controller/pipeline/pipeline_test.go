@@ -36,7 +36,7 @@ import (
 	"github.com/external-haproxy/kit/test/haproxybin"
 )
 
-func freePorts(t *testing.T, n int) []int {
+func freePorts(t testing.TB, n int) []int {
 	t.Helper()
 	var out []int
 	for range n {
@@ -48,6 +48,37 @@ func freePorts(t *testing.T, n int) []int {
 		out = append(out, l.Addr().(*net.TCPAddr).Port)
 	}
 	return out
+}
+
+// initLayout is a layout in a new temp dir holding the init config.
+func initLayout(t testing.TB) files.Layout {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "pipe")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	l := files.DefaultLayout(dir)
+	for _, d := range []string{l.Etc, l.Lib, l.Run} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := haproxy.WriteInitConfig(l); err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// startExternal runs haproxy as the sidecar does, until the test ends.
+func startExternal(t testing.TB, bin string, l files.Layout) {
+	t.Helper()
+	cmd := exec.Command(bin, "-W", "-S", l.MasterSocket()+",mode,600", "-f", l.Etc)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); _ = cmd.Wait() })
 }
 
 // backend answers with its name on a free loopback port.
@@ -157,31 +188,13 @@ func testPipelineOnRealHAProxy(t *testing.T, hb haproxybin.Build) {
 	bin := hb.Path
 	for _, mode := range []string{"external", "embedded"} {
 		t.Run(mode, func(t *testing.T) {
-			dir, err := os.MkdirTemp("", "pipe")
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { os.RemoveAll(dir) })
-			l := files.DefaultLayout(dir)
-			for _, d := range []string{l.Etc, l.Lib, l.Run} {
-				if err := os.MkdirAll(d, 0o755); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if err := haproxy.WriteInitConfig(l); err != nil {
-				t.Fatal(err)
-			}
+			l := initLayout(t)
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			restarted := make(chan int, 4)
 			var masterPID func() int
 			if mode == "external" {
-				cmd := exec.Command(bin, "-W", "-S", l.MasterSocket()+",mode,600", "-f", l.Etc)
-				cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-				if err := cmd.Start(); err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); _ = cmd.Wait() })
+				startExternal(t, bin, l)
 			} else {
 				sup := &process.Supervisor{Binary: bin, Layout: l, GracePeriod: time.Second, Stdout: io.Discard, Stderr: io.Discard,
 					OnStart: func(_ context.Context, pid int) { restarted <- pid }}

@@ -1,0 +1,95 @@
+package model
+
+import (
+	"slices"
+	"strconv"
+)
+
+// SlotAction is what a runtime update does to one server slot.
+type SlotAction string
+
+const (
+	SlotAddr  SlotAction = "addr"  // point the slot at Addr:Port
+	SlotReady SlotAction = "ready" // take new requests
+	SlotDrain SlotAction = "drain" // no new requests; those in flight finish
+	SlotMaint SlotAction = "maint" // disabled: the drain is over, the slot is free
+)
+
+// SlotOp is one runtime change of a server slot.
+type SlotOp struct {
+	Backend string
+	Server  string
+	Action  SlotAction
+	Addr    string // SlotAddr only
+	Port    int    // SlotAddr only
+}
+
+// Command is op as a runtime API command.
+func (op SlotOp) Command() string {
+	cmd := "set server " + op.Backend + "/" + op.Server
+	if op.Action == SlotAddr {
+		return cmd + " addr " + op.Addr + " port " + strconv.Itoa(op.Port)
+	}
+	return cmd + " state " + string(op.Action)
+}
+
+// refill places the enabled servers of n into the slots of o, make before
+// break: new endpoints go into free slots and are made ready first, and only
+// then are the slots of gone endpoints set to drain, so the backend always
+// has a server to send requests to and a slot never changes its address
+// while it may still hold connections. A draining slot stays busy until the
+// drain ended (Server.Draining cleared); an endpoint that comes back while
+// its slot drains takes the slot back. ok is false when the free slots are
+// too few: a reload then applies the change.
+func refill(o, n *Backend) (servers []Server, ops []SlotOp, ok bool) {
+	type target struct {
+		addr string
+		port int
+	}
+	want := map[target]bool{}
+	for _, s := range n.Servers {
+		if s.Enabled {
+			want[target{s.Addr, s.Port}] = true
+		}
+	}
+	servers = slices.Clone(o.Servers)
+	op := func(s *Server, a SlotAction) SlotOp {
+		return SlotOp{Backend: o.Name, Server: s.Name, Action: a}
+	}
+	var drains []SlotOp
+	var free []int
+	for i := range servers {
+		s := &servers[i]
+		t := target{s.Addr, s.Port}
+		switch {
+		case (s.Enabled || s.Draining) && want[t]:
+			delete(want, t) // stays in its slot
+			if s.Draining {
+				s.Enabled, s.Draining = true, false
+				ops = append(ops, op(s, SlotReady))
+			}
+		case s.Enabled:
+			s.Enabled, s.Draining = false, true
+			drains = append(drains, op(s, SlotDrain))
+		case !s.Draining:
+			free = append(free, i)
+		}
+	}
+	if len(want) > len(free) {
+		return nil, nil, false
+	}
+	// New endpoints in the order of n, which is sorted by address.
+	for _, ns := range n.Servers {
+		t := target{ns.Addr, ns.Port}
+		if !ns.Enabled || !want[t] {
+			continue
+		}
+		s := &servers[free[0]]
+		free = free[1:]
+		s.Addr, s.Port, s.Enabled = ns.Addr, ns.Port, true
+		addr := op(s, SlotAddr)
+		addr.Addr, addr.Port = s.Addr, s.Port
+		ops = append(ops, addr, op(s, SlotReady))
+	}
+	return servers, append(ops, drains...), true
+}
