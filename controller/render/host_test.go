@@ -18,22 +18,13 @@ import (
 	"github.com/external-haproxy/kit/controller/files"
 	"github.com/external-haproxy/kit/controller/model"
 	"github.com/external-haproxy/kit/controller/render"
+	"github.com/external-haproxy/kit/test/haproxybin"
 )
 
 // oddDir is a directory name with everything a file path may carry into
 // the config except what options reject: space, both quotes, backslash,
 // "#", parentheses.
 const oddDir = `we ir'd"\#(x)`
-
-// haproxyBinaries are the haproxy builds the live tests run on: the one on
-// $PATH and, when set, $KIT_HAPROXY_30 (hack/haproxy30.sh).
-func haproxyBinaries(t *testing.T) map[string]string {
-	bins := map[string]string{"PATH": haproxyBinary(t)}
-	if b := os.Getenv("KIT_HAPROXY_30"); b != "" {
-		bins["KIT_HAPROXY_30"] = b
-	}
-	return bins
-}
 
 // rawResponse sends req as written (Go's client would normalise the Host
 // and the request line) and returns the status and body of the answer.
@@ -62,7 +53,9 @@ func rawResponse(t *testing.T, port int, req string) (int, string) {
 // haproxy and reaches no backend, valid ones (any case, with port, final
 // dot, IP literals) still route. It runs on a layout whose directory name
 // needs quoting, so it also shows that every quoted path loads.
-func TestHostHeaderLive(t *testing.T) {
+func TestHostHeaderLive(t *testing.T) { haproxybin.Run(t, testHostHeaderLive) }
+
+func testHostHeaderLive(t *testing.T, hb haproxybin.Build) {
 	prefix := networkingv1.PathTypePrefix
 	rules := []liveRule{
 		{"app.example", "/", prefix, "app-root"},
@@ -111,41 +104,36 @@ func TestHostHeaderLive(t *testing.T) {
 		{"http/1.0 without host", "GET /open HTTP/1.0\r\n\r\n", "open"},
 		{"http/1.0 without host, host route", "GET /admin HTTP/1.0\r\n\r\n", "404"},
 	}
-	for name, bin := range haproxyBinaries(t) {
-		t.Run(name, func(t *testing.T) {
-			root := filepath.Join(t.TempDir(), oddDir)
-			lv := startLive(t, bin, root, rules)
-			for what, req := range hostile {
-				before := lv.reached.Load()
-				if status, body := rawResponse(t, lv.httpPort, req); status != 400 || lv.reached.Load() != before {
-					t.Errorf("%s %q: got %d %q, reached a backend: %v; want 400 before routing", what, req, status, body, lv.reached.Load() != before)
-				}
-			}
-			for _, c := range valid {
-				status, body := rawResponse(t, lv.httpPort, c.req)
-				if status != 200 {
-					body = strconv.Itoa(status)
-				}
-				if body != c.want {
-					t.Errorf("%s %q: got %q, want %q", c.name, c.req, body, c.want)
-				}
-			}
-			// HTTP/2 has no Host header: haproxy makes one of :authority.
-			client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
-				TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, ForceAttemptHTTP2: true}}
-			for host, want := range map[string]int{"app.example,other.example": 400, "app.example%2Fadmin": 400, "APP.example:443": 200} {
-				req, _ := http.NewRequest("GET", "https://127.0.0.1:"+strconv.Itoa(lv.httpsPort)+"/x", nil)
-				req.Host = host
-				resp, err := client.Do(req)
-				if err != nil {
-					t.Fatalf("h2 %q: %v", host, err)
-				}
-				resp.Body.Close()
-				if resp.ProtoMajor != 2 || resp.StatusCode != want {
-					t.Errorf("h2 :authority %q: got %s %d, want HTTP/2 %d", host, resp.Proto, resp.StatusCode, want)
-				}
-			}
-		})
+	lv := startLive(t, hb.Path, filepath.Join(haproxybin.TempDir(t), oddDir), rules)
+	for what, req := range hostile {
+		before := lv.reached.Load()
+		if status, body := rawResponse(t, lv.httpPort, req); status != 400 || lv.reached.Load() != before {
+			t.Errorf("%s %q: got %d %q, reached a backend: %v; want 400 before routing", what, req, status, body, lv.reached.Load() != before)
+		}
+	}
+	for _, c := range valid {
+		status, body := rawResponse(t, lv.httpPort, c.req)
+		if status != 200 {
+			body = strconv.Itoa(status)
+		}
+		if body != c.want {
+			t.Errorf("%s %q: got %q, want %q", c.name, c.req, body, c.want)
+		}
+	}
+	// HTTP/2 has no Host header: haproxy makes one of :authority.
+	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
+		TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, ForceAttemptHTTP2: true}}
+	for host, want := range map[string]int{"app.example,other.example": 400, "app.example%2Fadmin": 400, "APP.example:443": 200} {
+		req, _ := http.NewRequest("GET", "https://127.0.0.1:"+strconv.Itoa(lv.httpsPort)+"/x", nil)
+		req.Host = host
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatalf("h2 %q: %v", host, err)
+		}
+		resp.Body.Close()
+		if resp.ProtoMajor != 2 || resp.StatusCode != want {
+			t.Errorf("h2 :authority %q: got %s %d, want HTTP/2 %d", host, resp.Proto, resp.StatusCode, want)
+		}
 	}
 }
 

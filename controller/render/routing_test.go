@@ -24,6 +24,7 @@ import (
 	"github.com/external-haproxy/kit/controller/files"
 	"github.com/external-haproxy/kit/controller/model"
 	"github.com/external-haproxy/kit/controller/render"
+	"github.com/external-haproxy/kit/test/haproxybin"
 )
 
 // liveRule is one Ingress path whose Service answers with its own name.
@@ -49,9 +50,11 @@ func freePort(t *testing.T) int {
 // before Prefix on a tie, Prefix on whole path elements, case and port of
 // the Host header ignored, 404 without match, 503 without endpoints, https
 // redirect for TLS hosts.
-func TestRoutingLive(t *testing.T) {
+func TestRoutingLive(t *testing.T) { haproxybin.Run(t, testRoutingLive) }
+
+func testRoutingLive(t *testing.T, hb haproxybin.Build) {
 	exact, prefix, impl := networkingv1.PathTypeExact, networkingv1.PathTypePrefix, networkingv1.PathTypeImplementationSpecific
-	lv := startLive(t, haproxyBinary(t), t.TempDir(), []liveRule{
+	lv := startLive(t, hb.Path, haproxybin.TempDir(t), []liveRule{
 		{"foo.com", "/", prefix, "foo-root"},
 		{"foo.com", "/foo", prefix, "foo-prefix"},
 		{"foo.com", "/foo", exact, "foo-exact"},
@@ -111,15 +114,6 @@ func TestRoutingLive(t *testing.T) {
 	if got := get("https", httpsPort, "tls.com", "/x"); got != "tls" {
 		t.Errorf("https tls.com/x: got %q", got)
 	}
-}
-
-// haproxyBinary is the haproxy on $PATH; the live tests fail without it.
-func haproxyBinary(t *testing.T) string {
-	bin, err := exec.LookPath("haproxy")
-	if err != nil {
-		t.Fatal("haproxy not on PATH (make test installs it): live routing not checked")
-	}
-	return bin
 }
 
 // live is haproxy serving the render of some rules on loopback.
