@@ -73,9 +73,9 @@ func checkServiceBackend(sb *networkingv1.IngressServiceBackend) string {
 	case sb == nil:
 		return "only Service backends are supported"
 	case !validName(sb.Name):
-		return "invalid service name " + strconv.Quote(sb.Name)
+		return "invalid service name " + quoteValue(sb.Name)
 	case sb.Port.Name != "" && !validName(sb.Port.Name):
-		return "invalid service port name " + strconv.Quote(sb.Port.Name)
+		return "invalid service port name " + quoteValue(sb.Port.Name)
 	case sb.Port.Name == "" && (sb.Port.Number < 1 || sb.Port.Number > 65535):
 		return "invalid service port number " + strconv.Itoa(int(sb.Port.Number))
 	}

@@ -116,13 +116,13 @@ func (b *builder) settings(ing *networkingv1.Ingress) (ingressSettings, *Problem
 		case "begin", "prefix", "exact", "regex":
 			st.pathType = Match(v)
 		default:
-			return st, &Problem{ref, "annotation " + annPathType, "invalid value " + strconv.Quote(v), Error}
+			return st, &Problem{ref, "annotation " + annPathType, "invalid value " + quoteValue(v), Error}
 		}
 	}
 	if v, ok := annotation(ing, annSSLRedirect); ok {
 		r, ok := parseBool(v)
 		if !ok {
-			return st, &Problem{ref, "annotation " + annSSLRedirect, "invalid value " + strconv.Quote(v), Error}
+			return st, &Problem{ref, "annotation " + annSSLRedirect, "invalid value " + quoteValue(v), Error}
 		}
 		st.sslRedirect = r
 	}
@@ -160,11 +160,11 @@ func (b *builder) validate(ing *networkingv1.Ingress, st ingressSettings) ([]can
 	for i, t := range ing.Spec.TLS {
 		field := "spec.tls[" + strconv.Itoa(i) + "]"
 		if !validName(t.SecretName) {
-			return bad(field+".secretName", "invalid secret name "+strconv.Quote(t.SecretName))
+			return bad(field+".secretName", "invalid secret name "+quoteValue(t.SecretName))
 		}
 		for _, h := range t.Hosts {
 			if !validDNSName(strings.ToLower(h), true) {
-				return bad(field+".hosts", "invalid host "+strconv.Quote(h))
+				return bad(field+".hosts", "invalid host "+quoteValue(h))
 			}
 		}
 	}
@@ -173,7 +173,7 @@ func (b *builder) validate(ing *networkingv1.Ingress, st ingressSettings) ([]can
 		field := "spec.rules[" + strconv.Itoa(i) + "]"
 		host := strings.ToLower(r.Host)
 		if host != "" && !validDNSName(host, true) {
-			return bad(field+".host", "invalid host "+strconv.Quote(r.Host))
+			return bad(field+".host", "invalid host "+quoteValue(r.Host))
 		}
 		if r.HTTP == nil {
 			continue
@@ -199,14 +199,14 @@ func (b *builder) validate(ing *networkingv1.Ingress, st ingressSettings) ([]can
 					c.path = "/"
 				}
 			default:
-				return bad(pfield+".pathType", "unknown path type "+strconv.Quote(string(pt)))
+				return bad(pfield+".pathType", "unknown path type "+quoteValue(string(pt)))
 			}
 			if c.match == MatchRegex {
 				if err := checkRegexPath(c.path); err != nil {
 					return bad(pfield+".path", "invalid regex path "+quoteValue(c.path)+": "+err.Error())
 				}
 			} else if !validPath(c.path) {
-				return bad(pfield+".path", "invalid path "+strconv.Quote(c.path))
+				return bad(pfield+".path", "invalid path "+quoteValue(c.path))
 			}
 			if c.match == MatchPrefix && len(c.path) > 1 {
 				// A trailing slash on a Prefix rule does not change its meaning.
@@ -345,7 +345,7 @@ func (b *builder) defaultBackend(flag string) {
 			b.backends.defaultBackend(Ref{Kind: "Service", Namespace: ns, Name: name}, optionsRef, "default-backend-service")
 			return
 		}
-		b.report(Problem{optionsRef, "default-backend-service", "invalid value " + strconv.Quote(flag) + ", want namespace/name", Error})
+		b.report(Problem{optionsRef, "default-backend-service", "invalid value " + quoteValue(flag) + ", want namespace/name", Error})
 	}
 	b.backends.built[DefaultBackendName] = &Backend{Name: DefaultBackendName}
 }

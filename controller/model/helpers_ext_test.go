@@ -54,12 +54,19 @@ func defaultCert(t *testing.T) []byte {
 func writeRendered(t *testing.T, m *model.Model, dir string) files.Layout {
 	t.Helper()
 	l := files.Layout{Etc: filepath.Join(dir, "etc"), Lib: filepath.Join(dir, "lib"), Run: filepath.Join(dir, "run")}
+	writeSet(t, render.Render(m, l), l)
+	return l
+}
+
+// writeSet replaces the files of layout l by set.
+func writeSet(t *testing.T, set files.Set, l files.Layout) {
+	t.Helper()
 	os.RemoveAll(l.Etc)
 	os.RemoveAll(l.Lib)
 	if err := os.MkdirAll(l.Run, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range render.Render(m, l) {
+	for _, f := range set {
 		if err := os.MkdirAll(filepath.Dir(f.Path), 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -67,7 +74,6 @@ func writeRendered(t *testing.T, m *model.Model, dir string) files.Layout {
 			t.Fatal(err)
 		}
 	}
-	return l
 }
 
 // haproxyCheck runs haproxy -c on a rendered configuration. A warning
