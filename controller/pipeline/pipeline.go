@@ -208,7 +208,7 @@ func (s *Syncer) dynamic(ctx context.Context, rc runtimeChange, set files.Set, t
 	// the commits take.
 	versions := make([]string, len(rc.maps))
 	for i, m := range rc.maps {
-		out, err := s.send(ctx, "prepare map "+m.Path)
+		out, err := s.send(ctx, "prepare map "+mastercli.Arg(m.Path))
 		if err != nil {
 			return err
 		}
@@ -216,13 +216,13 @@ func (s *Syncer) dynamic(ctx context.Context, rc runtimeChange, set files.Set, t
 			return fmt.Errorf("prepare map %s: unexpected answer %q", m.Path, out)
 		}
 		if len(m.Data) > 0 {
-			if _, err := s.send(ctx, "add map @"+versions[i]+" "+m.Path+" <<\n"+strings.TrimRight(string(m.Data), "\n")+"\n"); err != nil {
+			if _, err := s.send(ctx, "add map @"+versions[i]+" "+mastercli.Arg(m.Path)+" <<\n"+strings.TrimRight(string(m.Data), "\n")+"\n"); err != nil {
 				return err
 			}
 		}
 	}
 	for i, m := range rc.maps {
-		if _, err := s.send(ctx, "commit map @"+versions[i]+" "+m.Path); err != nil {
+		if _, err := s.send(ctx, "commit map @"+versions[i]+" "+mastercli.Arg(m.Path)); err != nil {
 			return err
 		}
 	}
@@ -263,7 +263,7 @@ func (s *Syncer) runtimeCommands(ch *model.Changes, set files.Set) runtimeChange
 		rc.cmds = append(rc.cmds, op.Command())
 	}
 	for _, c := range ch.CertUpdates {
-		path := render.CertPath(s.Layout, c.Name)
+		path := mastercli.Arg(render.CertPath(s.Layout, c.Name))
 		rc.cmds = append(rc.cmds, "set ssl cert "+path+" <<\n"+strings.TrimRight(string(c.PEM), "\n")+"\n", "commit ssl cert "+path)
 	}
 	if ch.Routes {

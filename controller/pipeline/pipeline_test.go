@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -58,7 +59,8 @@ func initLayout(t testing.TB) files.Layout {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
-	l := files.DefaultLayout(dir)
+	// A prefix that config and runtime commands must quote.
+	l := files.DefaultLayout(filepath.Join(dir, `a b'"\;`))
 	for _, d := range []string{l.Etc, l.Lib, l.Run} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			t.Fatal(err)

@@ -69,6 +69,14 @@ func quoteArg(s string) string {
 	return quoteWord(`"` + argEscaper.Replace(s) + `"`)
 }
 
+// PathForms are the texts that stand for path p in the rendered files: p
+// itself and its escaped forms inside the quotes of quoteWord and quoteArg,
+// for a checker that moves the files and rewrites the paths in them.
+func PathForms(p string) []string {
+	w, a := quoteWord(p), quoteArg(p)
+	return []string{p, w[1 : len(w)-1], a[2 : len(a)-2]}
+}
+
 // hostHeaderRegex is a valid lower-cased Host header: a DNS name (labels
 // of letters, digits, "-" and "_", which also covers IPv4) with an
 // optional final dot, or a bracketed IPv6 literal without zone; then an

@@ -14,6 +14,7 @@ import (
 
 	"github.com/external-haproxy/kit/controller/files"
 	"github.com/external-haproxy/kit/controller/haproxy/filestore"
+	"github.com/external-haproxy/kit/controller/render"
 )
 
 // Checker validates sets with a haproxy binary.
@@ -100,9 +101,13 @@ func stagedPaths(root string, l files.Layout, set files.Set) *strings.Replacer {
 		paths = append(paths, f.Path)
 	}
 	sort.Slice(paths, func(i, j int) bool { return len(paths[i]) > len(paths[j]) })
-	pairs := make([]string, 0, 2*len(paths))
+	pairs := make([]string, 0, 6*len(paths))
 	for _, p := range paths {
-		pairs = append(pairs, p, filepath.Join(root, p))
+		// Quoted paths stand escaped in the config: rewrite every form.
+		staged := render.PathForms(filepath.Join(root, p))
+		for i, form := range render.PathForms(p) {
+			pairs = append(pairs, form, staged[i])
+		}
 	}
 	return strings.NewReplacer(pairs...)
 }
