@@ -26,8 +26,9 @@ type Changes struct {
 	// Next is the model haproxy runs once the change is applied. After a
 	// dynamic update it keeps the running slot layout (which endpoint sits
 	// in which slot), so rendering Next writes files that a later reload
-	// loads without moving any server. Keep Next as the "old" model of the
-	// following Diff.
+	// loads without moving any server; slots set to drain are disabled in
+	// it (the end state) and marked Draining. Keep Next as the "old" model
+	// of the following Diff.
 	Next *Model
 }
 

@@ -72,7 +72,8 @@ func (d *drainer) settle(running *model.Model) {
 
 // dynamic runs apply, which sends the runtime commands of ops, with no maint
 // sent meanwhile. A slot that ops bring back stops draining; once apply
-// succeeded, the slots ops drain are watched until idle.
+// succeeded, the slots ops drain are watched until idle, for as long as ctx
+// lives (the update loop's context, not one update's).
 func (d *drainer) dynamic(ctx context.Context, send sender, ops []model.SlotOp, apply func() error) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -86,9 +87,10 @@ func benchmarkEndpointSwaps(b *testing.B, hb haproxybin.Build) {
 
 // answer is what one client request saw.
 type answer struct {
-	start time.Time
-	ep    int // endpoint that answered, -1 on failure
-	err   string
+	start  time.Time
+	ep     int  // endpoint that answered, -1 on failure
+	reused bool // sent on a kept-alive client connection
+	err    string
 }
 
 // rig is a real haproxy driven by a Syncer, serving host swap.example.com
@@ -170,10 +172,16 @@ func testDrain(t *testing.T, hb haproxybin.Build) {
 	go func() { slow <- ask(&http.Client{Timeout: 20 * time.Second}, r.url+"slow", swapHost) }()
 	r.waitFor("the slow request on srv001", func(st map[string]map[string]string) bool { return st["srv001"]["scur"] == "1" })
 
+	if got := ask(r.client, r.url, swapHost); got.ep != 0 {
+		t.Fatalf("before the swap: %+v", got)
+	}
 	_, b := numberedBackend(t, 1, nil)
 	r.serve(b)
-	if got := ask(r.client, r.url, swapHost); got.ep != 1 {
-		t.Fatalf("after the swap to endpoint 1: %+v", got)
+	// The client's connection to haproxy stays open across the swap, and
+	// haproxy has an idle connection to endpoint 0 to reuse: the request
+	// must still go to endpoint 1.
+	if got := ask(r.client, r.url, swapHost); got.ep != 1 || !got.reused {
+		t.Fatalf("after the swap to endpoint 1, on the same keep-alive connection: %+v", got)
 	}
 	_, c := numberedBackend(t, 2, nil)
 	r.serve(c)
@@ -289,7 +297,8 @@ func runSwaps(t testing.TB, bin string, load swapLoad) swapResult {
 // ask sends one request and reads which endpoint answered.
 func ask(c *http.Client, url, host string) answer {
 	a := answer{start: time.Now(), ep: -1}
-	req, _ := http.NewRequest("GET", url, nil)
+	trace := &httptrace.ClientTrace{GotConn: func(i httptrace.GotConnInfo) { a.reused = i.Reused }}
+	req, _ := http.NewRequestWithContext(httptrace.WithClientTrace(context.Background(), trace), "GET", url, nil)
 	req.Host = host
 	resp, err := c.Do(req)
 	if err != nil {
