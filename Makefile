@@ -8,7 +8,7 @@ BIN := $(CURDIR)/bin
 export PATH := $(BIN):$(PATH)
 export GOTOOLCHAIN := local
 
-.PHONY: all build tools haproxy k8s-bins test bench demo kpt-package fmt vet clean
+.PHONY: all build tools haproxy haproxy-debian k8s-bins test bench demo kpt-package fmt vet clean
 all: build
 
 build: ## build the function and the controller into bin/
@@ -22,7 +22,10 @@ $(BIN)/kustomize:
 	@echo "installing kustomize $(KUSTOMIZE_VERSION) into $(BIN) (about 30 s)"
 	GOBIN=$(BIN) $(GO) install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
 
-haproxy: ## haproxy from Debian when missing
+haproxy: haproxy-debian ## haproxy 2.6 from Debian and 3.0.11 built from Debian's source tarball (cached)
+	@hack/haproxy30.sh >/dev/null
+
+haproxy-debian: # haproxy 2.6 from Debian when missing: all the demo needs
 	@hack/ensure-haproxy.sh
 
 # kube-apiserver + etcd for the end-to-end tests, built once into a cache
@@ -30,13 +33,16 @@ haproxy: ## haproxy from Debian when missing
 k8s-bins:
 	@hack/k8s-bins.sh >/dev/null
 
-test: build tools haproxy k8s-bins ## every test
-	K8S_BIN_DIR=$$(hack/k8s-bins.sh) KIT_BIN=$(BIN) $(GO) test -count=1 -timeout 30m ./...
+# The end-to-end tests that stress haproxy run a second time with the sidecar on 3.0.
+E2E_ON_30 := Reliab|Fault|Hostile|Endpoint|Restart
+test: build tools haproxy k8s-bins ## every test (haproxy-facing ones on 2.6 and 3.0)
+	K8S_BIN_DIR=$$(hack/k8s-bins.sh) KIT_BIN=$(BIN) KIT_HAPROXY_30=$$(hack/haproxy30.sh) $(GO) test -count=1 -timeout 30m ./...
+	K8S_BIN_DIR=$$(hack/k8s-bins.sh) KIT_BIN=$(BIN) KIT_E2E_HAPROXY=$$(hack/haproxy30.sh) $(GO) test -count=1 -timeout 20m -run '$(E2E_ON_30)' ./test/e2e/
 
 bench: build tools haproxy k8s-bins ## benchmarks with their figures
-	K8S_BIN_DIR=$$(hack/k8s-bins.sh) KIT_BIN=$(BIN) $(GO) test -run '^$$' -bench . -benchmem -timeout 30m ./...
+	K8S_BIN_DIR=$$(hack/k8s-bins.sh) KIT_BIN=$(BIN) KIT_HAPROXY_30=$$(hack/haproxy30.sh) $(GO) test -run '^$$' -bench . -benchmem -timeout 30m ./...
 
-demo: build tools haproxy ## the main job, locally (make demo DEMO_ARGS=--keep leaves it running)
+demo: build tools haproxy-debian ## the main job, locally (make demo DEMO_ARGS=--keep leaves it running)
 	GO=$(GO) hack/demo.sh $(DEMO_ARGS)
 
 kpt-package: tools ## refresh the kpt package's copy of base/

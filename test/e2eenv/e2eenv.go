@@ -152,7 +152,32 @@ func Start(ctx context.Context, o Options) (*Env, error) {
 		e.Close()
 		return nil, err
 	}
+	if err := e.checkSidecarVersion(ctx); err != nil {
+		e.Close()
+		return nil, err
+	}
 	return e, nil
+}
+
+// checkSidecarVersion makes sure the sidecar's master runs the binary chosen
+// for it, so that a run meant for haproxy 3.0 cannot pass on 2.6.
+func (e *Env) checkSidecarVersion(ctx context.Context) error {
+	bin, err := e.Pod.Binary(e.Pod.Container(Sidecar))
+	if err != nil {
+		return err
+	}
+	out, err := exec.CommandContext(ctx, bin, "-v").Output()
+	if err != nil {
+		return fmt.Errorf("%s -v: %w", bin, err)
+	}
+	p, err := e.MasterProc(ctx)
+	if err != nil {
+		return err
+	}
+	if want, _, _ := strings.Cut(string(out), "\n"); !strings.HasPrefix(want, "HAProxy version "+p.Master.Version+" ") {
+		return fmt.Errorf("sidecar master runs haproxy %s, want %s (%q)", p.Master.Version, bin, want)
+	}
+	return nil
 }
 
 // binaryFor maps a container image to the local program standing in for it.
@@ -167,6 +192,10 @@ func binaryFor(bin string, c *corev1.Container) (string, error) {
 	case "haproxy-ingress-controller":
 		return filepath.Join(bin, "haproxy-ingress-controller"), nil
 	case "haproxy":
+		// make test runs the reliability tests again with the sidecar on 3.0.
+		if p := os.Getenv("KIT_E2E_HAPROXY"); p != "" {
+			return p, nil
+		}
 		return exec.LookPath("haproxy")
 	}
 	return "", fmt.Errorf("container %s: no local program for image %q", c.Name, c.Image)
