@@ -48,7 +48,7 @@ func Register(fs *flag.FlagSet) *Options {
 	fs.StringVar(&o.ConfigMap, "configmap", "", "namespace/name of the global ConfigMap")
 	fs.StringVar(&o.MasterSocket, "master-socket", "", "master CLI socket of an external haproxy (haproxy -W -S); empty: the controller runs haproxy itself")
 	fs.StringVar(&o.HAProxyBinary, "haproxy-binary", "", "haproxy binary for config checks and embedded mode (default: haproxy on $PATH; in external mode checks are skipped when none is found)")
-	fs.StringVar(&o.LocalFilesystemPrefix, "local-filesystem-prefix", "", "put /etc/haproxy, /var/lib/haproxy and /var/run/haproxy under this directory")
+	fs.StringVar(&o.LocalFilesystemPrefix, "local-filesystem-prefix", "", "put /etc/haproxy, /var/lib/haproxy and /var/run/haproxy under this directory (no control characters, \",\" or \"$\")")
 	fs.BoolVar(&o.Init, "init", false, "write a minimal valid haproxy config (init container) and exit")
 	fs.DurationVar(&o.ConnectionTimeout, "connection-timeout", 30*time.Second, "read/write deadline on haproxy's sockets; 2.7+ reloads answer only when done")
 	fs.DurationVar(&o.ReloadRetry, "reload-retry", 30*time.Second, "wait before retrying a failed update")

@@ -22,7 +22,8 @@ func TestRenderCommand(t *testing.T) {
 	klog.SetOutput(&logs)
 	defer klog.SetOutput(os.Stderr)
 
-	prefix := t.TempDir()
+	// A prefix that every path in the config must quote.
+	prefix := filepath.Join(t.TempDir(), `we ir'd"\#(x)`)
 	if err := renderCommand([]string{"--configmap=ingress-controller/haproxy-ingress", "--local-filesystem-prefix=" + prefix, "-f", "testdata"}); err != nil {
 		t.Fatal(err)
 	}
