@@ -119,24 +119,28 @@ func regexCorpus(t *testing.T) []string {
 	return corpus
 }
 
+// addRegexRoute adds the i-th Ingress (by age) routing regex re for host
+// to Service svc, and that Service.
+func addRegexRoute(snap *model.Snapshot, i int, host, re, svc string) *networkingv1.Ingress {
+	impl := networkingv1.PathTypeImplementationSpecific
+	ing := ingress(svc, host, re, svc)
+	ing.Annotations = map[string]string{"haproxy-ingress.github.io/path-type": "regex"}
+	ing.CreationTimestamp = metav1.Unix(int64(i), 0)
+	ing.Spec.Rules[0].HTTP.Paths[0].PathType = &impl
+	snap.Ingresses = append(snap.Ingresses, ing)
+	snap.Services = append(snap.Services, &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: svc, Namespace: "ns"},
+		Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Port: 80}}}})
+	return ing
+}
+
 // regexSnapshot routes regex i for host r<i>.test and, without host, to
 // Service s<i>.
-func regexSnapshot(corpus []string, withoutHost bool) *model.Snapshot {
+func regexSnapshot(corpus []string) *model.Snapshot {
 	snap := &model.Snapshot{}
-	impl := networkingv1.PathTypeImplementationSpecific
 	for i, re := range corpus {
-		svc := "s" + strconv.Itoa(i)
-		ing := ingress("r"+strconv.Itoa(i), "r"+strconv.Itoa(i)+".test", re, svc)
-		ing.Annotations = map[string]string{"haproxy-ingress.github.io/path-type": "regex"}
-		ing.CreationTimestamp = metav1.Unix(int64(i), 0)
-		ing.Spec.Rules[0].HTTP.Paths[0].PathType = &impl
-		if withoutHost {
-			ing.Spec.Rules = append(ing.Spec.Rules, *ing.Spec.Rules[0].DeepCopy())
-			ing.Spec.Rules[1].Host = ""
-		}
-		snap.Ingresses = append(snap.Ingresses, ing)
-		snap.Services = append(snap.Services, &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: svc, Namespace: "ns"},
-			Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Port: 80}}}})
+		ing := addRegexRoute(snap, i, "r"+strconv.Itoa(i)+".test", re, "s"+strconv.Itoa(i))
+		ing.Spec.Rules = append(ing.Spec.Rules, *ing.Spec.Rules[0].DeepCopy())
+		ing.Spec.Rules[1].Host = ""
 	}
 	return snap
 }
@@ -152,7 +156,7 @@ func regexSnapshot(corpus []string, withoutHost bool) *model.Snapshot {
 func TestRegexSubsetOnHAProxy(t *testing.T) {
 	corpus := regexCorpus(t)
 	subjects := regexSubjects(rand.New(rand.NewSource(2)), 40)
-	m, problems := model.Build(regexSnapshot(corpus, true), model.Options{})
+	m, problems := model.Build(regexSnapshot(corpus), model.Options{})
 	for _, p := range problems {
 		if p.Severity == model.Error && p.Object.Kind == "Ingress" {
 			t.Fatalf("regex refused: %s", p)
@@ -294,15 +298,8 @@ func liveRegexRequests(t *testing.T, bin string) {
 		{"", `/any`, "any"},
 	}
 	snap := &model.Snapshot{}
-	impl := networkingv1.PathTypeImplementationSpecific
 	for i, r := range routes {
-		ing := ingress(r.svc, r.host, r.re, r.svc)
-		ing.Annotations = map[string]string{"haproxy-ingress.github.io/path-type": "regex"}
-		ing.CreationTimestamp = metav1.Unix(int64(i), 0)
-		ing.Spec.Rules[0].HTTP.Paths[0].PathType = &impl
-		snap.Ingresses = append(snap.Ingresses, ing)
-		snap.Services = append(snap.Services, &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: r.svc, Namespace: "ns"},
-			Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Port: 80}}}})
+		addRegexRoute(snap, i, r.host, r.re, r.svc)
 		port := serveName(t, r.svc)
 		snap.EndpointSlices = append(snap.EndpointSlices, &discoveryv1.EndpointSlice{
 			ObjectMeta:  metav1.ObjectMeta{Name: r.svc, Namespace: "ns", Labels: map[string]string{discoveryv1.LabelServiceName: r.svc}},
