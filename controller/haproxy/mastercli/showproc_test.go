@@ -5,8 +5,11 @@ import (
 	"testing"
 )
 
-// Fixtures: 2.6.12 observed (notes §2.3); 3.x per source (no "# programs"
-// header without programs); 2.4 per upstream haproxy-ingress socket.go.
+// Fixtures: 2.6.12 observed (notes §2.3); 3.0.11 observed after a failed
+// reload: the 2.6 layout padded with trailing spaces, "# programs" still
+// printed; 3.x per source (3.1+:
+// no "# programs" header without programs); 2.4 per upstream haproxy-ingress
+// socket.go.
 const (
 	showProc26 = `#<PID>          <type>          <reloads>       <uptime>        <version>
 19661           master          2 [failed: 0]   0d00h00m15s     2.6.12-1+deb12u4
@@ -21,6 +24,13 @@ const (
 19661           master          3 [failed: 1]   0d00h00m26s     2.6.12-1+deb12u4
 # workers
 21342           worker          1               0d00h00m11s     2.6.12-1+deb12u4
+# programs
+
+`
+	showProc30Failed = `#<PID>          <type>          <reloads>       <uptime>        <version>      
+13289           master          2 [failed: 1]   0d00h00m03s     3.0.11-9e587df 
+# workers
+13413           worker          1               0d00h00m01s     3.0.11-9e587df 
 # programs
 
 `
@@ -58,6 +68,10 @@ func TestParseShowProc(t *testing.T) {
 		{"2.6 failed reload", showProc26Failed, Proc{
 			Master:  Process{PID: 19661, Type: "master", Reloads: 3, Failed: 1, Uptime: "0d00h00m26s", Version: "2.6.12-1+deb12u4"},
 			Workers: []Process{w(21342, 1, "0d00h00m11s", "2.6.12-1+deb12u4")},
+		}},
+		{"3.0 failed reload", showProc30Failed, Proc{
+			Master:  Process{PID: 13289, Type: "master", Reloads: 2, Failed: 1, Uptime: "0d00h00m03s", Version: "3.0.11-9e587df"},
+			Workers: []Process{w(13413, 1, "0d00h00m01s", "3.0.11-9e587df")},
 		}},
 		{"3.x without programs", showProc3x, Proc{
 			Master:     Process{PID: 7, Type: "master", Reloads: 12, Failed: 2, Uptime: "1d02h03m04s", Version: "3.2.4-98813a1"},
