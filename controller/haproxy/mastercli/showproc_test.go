@@ -7,9 +7,8 @@ import (
 
 // Fixtures: 2.6.12 observed (notes §2.3); 3.0.11 observed after a failed
 // reload: the 2.6 layout padded with trailing spaces, "# programs" still
-// printed; 3.x per source (3.1+:
-// no "# programs" header without programs); 2.4 per upstream haproxy-ingress
-// socket.go.
+// printed; 3.x per source (3.1+: no "# programs" header without programs);
+// 2.4 per upstream haproxy-ingress socket.go.
 const (
 	showProc26 = `#<PID>          <type>          <reloads>       <uptime>        <version>
 19661           master          2 [failed: 0]   0d00h00m15s     2.6.12-1+deb12u4
