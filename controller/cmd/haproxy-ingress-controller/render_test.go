@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"k8s.io/klog/v2"
+
+	"github.com/external-haproxy/kit/test/haproxybin"
 )
 
 // The render command writes what the controller would, where it would, and
@@ -47,14 +49,12 @@ func TestRenderCommand(t *testing.T) {
 			t.Errorf("warnings lack %q:\n%s", want, logs.String())
 		}
 	}
-	bin, err := exec.LookPath("haproxy")
-	if err != nil {
-		t.Fatal("haproxy not on PATH (make test installs it)")
-	}
-	out, err := exec.Command(bin, "-c", "-f", filepath.Join(prefix, "etc/haproxy")).CombinedOutput()
-	if err != nil {
-		t.Fatalf("haproxy -c rejects the rendered files: %v\n%s", err, out)
-	}
+	haproxybin.Run(t, func(t *testing.T, hb haproxybin.Build) {
+		out, err := exec.Command(hb.Path, "-c", "-f", filepath.Join(prefix, "etc/haproxy")).CombinedOutput()
+		if err != nil {
+			t.Fatalf("haproxy -c rejects the rendered files: %v\n%s", err, out)
+		}
+	})
 }
 
 func TestRenderNeedsInput(t *testing.T) {
