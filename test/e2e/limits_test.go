@@ -1,0 +1,88 @@
+package e2e
+
+import (
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"strings"
+	"testing"
+	"time"
+
+	networkingv1 "k8s.io/api/networking/v1"
+
+	"github.com/external-haproxy/kit/test/e2eenv"
+)
+
+// TestValuesHAProxyRefusesNeverFreezeUpdates: the values users found that
+// haproxy 2.6/3.0 refuse — regex paths Go accepts but PCRE2 does not, a
+// TLS Secret with an RSA-1024 key, ConfigMap timeouts over haproxy's limit,
+// nbthread above 64, balance random(0) — are each reported with an Event
+// (or a log line for the ConfigMap) and left out, and an Ingress created
+// afterwards is served as usual.
+func TestValuesHAProxyRefusesNeverFreezeUpdates(t *testing.T) {
+	r := newRT(t, nil)
+	r.service("svc", r.backend("echo"))
+	regexIngress := func(name, host, re string) {
+		ing := routeIngress(name, e2eenv.ClassName, routeRule(host, routeSpec{re, networkingv1.PathTypeImplementationSpecific, "svc"}))
+		ing.Annotations = map[string]string{"haproxy-ingress.github.io/path-type": "regex"}
+		r.create(ing)
+	}
+	regexIngress("regex-q", "q.example.com", `/a\Q`)
+	regexIngress("regex-x", "x.example.com", `/a\x{100}`)
+	regexIngress("regex-ok", "ok.example.com", `/v[0-9]+/items$`)
+
+	cert, key := rsa1024(t, "weak.example.com")
+	r.tlsSecret("weak", cert, key)
+	weak := routeIngress("weak-tls", e2eenv.ClassName, routeRule("weak.example.com", prefixRoute("/", "svc")))
+	weak.Spec.TLS = []networkingv1.IngressTLS{{Hosts: []string{"weak.example.com"}, SecretName: "weak"}}
+	r.create(weak)
+
+	if err := r.env.PatchConfigMap(r.ctx, map[string]string{
+		"timeout-client": "25d", "timeout-server": "999999999d", "nbthread": "65", "balance-algorithm": "random(0)",
+	}); err != nil {
+		t.Fatal(err)
+	}
+
+	r.waitServer("ok.example.com", "/v2/items", "echo")
+	r.waitFor("weak.example.com on the default certificate", "weak.example.com", "/", true,
+		func(resp e2eenv.Response) bool { return answeredBy(resp, "echo") })
+	r.waitEvent("Ingress", "regex-q", "InvalidConfiguration", "spec.rules[0].http.paths[0].path", `escape \Q is not supported`, "skipped")
+	r.waitEvent("Ingress", "regex-x", "InvalidConfiguration", "spec.rules[0].http.paths[0].path", `escape \x is not supported`, "skipped")
+	r.waitEvent("Ingress", "weak-tls", "InvalidConfiguration", "spec.tls[0]", "RSA key of 1024 bits, want at least 2048")
+	r.expectStatus("q.example.com", "/a", 404)
+
+	// Every later change is still applied.
+	created := time.Now()
+	r.create(routeIngress("after", e2eenv.ClassName, routeRule("after.example.com", prefixRoute("/", "svc"))))
+	r.waitServer("after.example.com", "/", "echo")
+	t.Logf("Ingress created after the refused values served %s after its creation", time.Since(created).Round(time.Millisecond))
+
+	log := r.env.Pod.Log(e2eenv.Controller)
+	for _, want := range []string{`timeout-client: invalid value "25d"`, `timeout-server: invalid value "999999999d"`,
+		`nbthread: invalid value "65"`, `balance-algorithm: invalid value "random(0)"`} {
+		if !strings.Contains(log, want) {
+			t.Errorf("controller log lacks %q", want)
+		}
+	}
+}
+
+// rsa1024 is a self-signed certificate with a key OpenSSL refuses at
+// Debian's default security level.
+func rsa1024(t *testing.T, host string) (certPEM, keyPEM []byte) {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: host}, DNSNames: []string{host},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
+		pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})
+}
