@@ -31,6 +31,9 @@ type swapLoad struct {
 	swaps    int
 	interval time.Duration // between swaps
 	rate     int           // requests per second of each of the 4 clients
+	// reloads: halfway between two swaps, a ConfigMap change reloads
+	// haproxy, so that reloads and drains overlap.
+	reloads bool
 }
 
 // swapResult counts what the clients saw.
@@ -59,16 +62,40 @@ func TestReliabilityEndpointSwaps(t *testing.T) {
 	})
 }
 
-// BenchmarkReliabilityEndpointSwaps is the long form: 200 swaps in about
-// 50 s at about 200 requests/s.
-func BenchmarkReliabilityEndpointSwaps(b *testing.B) {
-	haproxybin.Run(b, benchmarkEndpointSwaps)
+// TestReliabilityReloads: the same clients through 20 reloads, each between
+// two endpoint swaps: reloads hand the listeners over without a failed
+// request, and a drain that a reload interrupts loses nothing either.
+func TestReliabilityReloads(t *testing.T) {
+	haproxybin.Run(t, func(t *testing.T, hb haproxybin.Build) {
+		r := runSwaps(t, hb.Path, swapLoad{swaps: 20, interval: 300 * time.Millisecond, rate: 50, reloads: true})
+		t.Logf("%d requests, %d failed, %d stale, %d swaps, %d reloads", r.requests, r.failed, r.stale, 20, r.reloads)
+		if r.failed != 0 || r.stale != 0 || r.reloads < 20 {
+			t.Errorf("%d failed and %d stale of %d requests through 20 swaps and %d reloads (want 20), e.g. %q", r.failed, r.stale, r.requests, r.reloads, r.examples)
+		}
+		if r.requests < 240 {
+			t.Errorf("only %d requests: the load did not run", r.requests)
+		}
+	})
 }
 
-func benchmarkEndpointSwaps(b *testing.B, hb haproxybin.Build) {
+// BenchmarkReliabilityEndpointSwaps is the long form: 200 swaps in about
+// 50 s at about 200 requests/s; with reloads, 200 swaps and 200 reloads in
+// about 80 s.
+func BenchmarkReliabilityEndpointSwaps(b *testing.B) {
+	haproxybin.Run(b, func(b *testing.B, hb haproxybin.Build) {
+		b.Run("swaps", func(b *testing.B) {
+			benchmarkEndpointSwaps(b, hb, swapLoad{swaps: 200, interval: 250 * time.Millisecond, rate: 50})
+		})
+		b.Run("swaps+reloads", func(b *testing.B) {
+			benchmarkEndpointSwaps(b, hb, swapLoad{swaps: 200, interval: 400 * time.Millisecond, rate: 50, reloads: true})
+		})
+	})
+}
+
+func benchmarkEndpointSwaps(b *testing.B, hb haproxybin.Build, load swapLoad) {
 	var total swapResult
 	for range b.N {
-		r := runSwaps(b, hb.Path, swapLoad{swaps: 200, interval: 250 * time.Millisecond, rate: 50})
+		r := runSwaps(b, hb.Path, load)
 		total.requests += r.requests
 		total.failed += r.failed
 		total.stale += r.stale
@@ -81,7 +108,7 @@ func benchmarkEndpointSwaps(b *testing.B, hb haproxybin.Build) {
 	b.ReportMetric(float64(total.requests)/n, "requests")
 	b.ReportMetric(float64(total.failed)/n, "failed")
 	b.ReportMetric(float64(total.stale)/n, "stale")
-	b.ReportMetric(200, "swaps")
+	b.ReportMetric(float64(load.swaps), "swaps")
 	b.ReportMetric(float64(total.reloads)/n, "reloads")
 }
 
@@ -260,9 +287,20 @@ func runSwaps(t testing.TB, bin string, load swapLoad) swapResult {
 			}
 		})
 	}
-	tick := time.NewTicker(load.interval)
+	period := load.interval
+	if load.reloads {
+		period /= 2 // a reload on every other tick
+	}
+	tick := time.NewTicker(period)
 	for i := 1; i <= load.swaps; i++ {
 		<-tick.C
+		if load.reloads {
+			r.snap.ConfigMap["timeout-client"] = strconv.Itoa(40+i%2) + "s"
+			if err := r.s.Update(ctx, r.snap); err != nil {
+				t.Fatalf("reload %d: %v", i, err)
+			}
+			<-tick.C
+		}
 		swap(i)
 		if i >= 2 {
 			// The endpoint replaced one swap ago ends like a terminated pod:
