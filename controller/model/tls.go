@@ -116,58 +116,57 @@ func selfSigned(c *x509.Certificate) bool {
 		(len(c.AuthorityKeyId) == 0 || bytes.Equal(c.AuthorityKeyId, c.SubjectKeyId))
 }
 
-// splitBundle separates a PEM bundle holding both chain and key, as given
-// for the default certificate.
-func splitBundle(bundle []byte) ([]byte, error) {
-	blocks, err := pemBlocks(bundle, "bundle")
+// splitBlocks sorts the blocks of a field into certificates and the
+// private key; EC PARAMETERS (written by openssl ecparam -genkey) are
+// skipped, anything else is an error.
+func splitBlocks(data []byte, field string) (certs []*pem.Block, key *pem.Block, err error) {
+	blocks, err := pemBlocks(data, field)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	var chain []*pem.Block
-	var key *pem.Block
 	for i, b := range blocks {
 		switch {
 		case b.Type == "CERTIFICATE":
-			chain = append(chain, b)
+			certs = append(certs, b)
 		case strings.HasSuffix(b.Type, "PRIVATE KEY"):
 			if key != nil {
-				return nil, fmt.Errorf("bundle block %d: a second private key", i)
+				return nil, nil, fmt.Errorf("%s block %d: a second private key", field, i)
 			}
 			key = b
 		case b.Type != "EC PARAMETERS":
-			return nil, fmt.Errorf("bundle block %d: unexpected %q block", i, b.Type)
+			return nil, nil, fmt.Errorf("%s block %d: unexpected %q block", field, i, b.Type)
 		}
+	}
+	return certs, key, nil
+}
+
+// splitBundle separates a PEM bundle holding both chain and key, as given
+// for the default certificate.
+func splitBundle(bundle []byte) ([]byte, error) {
+	chain, key, err := splitBlocks(bundle, "bundle")
+	if err != nil {
+		return nil, err
 	}
 	return parseBundle(chain, key)
 }
 
-// secretBundle validates a kubernetes.io/tls Secret.
+// secretBundle validates a kubernetes.io/tls Secret: tls.crt holds the
+// chain only; tls.key the key, possibly with certificates, which are
+// ignored there.
 func secretBundle(s *corev1.Secret) ([]byte, error) {
 	if s.Type != corev1.SecretTypeTLS {
 		return nil, errors.New("secret type is " + string(s.Type) + ", want " + string(corev1.SecretTypeTLS))
 	}
-	chain, err := pemBlocks(s.Data[corev1.TLSCertKey], corev1.TLSCertKey)
+	chain, stray, err := splitBlocks(s.Data[corev1.TLSCertKey], corev1.TLSCertKey)
 	if err != nil {
 		return nil, err
 	}
-	for i, b := range chain {
-		if b.Type != "CERTIFICATE" {
-			return nil, fmt.Errorf("%s block %d: %q, want CERTIFICATE", corev1.TLSCertKey, i, b.Type)
-		}
+	if stray != nil {
+		return nil, fmt.Errorf("%s holds a private key, want CERTIFICATE blocks only", corev1.TLSCertKey)
 	}
-	keys, err := pemBlocks(s.Data[corev1.TLSPrivateKeyKey], corev1.TLSPrivateKeyKey)
+	_, key, err := splitBlocks(s.Data[corev1.TLSPrivateKeyKey], corev1.TLSPrivateKeyKey)
 	if err != nil {
 		return nil, err
-	}
-	var key *pem.Block
-	for i, b := range keys {
-		switch {
-		case b.Type == "EC PARAMETERS":
-		case key != nil:
-			return nil, fmt.Errorf("%s block %d: only one private key block", corev1.TLSPrivateKeyKey, i)
-		default:
-			key = b
-		}
 	}
 	return parseBundle(chain, key)
 }
