@@ -4,8 +4,9 @@
 # build flags, and print the binary's path on stdout. Progress goes to stderr
 # so `KIT_HAPROXY_30=$(hack/haproxy30.sh)` works.
 #
-# The first build takes about 1-2 minutes on 2 cores; later calls print the
-# path at once. Tests run against this and Debian bookworm's haproxy 2.6.
+# The first build takes about 4 CPU-minutes: ~2 min on 2 idle cores, 7-8 min
+# when they are busy; later calls print the path at once. Tests run against
+# this and Debian bookworm's haproxy 2.6.
 set -euo pipefail
 
 VERSION=3.0.11
@@ -52,7 +53,7 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/haproxy30.XXXXXX")
 trap 'rm -rf "$TMP" "$WORK"' EXIT
 chmod 755 "$WORK"
 
-echo "haproxy30: building haproxy $VERSION into $OUT (first time: ~1-2 min on 2 cores)" >&2
+echo "haproxy30: building haproxy $VERSION into $OUT (first time: ~2 min on 2 idle cores, 7-8 min when busy)" >&2
 missing=()
 for p in "${BUILD_DEPS[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
