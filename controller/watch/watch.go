@@ -1,11 +1,13 @@
-// Package watch keeps client-go informer caches of everything the model reads
-// and calls OnChange on every real change; Snapshot reads the caches. No
-// polling: informers watch, and resyncs are off.
+// Package watch keeps client-go caches of everything the model reads and
+// calls OnChange on every real change; Snapshot reads the caches. No
+// polling: reflectors list and watch, and resyncs are off.
 package watch
 
 import (
 	"context"
 	"fmt"
+	"slices"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -14,9 +16,12 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
-	"k8s.io/client-go/informers"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/wait"
+	kwatch "k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
+	"k8s.io/klog/v2"
 
 	"github.com/external-haproxy/kit/controller/ingressclass"
 	"github.com/external-haproxy/kit/controller/model"
@@ -32,80 +37,196 @@ type Config struct {
 	OnChange           func()
 }
 
-// Watcher holds the informer caches.
+// Reconnect is how the reflectors retry after the apiserver failed them.
+// client-go's default (0.8 s doubling up to 30 s) served changes made after a
+// 12 s outage only 20–26 s after the apiserver was back; capped at 1.5 s
+// (±30%), a change is served within about 2 s of it. Shared informers do
+// not expose this option in client-go v0.37, so the caches are plain
+// reflectors. A refused connection costs the apiserver next to nothing, and
+// the jitter spreads the replicas.
+var Reconnect = wait.Backoff{Duration: 200 * time.Millisecond, Factor: 2, Jitter: 0.3, Steps: 10, Cap: 1500 * time.Millisecond}
+
+// Watcher holds the caches.
 type Watcher struct {
 	cfg                                                       Config
-	factories                                                 []informers.SharedInformerFactory
-	ingresses, classes, services, slices, secrets, configMaps cache.SharedIndexInformer
+	ingresses, classes, services, slices, secrets, configMaps *source
+	health                                                    health
 }
 
-// New sets up the informers; nothing is watched before Start.
+// New sets up the caches; nothing is watched before Start.
 func New(cfg Config) *Watcher {
 	w := &Watcher{cfg: cfg}
-	ns := informers.WithNamespace(cfg.Namespace)
-	objects := informers.NewSharedInformerFactoryWithOptions(cfg.Client, 0, ns)
+	c, ns := cfg.Client, cfg.Namespace
+	w.ingresses = newSource(w, "ingresses", &networkingv1.Ingress{}, c.NetworkingV1().Ingresses(ns), nil)
+	w.services = newSource(w, "services", &corev1.Service{}, c.CoreV1().Services(ns), nil)
+	w.slices = newSource(w, "endpointslices", &discoveryv1.EndpointSlice{}, c.DiscoveryV1().EndpointSlices(ns), nil)
 	// Only TLS Secrets: the model reads nothing else, and caching every
 	// Secret of the cluster would cost memory and widen what we hold.
-	tls := informers.NewSharedInformerFactoryWithOptions(cfg.Client, 0, ns, informers.WithTweakListOptions(func(o *metav1.ListOptions) {
-		o.FieldSelector = fields.OneTermEqualSelector("type", string(corev1.SecretTypeTLS)).String()
-	}))
-	cluster := informers.NewSharedInformerFactory(cfg.Client, 0)
-	w.factories = []informers.SharedInformerFactory{objects, tls, cluster}
-	w.ingresses = objects.Networking().V1().Ingresses().Informer()
-	w.services = objects.Core().V1().Services().Informer()
-	w.slices = objects.Discovery().V1().EndpointSlices().Informer()
-	w.secrets = tls.Core().V1().Secrets().Informer()
-	w.classes = cluster.Networking().V1().IngressClasses().Informer()
+	w.secrets = newSource(w, "secrets", &corev1.Secret{}, c.CoreV1().Secrets(ns),
+		fields.OneTermEqualSelector("type", string(corev1.SecretTypeTLS)))
+	w.classes = newSource(w, "ingressclasses", &networkingv1.IngressClass{}, c.NetworkingV1().IngressClasses(), nil)
 	if cfg.ConfigMapName != "" {
-		one := informers.NewSharedInformerFactoryWithOptions(cfg.Client, 0, informers.WithNamespace(cfg.ConfigMapNamespace),
-			informers.WithTweakListOptions(func(o *metav1.ListOptions) {
-				o.FieldSelector = fields.OneTermEqualSelector("metadata.name", cfg.ConfigMapName).String()
-			}))
-		w.factories = append(w.factories, one)
-		w.configMaps = one.Core().V1().ConfigMaps().Informer()
-	}
-	for _, inf := range w.informers() {
-		_, _ = inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
-			AddFunc: func(any) { cfg.OnChange() },
-			UpdateFunc: func(old, cur any) {
-				// Equal resourceVersions are relists after a reconnect, not changes.
-				if o, err := meta.Accessor(old); err == nil {
-					if c, err := meta.Accessor(cur); err == nil && o.GetResourceVersion() == c.GetResourceVersion() {
-						return
-					}
-				}
-				cfg.OnChange()
-			},
-			DeleteFunc: func(any) { cfg.OnChange() },
-		})
+		w.configMaps = newSource(w, "configmaps", &corev1.ConfigMap{}, c.CoreV1().ConfigMaps(cfg.ConfigMapNamespace),
+			fields.OneTermEqualSelector("metadata.name", cfg.ConfigMapName))
 	}
 	return w
 }
 
-func (w *Watcher) informers() []cache.SharedIndexInformer {
-	out := []cache.SharedIndexInformer{w.ingresses, w.classes, w.services, w.slices, w.secrets}
+func (w *Watcher) sources() []*source {
+	out := []*source{w.ingresses, w.classes, w.services, w.slices, w.secrets}
 	if w.configMaps != nil {
 		out = append(out, w.configMaps)
 	}
 	return out
 }
 
-// Start runs the informers until ctx ends and waits for the first full list,
+// Start runs the reflectors until ctx ends and waits for the first full list,
 // so that the first update never sees a partial cluster.
 func (w *Watcher) Start(ctx context.Context, timeout time.Duration) error {
-	for _, f := range w.factories {
-		f.Start(ctx.Done())
+	var synced []cache.InformerSynced
+	for _, s := range w.sources() {
+		backoff := Reconnect
+		r := cache.NewReflectorWithOptions(s.lw, s.expected, s.store, cache.ReflectorOptions{
+			Name: s.resource, TypeDescription: s.resource, Backoff: &backoff,
+		})
+		go r.RunWithContext(ctx)
+		synced = append(synced, s.store.hasSynced)
 	}
 	syncCtx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	var synced []cache.InformerSynced
-	for _, inf := range w.informers() {
-		synced = append(synced, inf.HasSynced)
-	}
 	if !cache.WaitForCacheSync(syncCtx.Done(), synced...) {
-		return fmt.Errorf("informer caches not synced after %v: check --kubeconfig and RBAC", timeout)
+		return fmt.Errorf("caches not synced after %v: check --kubeconfig and RBAC", timeout)
 	}
 	return nil
+}
+
+// source is one resource's cache and the calls that fill it.
+type source struct {
+	resource string
+	expected runtime.Object
+	lw       cache.ListerWatcher
+	store    *notifyingStore
+}
+
+// typedClient is the List and Watch of a client-go typed client.
+type typedClient[L runtime.Object] interface {
+	List(context.Context, metav1.ListOptions) (L, error)
+	Watch(context.Context, metav1.ListOptions) (kwatch.Interface, error)
+}
+
+func newSource[L runtime.Object](w *Watcher, resource string, expected runtime.Object, c typedClient[L], selector fields.Selector) *source {
+	tweak := func(o *metav1.ListOptions) {
+		if selector != nil {
+			o.FieldSelector = selector.String()
+		}
+	}
+	lw := &cache.ListWatch{
+		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			tweak(&o)
+			l, err := c.List(ctx, o)
+			w.health.observe(resource, err)
+			return l, err
+		},
+		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (kwatch.Interface, error) {
+			tweak(&o)
+			wi, err := c.Watch(ctx, o)
+			w.health.observe(resource, err)
+			return wi, err
+		},
+	}
+	return &source{
+		resource: resource,
+		expected: expected,
+		lw:       cache.ToListWatcherWithWatchListSemantics(lw, w.cfg.Client),
+		store:    &notifyingStore{Store: cache.NewStore(cache.MetaNamespaceKeyFunc), onChange: w.cfg.OnChange},
+	}
+}
+
+// notifyingStore is the cache a reflector fills; it calls onChange after
+// every change.
+type notifyingStore struct {
+	cache.Store
+	onChange func()
+	mu       sync.Mutex
+	synced   bool // the first list is in
+}
+
+func (s *notifyingStore) Add(obj any) error { return s.changed(s.Store.Add(obj)) }
+
+func (s *notifyingStore) Delete(obj any) error { return s.changed(s.Store.Delete(obj)) }
+
+func (s *notifyingStore) Update(obj any) error {
+	old, exists, _ := s.Store.Get(obj)
+	if err := s.Store.Update(obj); err != nil || !exists {
+		return s.changed(err)
+	}
+	// Equal resourceVersions are the same object again, not a change.
+	if o, err := meta.Accessor(old); err == nil {
+		if c, err := meta.Accessor(obj); err == nil && o.GetResourceVersion() == c.GetResourceVersion() {
+			return nil
+		}
+	}
+	s.onChange()
+	return nil
+}
+
+// Replace is a (re)list: the first marks the cache synced; after a reconnect
+// the model is rebuilt once, and finds nothing to do if nothing changed.
+func (s *notifyingStore) Replace(list []any, rv string) error {
+	err := s.Store.Replace(list, rv)
+	if err == nil {
+		s.mu.Lock()
+		s.synced = true
+		s.mu.Unlock()
+	}
+	return s.changed(err)
+}
+
+func (s *notifyingStore) hasSynced() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.synced
+}
+
+func (s *notifyingStore) changed(err error) error {
+	if err == nil {
+		s.onChange()
+	}
+	return err
+}
+
+// health logs the watches failing and recovering: once when the first
+// resource fails (reflectors retry quietly) and once when every failed one
+// answers again.
+type health struct {
+	mu      sync.Mutex
+	since   time.Time
+	failing map[string]bool
+	failed  []string // every resource that failed since, for the recovery line
+}
+
+func (h *health) observe(resource string, err error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if err != nil {
+		if len(h.failing) == 0 {
+			h.since, h.failing, h.failed = time.Now(), map[string]bool{}, nil
+			klog.Warningf("watch of %s failed, retrying at most every %v: %v", resource, Reconnect.Cap, err)
+		}
+		if !h.failing[resource] {
+			h.failing[resource] = true
+			h.failed = append(h.failed, resource)
+		}
+		return
+	}
+	if !h.failing[resource] {
+		return
+	}
+	delete(h.failing, resource)
+	if len(h.failing) == 0 {
+		slices.Sort(h.failed)
+		klog.Infof("watches of %v recovered after %v", h.failed, time.Since(h.since).Round(time.Millisecond))
+	}
 }
 
 // Snapshot is the current content of the caches, Ingresses filtered to ours.
@@ -128,7 +249,7 @@ func (w *Watcher) Snapshot() model.Snapshot {
 
 // Ingress returns a cached Ingress of any class.
 func (w *Watcher) Ingress(ns, name string) *networkingv1.Ingress {
-	obj, ok, err := w.ingresses.GetStore().GetByKey(ns + "/" + name)
+	obj, ok, err := w.ingresses.store.GetByKey(ns + "/" + name)
 	if err != nil || !ok {
 		return nil
 	}
@@ -137,15 +258,15 @@ func (w *Watcher) Ingress(ns, name string) *networkingv1.Ingress {
 
 // Service returns a cached Service, for --publish-service.
 func (w *Watcher) Service(ns, name string) *corev1.Service {
-	obj, ok, err := w.services.GetStore().GetByKey(ns + "/" + name)
+	obj, ok, err := w.services.store.GetByKey(ns + "/" + name)
 	if err != nil || !ok {
 		return nil
 	}
 	return obj.(*corev1.Service)
 }
 
-func list[T any](inf cache.SharedIndexInformer) []T {
-	items := inf.GetStore().List()
+func list[T any](s *source) []T {
+	items := s.store.List()
 	out := make([]T, 0, len(items))
 	for _, it := range items {
 		out = append(out, it.(T))

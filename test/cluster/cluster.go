@@ -208,9 +208,17 @@ func (c *Cluster) startAPIServer(ctx context.Context) error {
 // same etcd, so stored objects survive and clients (informers) reconnect to the
 // same address. It returns once /readyz is OK again.
 func (c *Cluster) Restart(ctx context.Context) error {
-	c.apiserver.stop()
-	return c.startAPIServer(ctx)
+	c.StopAPIServer()
+	return c.StartAPIServer(ctx)
 }
+
+// StopAPIServer stops kube-apiserver alone, for an outage that lasts until
+// StartAPIServer; etcd keeps the objects.
+func (c *Cluster) StopAPIServer() { c.apiserver.stop() }
+
+// StartAPIServer starts kube-apiserver again after StopAPIServer, on the same
+// port, and returns once /readyz is OK.
+func (c *Cluster) StartAPIServer(ctx context.Context) error { return c.startAPIServer(ctx) }
 
 // Stop terminates kube-apiserver, then etcd. It is safe to call more than once.
 // Dir is left in place (logs help when a test failed); the caller removes it.

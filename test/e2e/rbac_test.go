@@ -138,6 +138,7 @@ const rbacBrokenWait = 10 * time.Second // how long "broken" must hold
 func runRBACCase(t *testing.T, role string, edit func([]rbacv1.PolicyRule) []rbacv1.PolicyRule, expect string, logs []string) {
 	env, ctx, _ := servingEcho1(t)
 
+	// A graceful restart (SIGTERM) with the edited rules, as a rollout does.
 	env.Pod.Stop(e2eenv.Controller, 10*time.Second)
 	switch role {
 	case "ClusterRole":

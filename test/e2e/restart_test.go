@@ -10,9 +10,10 @@ import (
 	"github.com/external-haproxy/kit/test/e2eenv"
 )
 
-// haproxy crashes and the kubelet restarts its container: the controller
-// notices the new master and the pod serves the current configuration,
-// including a change made while haproxy was down.
+// haproxy crashes (Kill: SIGKILL to the container's processes) and the
+// kubelet restarts its container: the controller notices the new master and
+// the pod serves the current configuration, including a change made while
+// haproxy was down.
 func TestHAProxyRestartServesCurrentConfig(t *testing.T) {
 	env, ctx, addrs := servingEcho1(t, "echo-2")
 	old, err := env.StableMasterProc(ctx, 10*time.Second)
@@ -113,9 +114,10 @@ func TestAPIServerRestartKeepsServing(t *testing.T) {
 	t.Logf("changes after the restart served %v after the write", time.Since(changed).Round(time.Millisecond))
 }
 
-// The controller container restarts: haproxy serves throughout, and the new
-// controller finds the configuration it would write already loaded, so it
-// does not reload.
+// The controller container restarts gracefully (Stop: SIGTERM, as in a
+// rollout): haproxy serves throughout, and the new controller finds the
+// configuration it would write already loaded, so it does not reload. A
+// crash in the middle of an update is TestFaultControllerKilledMidRuntimeUpdate.
 func TestControllerRestartNoReload(t *testing.T) {
 	env := start(t, nil)
 	ctx := context.Background()

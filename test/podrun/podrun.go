@@ -144,7 +144,8 @@ func (p *Pod) runToCompletion(ctx context.Context, c *corev1.Container) error {
 	return nil
 }
 
-// StartContainer starts (or restarts after Kill) one container.
+// StartContainer starts one container, or restarts it after Stop, Kill or
+// an exit of its own.
 func (p *Pod) StartContainer(name string) error {
 	c := p.Container(name)
 	if c == nil {
@@ -153,6 +154,11 @@ func (p *Pod) StartContainer(name string) error {
 	argv, err := p.Command(c)
 	if err != nil {
 		return err
+	}
+	// A container that exited on its own restarts in place: what is left of
+	// its processes goes first, as with a kubelet's restart.
+	if old := p.take(name); old != nil {
+		old.kill()
 	}
 	logf, err := os.OpenFile(filepath.Join(p.LogDir, name+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
@@ -177,12 +183,10 @@ func (p *Pod) StartContainer(name string) error {
 	return nil
 }
 
-// Stop ends a container: SIGTERM, then SIGKILL after grace.
+// Stop ends a container gracefully, as the kubelet does: SIGTERM, then
+// SIGKILL after grace.
 func (p *Pod) Stop(name string, grace time.Duration) {
-	p.mu.Lock()
-	pr := p.procs[name]
-	delete(p.procs, name)
-	p.mu.Unlock()
+	pr := p.take(name)
 	if pr == nil {
 		return
 	}
@@ -191,13 +195,54 @@ func (p *Pod) Stop(name string, grace time.Duration) {
 	case <-pr.done:
 	case <-time.After(grace):
 	}
+	pr.kill()
+}
+
+// Kill ends a container like a crash or an OOM kill: SIGKILL to all its
+// processes and nothing else, so no graceful path runs.
+func (p *Pod) Kill(name string) {
+	if pr := p.take(name); pr != nil {
+		pr.kill()
+	}
+}
+
+// Signal sends sig to every process of a running container (SIGSTOP and
+// SIGCONT pause and resume it).
+func (p *Pod) Signal(name string, sig syscall.Signal) error {
+	p.mu.Lock()
+	pr := p.procs[name]
+	p.mu.Unlock()
+	if pr == nil {
+		return fmt.Errorf("container %s is not running", name)
+	}
+	return syscall.Kill(-pr.cmd.Process.Pid, sig)
+}
+
+// Exited is closed when a started container's main process exits on its
+// own; nil when the container is not started (or was stopped or killed).
+func (p *Pod) Exited(name string) <-chan struct{} {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if pr := p.procs[name]; pr != nil {
+		return pr.done
+	}
+	return nil
+}
+
+func (p *Pod) take(name string) *proc {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	pr := p.procs[name]
+	delete(p.procs, name)
+	return pr
+}
+
+// kill ends the process group and waits for the main process.
+func (pr *proc) kill() {
 	_ = syscall.Kill(-pr.cmd.Process.Pid, syscall.SIGKILL)
 	<-pr.done
 	pr.log.Close()
 }
-
-// Kill ends a container at once, like a crash.
-func (p *Pod) Kill(name string) { p.Stop(name, 0) }
 
 // Close stops every container.
 func (p *Pod) Close() {
