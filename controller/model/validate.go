@@ -88,8 +88,17 @@ func isHex(c byte) bool {
 //     ^(/a|/b)), so that the anchor covers the whole pattern; "$" anywhere;
 //   - groups (...) and (?:...) nested at most maxRegexDepth deep, "|";
 //   - quantifiers * + ? {n} {n,} {n,m} (bounds up to maxRegexRepeat), each
-//     optionally lazy with "?", never an unbounded one on a group that
-//     already holds one ("(a+)*": exponential backtracking in PCRE2).
+//     optionally lazy with "?"; on a group only bounded ones, the bounds of
+//     nested repeated groups multiplying to at most maxRegexRepeat (haproxy
+//     runs PCRE2 with a JIT stack that "(a|b)*" exhausts after about 1000
+//     repetitions, and the route then silently stops matching), and never
+//     on a group holding an unbounded one ("(a+){2,9}": exponential
+//     backtracking); at most maxUnbounded unbounded ones in all.
+//
+// PCRE2 backtracks and gives up past its match limit, RE2 does not: on
+// paths longer than a few hundred bytes a pattern with overlapping
+// repetitions can still stop matching in haproxy (the request then goes to
+// a later route or the default backend; the config is never refused).
 //
 // Everything else is rejected: \Q..\E, \x.., \p{..}, backreferences, \b, \z,
 // \A, (?flags), lookarounds, named groups, POSIX classes, possessive
@@ -98,6 +107,9 @@ const (
 	maxRegexLen    = 1024
 	maxRegexDepth  = 8
 	maxRegexRepeat = 255
+	// maxUnbounded bounds the unbounded quantifiers of a pattern: each one
+	// can multiply PCRE2's backtracking on a long path, past its limit.
+	maxUnbounded = 3
 )
 
 func checkRegexPath(p string) error {
@@ -117,13 +129,17 @@ func checkRegexPath(p string) error {
 }
 
 // regexGroup is what the scanner knows of an open group.
-type regexGroup struct{ unbounded bool } // holds an unbounded quantifier
+type regexGroup struct {
+	unbounded bool // holds an unbounded quantifier
+	repeats   int  // most repetitions of nested groups inside it, 0: none
+}
 
 func scanRegex(p string) error {
 	groups := []regexGroup{{}}
 	lastGroup := regexGroup{} // the group just closed, if the last atom was one
 	atGroup := false
 	canRepeat := false // the last item is an atom a quantifier may follow
+	unbounded := 0
 	for i := 0; i < len(p); i++ {
 		c := p[i]
 		at := func(format string, args ...any) error {
@@ -163,9 +179,9 @@ func scanRegex(p string) error {
 			}
 			lastGroup = groups[len(groups)-1]
 			groups = groups[:len(groups)-1]
-			if lastGroup.unbounded {
-				groups[len(groups)-1].unbounded = true
-			}
+			parent := &groups[len(groups)-1]
+			parent.unbounded = parent.unbounded || lastGroup.unbounded
+			parent.repeats = maxInt(parent.repeats, lastGroup.repeats)
 			atGroup = true
 		case c == '|', c == '$':
 			canRepeat = false
@@ -186,13 +202,16 @@ func scanRegex(p string) error {
 			if err != nil {
 				return at("%v", err)
 			}
-			if max < 0 || max > 1 {
-				if wasGroup && lastGroup.unbounded {
-					return at("repeated group already holds an unbounded repetition (exponential backtracking in haproxy's PCRE2)")
+			if wasGroup {
+				if err := groupRepeat(&groups[len(groups)-1], lastGroup, max); err != nil {
+					return at("%v", err)
 				}
 			}
 			if max < 0 {
 				groups[len(groups)-1].unbounded = true
+				if unbounded++; unbounded > maxUnbounded {
+					return at("more than %d unbounded repetitions (*, +, {n,}): haproxy's backtracking PCRE2 gives up on long paths", maxUnbounded)
+				}
 			}
 			i = end
 			if i+1 < len(p) && p[i+1] == '?' {
@@ -206,6 +225,30 @@ func scanRegex(p string) error {
 		return errors.New("missing )")
 	}
 	return nil
+}
+
+// groupRepeat checks a quantifier of maximum max on group g, closed inside
+// parent, and records its repetitions there.
+func groupRepeat(parent *regexGroup, g regexGroup, max int) error {
+	switch {
+	case max < 0:
+		return fmt.Errorf("a group repeated without bound stops matching long paths in haproxy's PCRE2: bound it, as in {0,%d}", maxRegexRepeat)
+	case max > 1 && g.unbounded:
+		return errors.New("repeated group already holds an unbounded repetition (exponential backtracking in haproxy's PCRE2)")
+	}
+	n := max * maxInt(g.repeats, 1)
+	if n > maxRegexRepeat {
+		return fmt.Errorf("nested repeated groups allow %d repetitions, at most %d", n, maxRegexRepeat)
+	}
+	parent.repeats = maxInt(parent.repeats, n)
+	return nil
+}
+
+func maxInt(a, b int) int {
+	if a > b {
+		return a
+	}
+	return b
 }
 
 // regexChar tells whether c may appear in a regex path at all.
