@@ -33,11 +33,13 @@ haproxy-debian: # haproxy 2.6 from Debian when missing: all the demo needs
 k8s-bins:
 	@hack/k8s-bins.sh >/dev/null
 
-# The end-to-end tests that stress haproxy run a second time with the sidecar on 3.0.
+# The end-to-end tests that stress haproxy run a second time with the sidecar on 3.0,
+# which comes first on PATH too, so that the controller's haproxy -c is the same version.
 E2E_ON_30 := Reliab|Fault|Hostile|Endpoint|Restart
 test: build tools haproxy k8s-bins ## every test (haproxy-facing ones on 2.6 and 3.0)
 	K8S_BIN_DIR=$$(hack/k8s-bins.sh) KIT_BIN=$(BIN) KIT_HAPROXY_30=$$(hack/haproxy30.sh) $(GO) test -count=1 -timeout 30m ./...
-	K8S_BIN_DIR=$$(hack/k8s-bins.sh) KIT_BIN=$(BIN) KIT_E2E_HAPROXY=$$(hack/haproxy30.sh) $(GO) test -count=1 -timeout 20m -run '$(E2E_ON_30)' ./test/e2e/
+	H30=$$(hack/haproxy30.sh) && PATH=$$(dirname $$H30):$$PATH K8S_BIN_DIR=$$(hack/k8s-bins.sh) KIT_BIN=$(BIN) KIT_E2E_HAPROXY=$$H30 \
+		$(GO) test -count=1 -timeout 20m -run '$(E2E_ON_30)' ./test/e2e/
 
 bench: build tools haproxy k8s-bins ## benchmarks with their figures
 	K8S_BIN_DIR=$$(hack/k8s-bins.sh) KIT_BIN=$(BIN) KIT_HAPROXY_30=$$(hack/haproxy30.sh) $(GO) test -run '^$$' -bench . -benchmem -timeout 30m ./...
