@@ -109,7 +109,7 @@ const (
 	maxRegexRepeat = 255
 	// maxUnbounded bounds the unbounded quantifiers of a pattern: each one
 	// can multiply PCRE2's backtracking on a long path, past its limit.
-	maxUnbounded = 3
+	maxUnbounded = 4
 )
 
 func checkRegexPath(p string) error {
