@@ -170,7 +170,7 @@ func (b *backends) endpoints(svcRef Ref, pick func(*corev1.Service) *corev1.Serv
 			addr, err := netip.ParseAddr(ep.Addresses[0])
 			if err != nil || addr.Zone() != "" {
 				if bad == 0 {
-					badField, badMsg = "endpoints["+strconv.Itoa(i)+"].addresses[0]", "invalid address "+strconv.Quote(ep.Addresses[0])
+					badField, badMsg = "endpoints["+strconv.Itoa(i)+"].addresses[0]", "invalid address "+quoteValue(ep.Addresses[0])
 				}
 				bad++
 				continue

@@ -102,6 +102,12 @@ func hostileFields(t *testing.T) []hostileField {
 		}),
 		ingField("tls secret name", "h-tls", "spec.tls[0].secretName", func(ing *networkingv1.Ingress, v string) { ing.Spec.TLS[0].SecretName = v }),
 		ingField("tls host", "h.test", "spec.tls[0].hosts", func(ing *networkingv1.Ingress, v string) { ing.Spec.TLS[0].Hosts = []string{v} }),
+		{"endpoint address", "127.0.0.2", func(s *model.Snapshot, _ *model.Options, v string) (model.Ref, string) {
+			es := s.EndpointSlices[0].DeepCopy()
+			es.Name, es.Endpoints = "web-2", []discoveryv1.Endpoint{{Addresses: []string{v}}}
+			s.EndpointSlices = append(s.EndpointSlices, es)
+			return model.Ref{Kind: "EndpointSlice", Namespace: es.Namespace, Name: es.Name}, "endpoints[0].addresses[0]"
+		}, nil},
 		secretField("secret tls.crt", string(cert), "tls.crt"),
 		secretField("secret tls.key", string(key), "tls.key"),
 		{"default-backend-service flag", hostileNS + "/web", func(_ *model.Snapshot, o *model.Options, v string) (model.Ref, string) {
