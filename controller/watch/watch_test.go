@@ -1,0 +1,76 @@
+package watch
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes/fake"
+	"k8s.io/klog/v2"
+)
+
+// A Service created after the first list reaches the cache and calls
+// OnChange: the reflectors feed the caches the model reads.
+func TestChangesReachCacheAndOnChange(t *testing.T) {
+	client := fake.NewClientset()
+	var changes atomic.Int32
+	w := New(Config{Client: client, OnChange: func() { changes.Add(1) }})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := w.Start(ctx, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	before := changes.Load()
+	svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "app", Name: "echo"}}
+	if _, err := client.CoreV1().Services("app").Create(ctx, svc, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); w.Service("app", "echo") == nil || changes.Load() == before; {
+		if time.Now().After(deadline) {
+			t.Fatalf("service not cached (%v) or no OnChange (%d calls)", w.Service("app", "echo"), changes.Load())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if n := len(w.Snapshot().Services); n != 1 {
+		t.Errorf("snapshot has %d services, want 1", n)
+	}
+}
+
+// An outage is logged twice: when the first watch fails, naming it and the
+// error, and when every failed one answers again.
+func TestHealthLogsFailureAndRecoveryOnce(t *testing.T) {
+	var buf bytes.Buffer
+	klog.LogToStderr(false)
+	klog.SetOutput(&buf)
+	defer klog.LogToStderr(true)
+
+	var h health
+	refused := errors.New("connect: connection refused")
+	h.observe("services", refused)
+	h.observe("ingresses", refused)
+	h.observe("services", refused)
+	h.observe("services", nil)
+	h.observe("secrets", nil) // never failed
+	h.observe("ingresses", nil)
+	h.observe("ingresses", nil)
+	klog.Flush()
+
+	// klog writes a warning to the WARNING and the INFO output, both buf.
+	lines := slices.Compact(strings.Split(strings.TrimSpace(buf.String()), "\n"))
+	if len(lines) != 2 {
+		t.Fatalf("%d log lines, want 2:\n%s", len(lines), buf.String())
+	}
+	if !strings.Contains(lines[0], "watch of services failed") || !strings.Contains(lines[0], "connection refused") {
+		t.Errorf("failure line: %s", lines[0])
+	}
+	if !strings.Contains(lines[1], "watches of [ingresses services] recovered after") {
+		t.Errorf("recovery line: %s", lines[1])
+	}
+}
