@@ -125,10 +125,22 @@ func (e *Env) App(ctx context.Context, ns, svc, host string, backends ...string)
 	return addrs, e.CreateIngress(ctx, ns, svc, host, svc)
 }
 
-// Served waits until host/ answers 200 from one of the named backends.
+// Served waits until host is served by backend alone: several answers in a
+// row, since a backend still in the round robin beside it would answer
+// now and then, and a test going on after the first answer would race the
+// update that removes the other one.
 func (e *Env) Served(host string, timeout time.Duration, backend string) error {
-	_, _, err := e.Eventually(timeout, func() (Response, error) { return e.Get(host, "/", false) },
-		ServedBy(backend))
+	only := ServedBy(backend)
+	_, _, err := e.Eventually(timeout, func() (Response, error) {
+		var r Response
+		var err error
+		for range 4 {
+			if r, err = e.Get(host, "/", false); err != nil || !only(r) {
+				break
+			}
+		}
+		return r, err
+	}, only)
 	return err
 }
 

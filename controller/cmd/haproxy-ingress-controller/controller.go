@@ -126,6 +126,13 @@ func runController(ctx context.Context, fs *flag.FlagSet, args []string) error {
 	var lastServed []*networkingv1.Ingress
 
 	generatedCert := &defaultcert.Keeper{Path: defaultCertPath(layout)}
+	// A graceful stop lets the update that started finish, for at most
+	// updateGrace: cut short between the master's reload and its
+	// confirmation, haproxy would run the new files while the last good
+	// ones are restored on disk, for the next controller to reload again.
+	updates, cancelUpdates := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelUpdates()
+	context.AfterFunc(ctx, func() { time.AfterFunc(updateGrace, cancelUpdates) })
 	loop = updater.New(updater.Config{
 		WaitBeforeUpdate: o.WaitBeforeUpdate,
 		MinInterval:      o.MinInterval(),
@@ -137,7 +144,7 @@ func runController(ctx context.Context, fs *flag.FlagSet, args []string) error {
 			return err
 		}
 		syncer.Options = mo
-		if err := syncer.Update(ctx, &snap); err != nil {
+		if err := syncer.Update(updates, &snap); err != nil {
 			return err
 		}
 		probes.SetReady()
@@ -195,6 +202,10 @@ func runController(ctx context.Context, fs *flag.FlagSet, args []string) error {
 	klog.Info("haproxy-ingress controller stopped")
 	return nil
 }
+
+// updateGrace is how long an update that started may go on after a graceful
+// stop (SIGTERM), within the pod's default 30 s grace period.
+const updateGrace = 10 * time.Second
 
 // watchMaster notices an external haproxy that restarted (a new master PID):
 // it loaded the files on disk, which already hold every change, and an update
