@@ -186,10 +186,12 @@ func TestFaultAPIServerOutage(t *testing.T) {
 	if len(failures) > 0 {
 		t.Errorf("requests failed during the apiserver outage:\n%s", strings.Join(failures, "\n"))
 	}
-	log := env.Pod.Log(e2eenv.Controller)[logStart:]
+	// A fresh apiserver may refuse watches (RBAC not synced yet) for a few
+	// seconds after it is ready: the recovery line can come after the
+	// changes were served, so it is waited for.
 	for _, re := range []string{`watch of \w+ failed, retrying`, `watches of \[[^\]]+\] recovered after`} {
-		if m := regexp.MustCompile(`[^\n]*` + re + `[^\n]*`).FindString(log); m == "" {
-			t.Errorf("controller log does not match %q:\n%s", re, log)
+		if m, err := env.Pod.WaitLog(e2eenv.Controller, regexp.MustCompile(`[^\n]*`+re+`[^\n]*`), 20*time.Second); err != nil {
+			t.Errorf("controller log does not match %q: %v\n%s", re, err, env.Pod.Log(e2eenv.Controller)[logStart:])
 		} else {
 			t.Logf("controller: %s", strings.TrimSpace(m))
 		}
