@@ -15,6 +15,12 @@ type Changes struct {
 	// a reload, make before break (see refill). Empty when Reload is true or
 	// no endpoint changed.
 	Slots []SlotOp
+	// Before are, when Reload is true, the slot changes the worker that runs
+	// now can take before the reload: the connections it goes on serving
+	// after it (a kept-alive client's next request) then reach the new
+	// endpoints too, not the ones they replace. Backends whose new endpoints
+	// do not fit in their free slots get none.
+	Before []SlotOp
 	// CertUpdates are certificates with new content under the same name and
 	// SNI hosts (a rotated Secret), to be replaced through the runtime API
 	// ("set ssl cert" + "commit ssl cert") when Reload is false.
@@ -56,7 +62,7 @@ func Diff(running, next *Model) Changes {
 		reasons = append(reasons, "backends added or removed")
 	}
 	if len(reasons) > 0 {
-		return Changes{Reload: true, Reasons: reasons, Next: next}
+		return reload(running, next, reasons...)
 	}
 	var ops []SlotOp
 	result := *next
@@ -64,16 +70,34 @@ func Diff(running, next *Model) Changes {
 	for i := range next.Backends {
 		o, n := &running.Backends[i], &next.Backends[i]
 		if o.Name != n.Name || o.Service != n.Service {
-			return Changes{Reload: true, Reasons: []string{"backends added or removed"}, Next: next}
+			return reload(running, next, "backends added or removed")
 		}
 		servers, slotOps, ok := refill(o, n)
 		if !ok {
-			return Changes{Reload: true, Reasons: []string{"backend " + n.Name + " has not enough free slots for its new endpoints"}, Next: next}
+			return reload(running, next, "backend "+n.Name+" has not enough free slots for its new endpoints")
 		}
 		ops = append(ops, slotOps...)
 		result.Backends[i] = Backend{Name: n.Name, Service: n.Service, Servers: servers}
 	}
 	return Changes{Slots: ops, CertUpdates: rotated, Routes: !slices.Equal(running.Routes, next.Routes), Next: &result}
+}
+
+// reload is the change to next through a reload, with the slot changes the
+// running worker can take before it.
+func reload(running, next *Model, reasons ...string) Changes {
+	byName := make(map[string]*Backend, len(running.Backends))
+	for i := range running.Backends {
+		byName[running.Backends[i].Name] = &running.Backends[i]
+	}
+	var before []SlotOp
+	for i := range next.Backends {
+		if o := byName[next.Backends[i].Name]; o != nil {
+			if _, ops, ok := refill(o, &next.Backends[i]); ok {
+				before = append(before, ops...)
+			}
+		}
+	}
+	return Changes{Reload: true, Reasons: reasons, Before: before, Next: next}
 }
 
 // rotatedCerts lists the certificates whose content changed while their

@@ -368,3 +368,27 @@ func TestDiffCertificates(t *testing.T) {
 		t.Errorf("a renewed default certificate: reload=%v updates=%v", c.Reload, c.CertUpdates)
 	}
 }
+
+// TestDiffReloadSendsSlotsBefore: an endpoint swap that comes with a change
+// needing a reload still goes to the running worker first, which keeps
+// serving its kept-alive connections for a moment after the reload; a
+// backend without free slots for it gets nothing before.
+func TestDiffReloadSendsSlotsBefore(t *testing.T) {
+	build := func(timeout string, addrs ...string) *Model {
+		s := endpointsSnapshot(addrs...)
+		s.ConfigMap = map[string]string{"timeout-client": timeout}
+		m, _ := Build(s, Options{})
+		return m
+	}
+	c := Diff(build("50s", "10.0.0.1"), build("49s", "10.0.0.2"))
+	if !c.Reload || len(c.Slots) > 0 {
+		t.Fatalf("want a reload without dynamic slots: %+v", c)
+	}
+	want := []string{"set server ns_s_80/srv002 addr 10.0.0.2 port 8080", "set server ns_s_80/srv002 state ready", "set server ns_s_80/srv001 state drain"}
+	if got := commands(c.Before); !slices.Equal(got, want) {
+		t.Errorf("before the reload: %q, want %q", got, want)
+	}
+	if c := Diff(build("50s", "10.0.0.1"), build("49s", "10.0.0.2", "10.0.0.3", "10.0.0.4")); !c.Reload || len(c.Before) > 0 {
+		t.Errorf("three new endpoints in two free slots: want a reload and nothing before, got %q", commands(c.Before))
+	}
+}

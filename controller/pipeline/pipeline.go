@@ -162,7 +162,10 @@ func (s *Syncer) apply(ctx context.Context, snap *model.Snapshot, held []model.P
 			klog.V(1).Infof("reload needed: %s", strings.Join(ch.Reasons, ", "))
 		}
 		var reloaded bool
-		reloaded, err = s.drains.reload(ch.Next, func() (bool, error) { return s.reload(ctx, set, &t) }, s.Driver.InSync)
+		reloaded, err = s.drains.reload(ch.Next, func() (bool, error) {
+			s.beforeReload(ctx, ch.Before)
+			return s.reload(ctx, set, &t)
+		}, s.Driver.InSync)
 		if err == nil && !reloaded {
 			kind = health.KindNoop // haproxy already ran these files (restarted controller)
 			klog.Infof("haproxy already runs this configuration, no reload needed")
@@ -286,6 +289,24 @@ func runtimeOK(out string) bool {
 	return out == "" || strings.Contains(out, "changed from") || strings.HasPrefix(out, "no need to change") ||
 		strings.HasPrefix(out, "Transaction created for certificate") || strings.HasPrefix(out, "Transaction updated for certificate") ||
 		strings.HasSuffix(out, "Success!") || strings.HasPrefix(out, "New version created:")
+}
+
+// beforeReload gives the running worker the slot changes it can take, so
+// that the connections it still serves after the reload reach the new
+// endpoints. The worker then differs from the files: the loaded marker goes
+// first. A failure is only logged: the reload brings everything anyway.
+func (s *Syncer) beforeReload(ctx context.Context, ops []model.SlotOp) {
+	if len(ops) == 0 || !s.Driver.InSync() {
+		return
+	}
+	s.Driver.Invalidate()
+	for _, op := range ops {
+		if _, err := s.send(ctx, op.Command()); err != nil {
+			klog.Warningf("endpoint changes before the reload: %v", err)
+			return
+		}
+	}
+	klog.V(1).Infof("%d endpoint change(s) sent to the running worker before the reload", len(ops))
 }
 
 func (s *Syncer) reload(ctx context.Context, set files.Set, t *timings) (bool, error) {
