@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/external-haproxy/kit/internal/loopback"
 	"github.com/external-haproxy/kit/test/haproxybin"
 )
 
@@ -20,7 +21,7 @@ func benchmarkUpdateVsBareReload(b *testing.B, _ haproxybin.Build) {
 	l := newLayout(b)
 	startExternal(b, l)
 	ctx := context.Background()
-	port := freePort(b)
+	port := loopback.Ports(b, 1)[0]
 	validating := New(Options{Layout: l, Binary: haproxyBinary(b), ConnectionTimeout: 10 * time.Second})
 	if _, err := validating.Update(ctx, configSet(l, port, "gen-0", "")); err != nil {
 		b.Fatal(err)

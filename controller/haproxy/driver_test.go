@@ -21,6 +21,7 @@ import (
 	"github.com/external-haproxy/kit/controller/haproxy/mastercli"
 	"github.com/external-haproxy/kit/controller/haproxy/process"
 	"github.com/external-haproxy/kit/controller/haproxy/validate"
+	"github.com/external-haproxy/kit/internal/loopback"
 	"github.com/external-haproxy/kit/test/haproxybin"
 )
 
@@ -28,16 +29,6 @@ import (
 func haproxyBinary(tb testing.TB) string {
 	tb.Helper()
 	return haproxybin.Path(tb)
-}
-
-func freePort(tb testing.TB) int {
-	tb.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }
 
 // newLayout returns a layout in a short temp dir (unix socket paths are
@@ -142,7 +133,7 @@ func testUpdateReloads(t *testing.T, _ haproxybin.Build) {
 			}
 			d := New(Options{Layout: l, Binary: haproxyBinary(t), ConnectionTimeout: 10 * time.Second, Mode: mode})
 			ctx := context.Background()
-			port := freePort(t)
+			port := loopback.Ports(t, 1)[0]
 
 			var lastWorker int
 			for _, gen := range []string{"gen-1", "gen-2"} {
@@ -182,7 +173,7 @@ func testUpdateRejectsInvalidConfig(t *testing.T, _ haproxybin.Build) {
 	startExternal(t, l)
 	d := New(Options{Layout: l, Binary: haproxyBinary(t), ConnectionTimeout: 10 * time.Second})
 	ctx := context.Background()
-	port := freePort(t)
+	port := loopback.Ports(t, 1)[0]
 	good := configSet(l, port, "gen-1", "")
 	if _, err := d.Update(ctx, good); err != nil {
 		t.Fatal(err)
@@ -231,7 +222,7 @@ func testUpdateRestoresAfterFailedReload(t *testing.T, hb haproxybin.Build) {
 			startExternal(t, l)
 			d := New(Options{Layout: l, Binary: tc.binary, ConnectionTimeout: 10 * time.Second})
 			ctx := context.Background()
-			port := freePort(t)
+			port := loopback.Ports(t, 1)[0]
 			good := configSet(l, port, "gen-1", "")
 			if _, err := d.Update(ctx, good); err != nil {
 				t.Fatal(err)
@@ -273,7 +264,7 @@ func TestUpdateWaitsForMaster(t *testing.T) { haproxybin.Run(t, testUpdateWaitsF
 func testUpdateWaitsForMaster(t *testing.T, _ haproxybin.Build) {
 	l := newLayout(t)
 	d := New(Options{Layout: l, Binary: haproxyBinary(t), ConnectionTimeout: 10 * time.Second})
-	port := freePort(t)
+	port := loopback.Ports(t, 1)[0]
 	const delay = 300 * time.Millisecond
 	time.AfterFunc(delay, func() { startExternal(t, l) })
 
@@ -296,7 +287,7 @@ func TestUpdateCancelledWhileWaiting(t *testing.T) {
 	initial := snapshot(t, l)
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
-	_, err := d.Update(ctx, configSet(l, freePort(t), "gen-1", ""))
+	_, err := d.Update(ctx, configSet(l, loopback.Ports(t, 1)[0], "gen-1", ""))
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err %v, want deadline exceeded", err)
 	}

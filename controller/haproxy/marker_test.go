@@ -9,6 +9,7 @@ import (
 
 	"github.com/external-haproxy/kit/controller/files"
 	"github.com/external-haproxy/kit/controller/haproxy/filestore"
+	"github.com/external-haproxy/kit/internal/loopback"
 	"github.com/external-haproxy/kit/test/haproxybin"
 )
 
@@ -70,7 +71,7 @@ func testRestartedDriverAfterCrashPoints(t *testing.T, _ haproxybin.Build) {
 		t.Run(tc.name, func(t *testing.T) {
 			l := newLayout(t)
 			startExternal(t, l)
-			port := freePort(t)
+			port := loopback.Ports(t, 1)[0]
 			first := New(Options{Layout: l, Binary: haproxyBinary(t), ConnectionTimeout: 10 * time.Second})
 			if _, err := first.Update(ctx, mapAnswerSet(l, port, "gen-1")); err != nil {
 				t.Fatal(err)

@@ -23,6 +23,7 @@ import (
 
 	"github.com/external-haproxy/kit/controller/files"
 	"github.com/external-haproxy/kit/controller/model"
+	"github.com/external-haproxy/kit/internal/loopback"
 	"github.com/external-haproxy/kit/test/haproxybin"
 )
 
@@ -327,9 +328,10 @@ func liveRegexRequests(t *testing.T, bin string) {
 			Endpoints:   []discoveryv1.Endpoint{{Addresses: []string{"127.0.0.1"}}},
 		})
 	}
-	httpPort := freePort(t)
+	ports := loopback.Ports(t, 3)
+	httpPort := ports[0]
 	snap.ConfigMap = map[string]string{
-		"http-port": strconv.Itoa(httpPort), "healthz-port": strconv.Itoa(freePort(t)), "stats-port": strconv.Itoa(freePort(t)),
+		"http-port": strconv.Itoa(httpPort), "healthz-port": strconv.Itoa(ports[1]), "stats-port": strconv.Itoa(ports[2]),
 		"bind-ip-addr-http": "127.0.0.1", "bind-ip-addr-healthz": "127.0.0.1", "bind-ip-addr-stats": "127.0.0.1",
 	}
 	m, _ := model.Build(snap, model.Options{})
@@ -379,14 +381,4 @@ func serveName(t *testing.T, name string) int32 {
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
 	return int32(ln.Addr().(*net.TCPAddr).Port)
-}
-
-// freePort asks the kernel for an unused loopback port.
-func freePort(t *testing.T) int {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }

@@ -34,22 +34,9 @@ import (
 	"github.com/external-haproxy/kit/controller/haproxy/process"
 	"github.com/external-haproxy/kit/controller/health"
 	"github.com/external-haproxy/kit/controller/model"
+	"github.com/external-haproxy/kit/internal/loopback"
 	"github.com/external-haproxy/kit/test/haproxybin"
 )
-
-func freePorts(t testing.TB, n int) []int {
-	t.Helper()
-	var out []int
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer l.Close()
-		out = append(out, l.Addr().(*net.TCPAddr).Port)
-	}
-	return out
-}
 
 // initLayout is a layout in a new temp dir holding the init config.
 func initLayout(t testing.TB) files.Layout {
@@ -218,7 +205,7 @@ func testPipelineOnRealHAProxy(t *testing.T, hb haproxybin.Build) {
 			}
 			s := &Syncer{Driver: driver, Layout: l, Metrics: health.NewMetrics(), Options: model.Options{DefaultCertificate: cert}}
 
-			ports := freePorts(t, 4)
+			ports := loopback.Ports(t, 4)
 			a1, b1 := backend(t, "a1"), backend(t, "b1")
 			snap := &model.Snapshot{
 				ConfigMap: map[string]string{"http-port": strconv.Itoa(ports[0]), "https-port": strconv.Itoa(ports[1]),

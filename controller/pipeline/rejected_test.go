@@ -13,6 +13,7 @@ import (
 	"github.com/external-haproxy/kit/controller/haproxy"
 	"github.com/external-haproxy/kit/controller/health"
 	"github.com/external-haproxy/kit/controller/model"
+	"github.com/external-haproxy/kit/internal/loopback"
 	"github.com/external-haproxy/kit/test/haproxybin"
 )
 
@@ -73,7 +74,7 @@ func rejectedKey(t *testing.T, bin, checker string) {
 		Layout: l, Metrics: metrics, Options: model.Options{DefaultCertificate: cert, Resolves: func(string) bool { return true }},
 		Report: func(p model.Problem) { reported = append(reported, p) }}
 
-	ports := freePorts(t, 4)
+	ports := loopback.Ports(t, 4)
 	cm := map[string]string{"http-port": strconv.Itoa(ports[0]), "https-port": strconv.Itoa(ports[1]),
 		"healthz-port": strconv.Itoa(ports[2]), "stats-port": strconv.Itoa(ports[3]), "bind-ip-addr-http": "127.0.0.1"}
 	snap := &model.Snapshot{ConfigMap: cm}

@@ -23,6 +23,7 @@ import (
 	"github.com/external-haproxy/kit/controller/haproxy"
 	"github.com/external-haproxy/kit/controller/health"
 	"github.com/external-haproxy/kit/controller/model"
+	"github.com/external-haproxy/kit/internal/loopback"
 	"github.com/external-haproxy/kit/test/haproxybin"
 )
 
@@ -138,7 +139,7 @@ func newRig(t testing.TB, bin string) *rig {
 	startExternal(t, bin, l)
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	ports := freePorts(t, 4)
+	ports := loopback.Ports(t, 4)
 	return &rig{t: t, ctx: ctx,
 		s: &Syncer{Driver: haproxy.New(haproxy.Options{Layout: l, Binary: bin, ConnectionTimeout: 10 * time.Second}), Layout: l, Metrics: health.NewMetrics()},
 		snap: &model.Snapshot{

@@ -24,6 +24,7 @@ import (
 	"github.com/external-haproxy/kit/controller/files"
 	"github.com/external-haproxy/kit/controller/model"
 	"github.com/external-haproxy/kit/controller/render"
+	"github.com/external-haproxy/kit/internal/loopback"
 	"github.com/external-haproxy/kit/test/haproxybin"
 )
 
@@ -32,16 +33,6 @@ type liveRule struct {
 	host, path string
 	pathType   networkingv1.PathType
 	service    string
-}
-
-// freePort asks the kernel for an unused loopback port.
-func freePort(t *testing.T) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // TestRoutingLive runs haproxy on the rendered configuration and checks the
@@ -170,10 +161,11 @@ func startLive(t *testing.T, bin, root string, rules []liveRule, tlsHosts ...str
 		})
 	}
 	snap.Ingresses = []*networkingv1.Ingress{ing}
-	lv.httpPort, lv.httpsPort = freePort(t), freePort(t)
+	ports := loopback.Ports(t, 4)
+	lv.httpPort, lv.httpsPort = ports[0], ports[1]
 	snap.ConfigMap = map[string]string{
 		"http-port": strconv.Itoa(lv.httpPort), "https-port": strconv.Itoa(lv.httpsPort),
-		"healthz-port": strconv.Itoa(freePort(t)), "stats-port": strconv.Itoa(freePort(t)),
+		"healthz-port": strconv.Itoa(ports[2]), "stats-port": strconv.Itoa(ports[3]),
 		"bind-ip-addr-http": "127.0.0.1", "bind-ip-addr-healthz": "127.0.0.1", "bind-ip-addr-stats": "127.0.0.1",
 	}
 	cert, err := os.ReadFile("testdata/default-cert.pem")

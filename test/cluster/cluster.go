@@ -21,7 +21,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -31,6 +30,8 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/external-haproxy/kit/internal/loopback"
 )
 
 // DefaultReadyTimeout is generous because startup takes 2-3 s on an idle
@@ -109,7 +110,7 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 	// Free ports are found by binding :0 and closing again; another process could
 	// grab one in between, but then the component exits with "address in use" and
 	// Start reports it with the log tail instead of hanging.
-	ports, err := freePorts(3)
+	ports, err := loopback.FreePorts(3)
 	if err != nil {
 		return nil, err
 	}
@@ -258,20 +259,6 @@ func writeKubeconfig(path, host string, caPEM []byte, user, token string) error 
 	kc.Contexts["kit"] = &clientcmdapi.Context{Cluster: "kit", AuthInfo: user}
 	kc.CurrentContext = "kit"
 	return clientcmd.WriteToFile(*kc, path)
-}
-
-func freePorts(n int) ([]int, error) {
-	// Hold all listeners until every port is known so the n ports differ.
-	ports := make([]int, 0, n)
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		defer l.Close()
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
 }
 
 // waitHTTP polls url until it answers 200, p exits, ctx ends or timeout passes.

@@ -27,6 +27,7 @@ import (
 
 	"github.com/external-haproxy/kit/controller/haproxy/mastercli"
 	"github.com/external-haproxy/kit/internal/ctxutil"
+	"github.com/external-haproxy/kit/internal/loopback"
 	"github.com/external-haproxy/kit/test/cluster"
 	"github.com/external-haproxy/kit/test/kubeapply"
 	"github.com/external-haproxy/kit/test/netns"
@@ -99,7 +100,7 @@ func Start(ctx context.Context, o Options) (*Env, error) {
 	if err := kubeapply.Apply(ctx, o.Cluster.Config, e.Manifests, false); err != nil {
 		return nil, fmt.Errorf("applying the rendered overlay: %w", err)
 	}
-	ports, err := FreePorts(5)
+	ports, err := loopback.FreePorts(5)
 	if err != nil {
 		return nil, err
 	}
@@ -380,26 +381,6 @@ func (e *Env) Eventually(timeout time.Duration, get func() (Response, error), ok
 // MasterProc is haproxy's "show proc", read from its master socket.
 func (e *Env) MasterProc(ctx context.Context) (mastercli.Proc, error) {
 	return mastercli.New(e.Pod.Path("/var/run/haproxy/master.sock"), 5*time.Second).ShowProc(ctx)
-}
-
-// FreePorts returns n distinct free TCP ports on 127.0.0.1.
-func FreePorts(n int) ([]int, error) {
-	var ls []net.Listener
-	defer func() {
-		for _, l := range ls {
-			l.Close()
-		}
-	}()
-	var out []int
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		ls = append(ls, l)
-		out = append(out, l.Addr().(*net.TCPAddr).Port)
-	}
-	return out, nil
 }
 
 func ptr[T any](v T) *T { return &v }
