@@ -1,0 +1,36 @@
+package render
+
+import "github.com/external-haproxy/kit/controller/model"
+
+// defaults is the defaults section every proxy inherits: mode, logging,
+// client address forwarding, balancing and timeouts.
+func defaults(g *model.Global) []byte {
+	var c cfg
+	c.section("defaults")
+	c.line("mode http")
+	if g.SyslogEndpoint != "" {
+		c.line("log global")
+		c.line("option dontlognull")
+	}
+	c.line("option http-keep-alive")
+	// Closes idle keep-alive connections as soon as the stopping worker
+	// answers, so old workers finish quickly after a reload (2.6+).
+	c.line("option idle-close-on-response")
+	switch g.ForwardFor {
+	case "add":
+		c.line("option forwardfor")
+	case "ifmissing":
+		c.line("option forwardfor if-none")
+	}
+	c.line("balance", g.BalanceAlgorithm)
+	c.line("timeout client", g.TimeoutClient.String())
+	c.line("timeout client-fin", g.TimeoutClientFin.String())
+	c.line("timeout connect", g.TimeoutConnect.String())
+	c.line("timeout http-request", g.TimeoutHTTPRequest.String())
+	c.line("timeout http-keep-alive", g.TimeoutKeepAlive.String())
+	c.line("timeout queue", g.TimeoutQueue.String())
+	c.line("timeout server", g.TimeoutServer.String())
+	c.line("timeout server-fin", g.TimeoutServerFin.String())
+	c.line("timeout tunnel", g.TimeoutTunnel.String())
+	return c.bytes()
+}

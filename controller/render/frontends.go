@@ -1,0 +1,142 @@
+package render
+
+import (
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/external-haproxy/kit/controller/files"
+	"github.com/external-haproxy/kit/controller/model"
+)
+
+// frontends is one frontend section per frontend of the model.
+func frontends(fs []model.Frontend, g *model.Global, l files.Layout) []byte {
+	var c cfg
+	for _, f := range fs {
+		c.section("frontend " + string(f.Kind))
+		switch f.Kind {
+		case model.FrontendHTTP:
+			c.line("bind", bindAddr(f))
+			proxyFrontend(&c, g, l, "http")
+		case model.FrontendHTTPS:
+			c.line("bind", bindAddr(f), "ssl crt", quoteWord(filepath.Join(l.Certs(), DefaultCertFile)),
+				"crt-list", quoteWord(filepath.Join(l.Certs(), CrtListFile)), "alpn h2,http/1.1")
+			proxyFrontend(&c, g, l, "https")
+			hsts(&c, g)
+		case model.FrontendHealthz:
+			c.line("bind", bindAddr(f))
+			noLog(&c, g)
+			c.line("monitor-uri /healthz")
+			c.line("http-request return status 404")
+		case model.FrontendStats:
+			c.line("bind", bindAddr(f))
+			noLog(&c, g)
+			c.line("stats enable")
+			c.line("stats uri /")
+			c.line("stats refresh 10s")
+		}
+	}
+	return c.bytes()
+}
+
+func bindAddr(f model.Frontend) string {
+	if strings.Contains(f.IP, ":") {
+		return "[" + f.IP + "]:" + itoa(f.Port)
+	}
+	return f.IP + ":" + itoa(f.Port)
+}
+
+// hsts is the Strict-Transport-Security header of https answers.
+func hsts(c *cfg, g *model.Global) {
+	if !g.HSTS {
+		return
+	}
+	v := "max-age=" + itoa(g.HSTSMaxAge)
+	if g.HSTSIncludeSubdomains {
+		v += "; includeSubDomains"
+	}
+	if g.HSTSPreload {
+		v += "; preload"
+	}
+	c.line("http-response set-header Strict-Transport-Security", strconv.Quote(v))
+}
+
+// noLog keeps probes and stats scraping out of the logs.
+func noLog(c *cfg, g *model.Global) {
+	if g.SyslogEndpoint != "" {
+		c.line("no log")
+	}
+}
+
+// hostHeaderRegex is a valid lower-cased Host header: a DNS name (labels
+// of letters, digits, "-" and "_", which also covers IPv4) with an
+// optional final dot, or a bracketed IPv6 literal without zone; then an
+// optional port 1-65535 without leading zeros.
+const hostHeaderRegex = `^(([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?[.])*[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?[.]?|\[[0-9a-f.]*:[0-9a-f:.]*\])` +
+	`(:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$`
+
+// proxyFrontend writes the routing of the http or https frontend: the
+// backend is looked up in the map files of that frontend, first for the
+// exact host, then for the host's wildcard ("a.b.c" → "*.b.c", one label
+// only), then for rules without host; within each, exact paths before
+// longest prefix before regex. No match goes to the default backend.
+func proxyFrontend(c *cfg, g *model.Global, l files.Layout, scheme string) {
+	// httplog here rather than in defaults: frontends without logs would
+	// warn about an unused log format.
+	if g.SyslogEndpoint != "" {
+		c.line("option httplog")
+	}
+	c.line("http-request set-header X-Forwarded-Proto", scheme)
+	if g.ForwardFor == "add" {
+		// Clients must not be able to choose the address backends see.
+		c.line("http-request del-header X-Forwarded-For")
+	}
+	hostChecks(c)
+	lookups(c, mapPaths(l, scheme))
+	c.line("use_backend %[var(txn.backend)] if { var(txn.backend) -m found }")
+	c.line("default_backend", model.DefaultBackendName)
+}
+
+// hostChecks refuses requests whose Host cannot select a route and sets
+// the lookup keys txn.hostpath, txn.wildpath and txn.path.
+func hostChecks(c *cfg) {
+	// The map keys are "<host><path>": a host that could hold "/" (or
+	// anything but a name) would choose the path, and a path that did not
+	// start with "/" would extend the host. haproxy itself already rejects
+	// two different Host headers and an absolute URI whose authority is not
+	// the Host; the comma of a Host list ("a, b") counts as a second value.
+	c.line("acl host_absent req.hdr_cnt(host) eq 0")
+	c.line("acl host_valid req.hdr(host),lower -m reg", quoteWord(hostHeaderRegex))
+	c.line("http-request deny deny_status 400 if { req.hdr_cnt(host) gt 1 } || host_absent !{ req.ver 1.0 } || !host_absent !host_valid || !{ path_beg / }")
+	c.line("http-request set-var(txn.path) path")
+	// The port and a final dot of an absolute name do not select a host.
+	c.line("http-request set-var(txn.host) req.hdr(host),lower,regsub(:[0-9]+$,),regsub([.]$,)")
+	c.line("http-request deny deny_status 400 if { var(txn.host),length gt 253 }")
+	// Only a valid DNS label is replaced, so a wildcard match (and an
+	// https redirect built from txn.host) never carries odd characters.
+	c.line("http-request set-var(txn.wildcard) var(txn.host),regsub(^[a-z0-9-]+[.],*.)")
+	c.line("http-request set-var(txn.hostpath) var(txn.host),concat(,txn.path,)")
+	c.line("http-request set-var(txn.wildpath) var(txn.wildcard),concat(,txn.path,)")
+}
+
+// lookups sets txn.backend from the first map that matches, in the order
+// proxyFrontend describes.
+func lookups(c *cfg, maps mapFiles) {
+	first := true
+	lookup := func(subject, conv, file string) {
+		rule := "http-request set-var(txn.backend) var(" + subject + ")," + conv + "(" + quoteArg(file) + ")"
+		if !first {
+			rule += " if !{ var(txn.backend) -m found }"
+		}
+		first = false
+		c.line(rule)
+	}
+	for _, subject := range []string{"txn.hostpath", "txn.wildpath"} {
+		lookup(subject, "map_str", maps.exact)
+		lookup(subject, "map_beg", maps.prefix)
+		lookup(subject, "map_reg", maps.regex)
+	}
+	lookup("txn.path", "map_str", maps.exact)
+	lookup("txn.path", "map_beg", maps.prefix)
+	lookup("txn.path", "map_reg", maps.regexAny)
+}

@@ -1,0 +1,34 @@
+package render
+
+import (
+	"github.com/external-haproxy/kit/controller/files"
+	"github.com/external-haproxy/kit/controller/model"
+)
+
+// global is the global section: process, sockets, limits and logging.
+func global(g *model.Global, l files.Layout) []byte {
+	var c cfg
+	c.section("global")
+	c.line("master-worker")
+	// expose-fd listeners lets a reload started through the master hand the
+	// listening sockets over without dropping connections.
+	c.line("stats socket", quoteWord(l.AdminSocket()), "mode 600 level admin expose-fd listeners")
+	// crt-list lines cannot quote a path: they name bundles relative to this.
+	c.line("crt-base", quoteWord(l.Certs()))
+	c.line("hard-stop-after", g.TimeoutStop.String())
+	c.line("maxconn", itoa(g.MaxConnections))
+	if g.NbThread > 0 {
+		c.line("nbthread", itoa(g.NbThread))
+	}
+	switch g.SyslogEndpoint {
+	case "":
+	case "stdout":
+		c.line("log stdout format raw local0")
+	default:
+		c.line("log", g.SyslogEndpoint, "format", g.SyslogFormat, "local0")
+	}
+	if g.SyslogTag != "" {
+		c.line("log-tag", g.SyslogTag)
+	}
+	return c.bytes()
+}
