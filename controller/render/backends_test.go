@@ -1,0 +1,42 @@
+package render
+
+import (
+	"testing"
+
+	"github.com/external-haproxy/kit/controller/model"
+)
+
+func TestRedirectBackendSnippets(t *testing.T) {
+	runSnippets(t, model.Global{HTTPSPort: 443, SSLRedirectCode: 302}, []snippet{
+		{name: "default port", want: []string{
+			"backend _redirect_https",
+			"http-request redirect location https://%[var(txn.host)]%[capture.req.uri] code 302",
+		}},
+		{name: "code and port", set: func(g *model.Global) { g.HTTPSPort, g.SSLRedirectCode = 8443, 308 },
+			want: []string{"http-request redirect location https://%[var(txn.host)]:8443%[capture.req.uri] code 308"}},
+	}, func(g *model.Global) []byte { return backends(g, nil) })
+}
+
+func TestBackendSnippets(t *testing.T) {
+	svc := model.Ref{Namespace: "ns", Name: "svc"}
+	for _, tc := range []struct {
+		name         string
+		be           model.Backend
+		want, absent []string
+	}{
+		{"ipv4", model.Backend{Name: "ns_svc_80", Service: svc, Servers: []model.Server{{Name: "srv001", Addr: "10.0.0.1", Port: 8080, Enabled: true}}},
+			[]string{"backend ns_svc_80", "server srv001 10.0.0.1:8080"}, nil},
+		{"ipv6 in brackets", model.Backend{Name: "ns_svc_80", Service: svc, Servers: []model.Server{{Name: "srv001", Addr: "fd00::1", Port: 80, Enabled: true}}},
+			[]string{"server srv001 [fd00::1]:80"}, nil},
+		{"disabled slot", model.Backend{Name: "ns_svc_80", Service: svc, Servers: []model.Server{{Name: "srv002", Addr: "127.0.0.1", Port: 1}}},
+			[]string{"server srv002 127.0.0.1:1 disabled"}, nil},
+		{"404 default backend", model.Backend{Name: model.DefaultBackendName},
+			[]string{"backend _default_backend", "http-request return status 404"}, []string{"server"}},
+		{"default backend service", model.Backend{Name: model.DefaultBackendName, Service: svc, Servers: []model.Server{{Name: "srv001", Addr: "10.0.0.2", Port: 80, Enabled: true}}},
+			[]string{"backend _default_backend", "server srv001 10.0.0.2:80"}, []string{"http-request return"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			checkLines(t, backends(&model.Global{HTTPSPort: 443}, []model.Backend{tc.be}), tc.want, tc.absent)
+		})
+	}
+}

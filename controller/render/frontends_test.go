@@ -1,0 +1,80 @@
+package render
+
+import (
+	"testing"
+
+	"github.com/external-haproxy/kit/controller/files"
+	"github.com/external-haproxy/kit/controller/model"
+)
+
+const hstsHeader = "http-response set-header Strict-Transport-Security"
+
+func TestHTTPSFrontendSnippets(t *testing.T) {
+	base := model.Global{HSTS: true, HSTSMaxAge: 15768000, ForwardFor: "ignore"}
+	https := []model.Frontend{{Kind: model.FrontendHTTPS, Port: 443}}
+	runSnippets(t, base, []snippet{
+		{name: "hsts max-age",
+			want: []string{hstsHeader + ` "max-age=15768000"`}},
+		{name: "hsts includeSubDomains", set: func(g *model.Global) { g.HSTSIncludeSubdomains = true },
+			want: []string{hstsHeader + ` "max-age=15768000; includeSubDomains"`}},
+		{name: "hsts preload", set: func(g *model.Global) { g.HSTSMaxAge, g.HSTSPreload = 60, true },
+			want: []string{hstsHeader + ` "max-age=60; preload"`}},
+		{name: "hsts all", set: func(g *model.Global) { g.HSTSIncludeSubdomains, g.HSTSPreload = true, true },
+			want: []string{hstsHeader + ` "max-age=15768000; includeSubDomains; preload"`}},
+		{name: "hsts off", set: func(g *model.Global) { g.HSTS = false },
+			absent: []string{hstsHeader}},
+		{name: "scheme", want: []string{"http-request set-header X-Forwarded-Proto https"}},
+	}, func(g *model.Global) []byte { return frontends(https, g, files.DefaultLayout("")) })
+}
+
+func TestHTTPFrontendSnippets(t *testing.T) {
+	base := model.Global{ForwardFor: "ignore", HSTS: true}
+	http := []model.Frontend{{Kind: model.FrontendHTTP, IP: "::1", Port: 8080}}
+	runSnippets(t, base, []snippet{
+		{name: "bind ipv6", want: []string{"bind [::1]:8080"}},
+		{name: "no hsts on http", absent: []string{hstsHeader}},
+		{name: "scheme", want: []string{"http-request set-header X-Forwarded-Proto http"}},
+		// Only "add" replaces what the client sent; the others keep it.
+		{name: "forwardfor add", set: func(g *model.Global) { g.ForwardFor = "add" },
+			want: []string{"http-request del-header X-Forwarded-For"}},
+		{name: "forwardfor ifmissing", set: func(g *model.Global) { g.ForwardFor = "ifmissing" },
+			absent: []string{"http-request del-header X-Forwarded-For"}},
+		{name: "forwardfor ignore", absent: []string{"http-request del-header X-Forwarded-For"}},
+		{name: "httplog", set: func(g *model.Global) { g.SyslogEndpoint = "stdout" },
+			want: []string{"option httplog"}},
+		{name: "no httplog", absent: []string{"option httplog"}},
+		{name: "host checks", want: []string{
+			"acl host_absent req.hdr_cnt(host) eq 0",
+			"acl host_valid req.hdr(host),lower -m reg " + quoteWord(hostHeaderRegex),
+			"http-request deny deny_status 400 if { req.hdr_cnt(host) gt 1 } || host_absent !{ req.ver 1.0 } || !host_absent !host_valid || !{ path_beg / }",
+			"http-request set-var(txn.host) req.hdr(host),lower,regsub(:[0-9]+$,),regsub([.]$,)",
+			"http-request deny deny_status 400 if { var(txn.host),length gt 253 }",
+			"http-request set-var(txn.wildcard) var(txn.host),regsub(^[a-z0-9-]+[.],*.)",
+			// The lookup keys.
+			"http-request set-var(txn.path) path",
+			"http-request set-var(txn.hostpath) var(txn.host),concat(,txn.path,)",
+			"http-request set-var(txn.wildpath) var(txn.wildcard),concat(,txn.path,)",
+		}},
+		// Exact host, then wildcard, then no host; exact, prefix, regex in each.
+		{name: "lookups", want: []string{
+			`http-request set-var(txn.backend) var(txn.hostpath),map_str('"/etc/haproxy/maps/http-exact.map"')`,
+			`http-request set-var(txn.backend) var(txn.hostpath),map_beg('"/etc/haproxy/maps/http-prefix.map"') if !{ var(txn.backend) -m found }`,
+			`http-request set-var(txn.backend) var(txn.wildpath),map_reg('"/etc/haproxy/maps/http-regex.map"') if !{ var(txn.backend) -m found }`,
+			`http-request set-var(txn.backend) var(txn.path),map_reg('"/etc/haproxy/maps/http-regex-any.map"') if !{ var(txn.backend) -m found }`,
+			"use_backend %[var(txn.backend)] if { var(txn.backend) -m found }",
+			"default_backend _default_backend",
+		}},
+	}, func(g *model.Global) []byte { return frontends(http, g, files.DefaultLayout("")) })
+}
+
+func TestProbeFrontendSnippets(t *testing.T) {
+	probes := []model.Frontend{{Kind: model.FrontendHealthz, Port: 10253}, {Kind: model.FrontendStats, IP: "127.0.0.1", Port: 1936}}
+	runSnippets(t, model.Global{}, []snippet{
+		{name: "healthz and stats", want: []string{
+			"frontend healthz", "bind :10253", "monitor-uri /healthz",
+			"frontend stats", "bind 127.0.0.1:1936", "stats enable", "stats uri /",
+		}, absent: []string{"no log", "acl"}},
+		{name: "probes not logged", set: func(g *model.Global) { g.SyslogEndpoint = "stdout" },
+			want: []string{"no log"}},
+	}, func(g *model.Global) []byte { return frontends(probes, g, files.DefaultLayout("")) })
+}
