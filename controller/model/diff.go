@@ -58,6 +58,7 @@ func Diff(running, next *Model) Changes {
 	var ops []SlotOp
 	result := *next
 	result.Backends = slices.Clone(next.Backends)
+	// Equal fixed parts pair the backends (and certificates) up by index.
 	for i := range result.Backends {
 		n := &result.Backends[i]
 		servers, slotOps, ok := refill(&running.Backends[i], n)
@@ -70,8 +71,16 @@ func Diff(running, next *Model) Changes {
 	return Changes{Slots: ops, CertUpdates: rotatedCerts(running, next), Routes: !slices.Equal(running.Routes, next.Routes), Next: &result}
 }
 
-// partReasons word the reload reason of some top-level parts of Model; any
-// other part says "<Field> changed".
+// partReason is the reload reason when the top-level part name of Model
+// differs.
+func partReason(name string) string {
+	if r, ok := partReasons[name]; ok {
+		return r
+	}
+	return name + " changed"
+}
+
+// partReasons word the reload reasons of the parts of Model known today.
 var partReasons = map[string]string{
 	"Global":      "global configuration changed",
 	"Frontends":   "frontends changed",
@@ -88,12 +97,7 @@ func fixedDiff(running, next *Model) []string {
 	var reasons []string
 	for i := range o.NumField() {
 		if !equal(o.Field(i).Interface(), n.Field(i).Interface()) {
-			name := o.Type().Field(i).Name
-			reason, ok := partReasons[name]
-			if !ok {
-				reason = name + " changed"
-			}
-			reasons = append(reasons, reason)
+			reasons = append(reasons, partReason(o.Type().Field(i).Name))
 		}
 	}
 	return reasons

@@ -53,11 +53,13 @@ func TestDiffClassifiesEveryField(t *testing.T) {
 		mutate(t, leaf, leafOf(reflect.ValueOf(next), strings.Split(leaf, ".")))
 		c := Diff(running, next)
 		part, _, _ := strings.Cut(leaf, ".")
-		want := partReasons[part]
-		switch {
-		case slices.Contains(diffDynamic, leaf) && c.Reload:
+		want := partReason(part)
+		switch dynamic := slices.Contains(diffDynamic, leaf); {
+		case dynamic && c.Reload:
 			t.Errorf("%s is dynamic, but changing it reloads: %q", leaf, c.Reasons)
-		case !slices.Contains(diffDynamic, leaf) && (!c.Reload || !slices.Equal(c.Reasons, []string{want})):
+		case dynamic && (part == "Routes" && !c.Routes || strings.HasSuffix(leaf, ".PEM") && len(c.CertUpdates) != 1):
+			t.Errorf("changing %s is lost: routes=%v cert updates=%d", leaf, c.Routes, len(c.CertUpdates))
+		case !dynamic && (!c.Reload || !slices.Equal(c.Reasons, []string{want})):
 			t.Errorf("changing %s: reload=%v %q, want a reload for %q", leaf, c.Reload, c.Reasons, want)
 		}
 	}
