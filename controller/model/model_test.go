@@ -1,7 +1,9 @@
 package model
 
 import (
+	"net"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -233,11 +235,11 @@ func TestDiff(t *testing.T) {
 	// and are ready before 10.0.0.1's slot drains.
 	c := Diff(running, build("10.0.0.2", "10.0.0.3", "10.0.0.0"))
 	wantSlots(t, "two new, one gone", c,
-		"set server ns_s_80/srv003 addr 10.0.0.0 port 8080",
-		"set server ns_s_80/srv003 state ready",
-		"set server ns_s_80/srv004 addr 10.0.0.3 port 8080",
-		"set server ns_s_80/srv004 state ready",
-		"set server ns_s_80/srv001 state drain")
+		"ns_s_80/srv003 addr 10.0.0.0:8080",
+		"ns_s_80/srv003 ready",
+		"ns_s_80/srv004 addr 10.0.0.3:8080",
+		"ns_s_80/srv004 ready",
+		"ns_s_80/srv001 drain")
 	be := backendOf(c.Next, "ns_s_80")
 	if s := be.Servers; len(s) != 4 || s[0].Enabled || !s[0].Draining || s[1].Addr != "10.0.0.2" || !s[2].Enabled || !s[3].Enabled {
 		t.Errorf("next layout %+v", be.Servers)
@@ -256,10 +258,14 @@ func TestDiff(t *testing.T) {
 	}
 }
 
+// commands is ops in short: "backend/server action [addr:port]".
 func commands(ops []SlotOp) []string {
 	out := make([]string, len(ops))
 	for i, op := range ops {
-		out[i] = op.Command()
+		out[i] = op.Backend + "/" + op.Server + " " + string(op.Action)
+		if op.Action == SlotAddr {
+			out[i] += " " + net.JoinHostPort(op.Addr, strconv.Itoa(op.Port))
+		}
 	}
 	return out
 }
@@ -294,9 +300,9 @@ func TestDiffSwapMakeBeforeBreak(t *testing.T) {
 	}
 	c := Diff(running, build("10.0.0.2"))
 	wantSlots(t, "first swap", c,
-		"set server ns_s_80/srv002 addr 10.0.0.2 port 8080",
-		"set server ns_s_80/srv002 state ready",
-		"set server ns_s_80/srv001 state drain")
+		"ns_s_80/srv002 addr 10.0.0.2:8080",
+		"ns_s_80/srv002 ready",
+		"ns_s_80/srv001 drain")
 	if s := backendOf(c.Next, "ns_s_80").Servers[0]; s.Enabled || !s.Draining {
 		t.Errorf("the drained slot must be disabled in the files and busy: %+v", s)
 	}
@@ -304,9 +310,9 @@ func TestDiffSwapMakeBeforeBreak(t *testing.T) {
 	// 10.0.0.1 still drains: the next swap must not reuse its slot.
 	second := Diff(c.Next, build("10.0.0.3"))
 	wantSlots(t, "swap during a drain", second,
-		"set server ns_s_80/srv003 addr 10.0.0.3 port 8080",
-		"set server ns_s_80/srv003 state ready",
-		"set server ns_s_80/srv002 state drain")
+		"ns_s_80/srv003 addr 10.0.0.3:8080",
+		"ns_s_80/srv003 ready",
+		"ns_s_80/srv002 drain")
 
 	// Both other slots drain: no free slot, so a reload and not a
 	// break-before-make.
@@ -322,15 +328,15 @@ func TestDiffSwapMakeBeforeBreak(t *testing.T) {
 	backendOf(second.Next, "ns_s_80").Servers[0].Draining = false
 	fourth := Diff(second.Next, build("10.0.0.4"))
 	wantSlots(t, "swap after a drain ended", fourth,
-		"set server ns_s_80/srv001 addr 10.0.0.4 port 8080",
-		"set server ns_s_80/srv001 state ready",
-		"set server ns_s_80/srv003 state drain")
+		"ns_s_80/srv001 addr 10.0.0.4:8080",
+		"ns_s_80/srv001 ready",
+		"ns_s_80/srv003 drain")
 
 	// An endpoint that comes back while its slot drains takes it back.
 	back := Diff(fourth.Next, build("10.0.0.3"))
 	wantSlots(t, "endpoint back during its drain", back,
-		"set server ns_s_80/srv003 state ready",
-		"set server ns_s_80/srv001 state drain")
+		"ns_s_80/srv003 ready",
+		"ns_s_80/srv001 drain")
 }
 
 func TestDiffCertificates(t *testing.T) {
@@ -384,7 +390,7 @@ func TestDiffReloadSendsSlotsBefore(t *testing.T) {
 	if !c.Reload || len(c.Slots) > 0 {
 		t.Fatalf("want a reload without dynamic slots: %+v", c)
 	}
-	want := []string{"set server ns_s_80/srv002 addr 10.0.0.2 port 8080", "set server ns_s_80/srv002 state ready", "set server ns_s_80/srv001 state drain"}
+	want := []string{"ns_s_80/srv002 addr 10.0.0.2:8080", "ns_s_80/srv002 ready", "ns_s_80/srv001 drain"}
 	if got := commands(c.Before); !slices.Equal(got, want) {
 		t.Errorf("before the reload: %q, want %q", got, want)
 	}

@@ -1,9 +1,6 @@
 package model
 
-import (
-	"slices"
-	"strconv"
-)
+import "slices"
 
 // SlotAction is what a runtime update does to one server slot.
 type SlotAction string
@@ -15,22 +12,14 @@ const (
 	SlotMaint SlotAction = "maint" // disabled: the drain is over, the slot is free
 )
 
-// SlotOp is one runtime change of a server slot.
+// SlotOp is one runtime change of a server slot (package haproxy/runtime
+// writes its command).
 type SlotOp struct {
 	Backend string
 	Server  string
 	Action  SlotAction
 	Addr    string // SlotAddr only
 	Port    int    // SlotAddr only
-}
-
-// Command is op as a runtime API command.
-func (op SlotOp) Command() string {
-	cmd := "set server " + op.Backend + "/" + op.Server
-	if op.Action == SlotAddr {
-		return cmd + " addr " + op.Addr + " port " + strconv.Itoa(op.Port)
-	}
-	return cmd + " state " + string(op.Action)
 }
 
 // refill places the enabled servers of n into the slots of o, make before

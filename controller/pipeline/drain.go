@@ -2,15 +2,14 @@ package pipeline
 
 import (
 	"context"
-	"encoding/csv"
 	"fmt"
-	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"k8s.io/klog/v2"
 
+	"github.com/external-haproxy/kit/controller/haproxy/runtime"
 	"github.com/external-haproxy/kit/controller/model"
 	"github.com/external-haproxy/kit/internal/ctxutil"
 )
@@ -167,8 +166,8 @@ func (d *drainer) finish(ctx context.Context, send sender, sl slot, since time.T
 		return
 	}
 	op := model.SlotOp{Backend: sl.backend, Server: sl.server, Action: model.SlotMaint}
-	out, err := send(ctx, op.Command())
-	if err == nil && !runtimeOK(out) {
+	out, err := send(ctx, runtime.SetServer(op))
+	if err == nil && !runtime.OK(out) {
 		err = fmt.Errorf("haproxy answered %q", strings.TrimSpace(out))
 	}
 	if err != nil {
@@ -202,21 +201,13 @@ func idleServers(ctx context.Context, send sender, backend string) (map[string]b
 // serverStats is the worker's "show stat" of backend's servers: server name
 // → column → value.
 func serverStats(ctx context.Context, send sender, backend string) (map[string]map[string]string, error) {
-	out, err := send(ctx, "show stat "+backend+" 4 -1")
+	out, err := send(ctx, runtime.ShowStat(backend))
 	if err != nil {
 		return nil, err
 	}
-	rows, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(strings.TrimSpace(out), "# "))).ReadAll()
-	if err != nil || len(rows) < 2 || !slices.Contains(rows[0], "svname") {
-		return nil, fmt.Errorf("show stat %s: unexpected answer %q", backend, out)
-	}
-	stats := make(map[string]map[string]string, len(rows)-1)
-	for _, r := range rows[1:] {
-		st := make(map[string]string, len(r))
-		for i, v := range r {
-			st[rows[0][i]] = v
-		}
-		stats[st["svname"]] = st
+	stats, err := runtime.ParseStat(out)
+	if err != nil {
+		return nil, fmt.Errorf("show stat %s: %w", backend, err)
 	}
 	return stats, nil
 }

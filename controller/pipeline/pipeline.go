@@ -19,6 +19,7 @@ import (
 	"github.com/external-haproxy/kit/controller/files"
 	"github.com/external-haproxy/kit/controller/haproxy"
 	"github.com/external-haproxy/kit/controller/haproxy/mastercli"
+	"github.com/external-haproxy/kit/controller/haproxy/runtime"
 	"github.com/external-haproxy/kit/controller/haproxy/validate"
 	"github.com/external-haproxy/kit/controller/health"
 	"github.com/external-haproxy/kit/controller/model"
@@ -209,23 +210,23 @@ func (s *Syncer) dynamic(ctx context.Context, rc runtimeChange, set files.Set, t
 	// only then, back to back: each map switches atomically, and a path
 	// moving between keys is never served twice or missing for longer than
 	// the commits take.
-	versions := make([]string, len(rc.maps))
+	versions := make([]runtime.MapVersion, len(rc.maps))
 	for i, m := range rc.maps {
-		out, err := s.send(ctx, "prepare map "+mastercli.Arg(m.Path))
+		out, err := s.send(ctx, runtime.PrepareMap(m.Path))
 		if err != nil {
 			return err
 		}
-		if _, err := fmt.Sscanf(strings.TrimSpace(out), "New version created: %s", &versions[i]); err != nil {
-			return fmt.Errorf("prepare map %s: unexpected answer %q", m.Path, out)
+		if versions[i], err = runtime.ParseMapVersion(out); err != nil {
+			return fmt.Errorf("prepare map %s: %w", m.Path, err)
 		}
 		if len(m.Data) > 0 {
-			if _, err := s.send(ctx, "add map @"+versions[i]+" "+mastercli.Arg(m.Path)+" <<\n"+strings.TrimRight(string(m.Data), "\n")+"\n"); err != nil {
+			if _, err := s.send(ctx, runtime.AddMap(versions[i], m.Path, m.Data)); err != nil {
 				return err
 			}
 		}
 	}
 	for i, m := range rc.maps {
-		if _, err := s.send(ctx, "commit map @"+versions[i]+" "+mastercli.Arg(m.Path)); err != nil {
+		if _, err := s.send(ctx, runtime.CommitMap(versions[i], m.Path)); err != nil {
 			return err
 		}
 	}
@@ -247,7 +248,7 @@ func (s *Syncer) send(ctx context.Context, cmd string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("%q: %w", name, err)
 	}
-	if !runtimeOK(out) {
+	if !runtime.OK(out) {
 		return "", fmt.Errorf("%q: haproxy answered %q", name, strings.TrimSpace(out))
 	}
 	return out, nil
@@ -263,11 +264,10 @@ func (s *Syncer) runtimeCommands(ch *model.Changes, set files.Set) runtimeChange
 	}
 	rc := runtimeChange{}
 	for _, op := range ch.Slots {
-		rc.cmds = append(rc.cmds, op.Command())
+		rc.cmds = append(rc.cmds, runtime.SetServer(op))
 	}
 	for _, c := range ch.CertUpdates {
-		path := mastercli.Arg(render.CertPath(s.Layout, c.Name))
-		rc.cmds = append(rc.cmds, "set ssl cert "+path+" <<\n"+strings.TrimRight(string(c.PEM), "\n")+"\n", "commit ssl cert "+path)
+		rc.cmds = append(rc.cmds, runtime.ReplaceCert(render.CertPath(s.Layout, c.Name), c.PEM)...)
 	}
 	if ch.Routes {
 		maps, ok := render.MapChanges(s.runningSet, set, s.Layout)
@@ -280,17 +280,6 @@ func (s *Syncer) runtimeCommands(ch *model.Changes, set files.Set) runtimeChange
 	return rc
 }
 
-// runtimeOK tells haproxy's success answers apart from its errors: "set
-// server" is silent or reports what changed (or that nothing had to); the
-// ssl cert transaction reports its creation, then "Success!"; "prepare map"
-// reports the new version; "add map" and "commit map" are silent.
-func runtimeOK(out string) bool {
-	out = strings.TrimSpace(out)
-	return out == "" || strings.Contains(out, "changed from") || strings.HasPrefix(out, "no need to change") ||
-		strings.HasPrefix(out, "Transaction created for certificate") || strings.HasPrefix(out, "Transaction updated for certificate") ||
-		strings.HasSuffix(out, "Success!") || strings.HasPrefix(out, "New version created:")
-}
-
 // beforeReload gives the running worker the slot changes it can take, so
 // that the connections it still serves after the reload reach the new
 // endpoints. The worker then differs from the files: the loaded marker goes
@@ -301,7 +290,7 @@ func (s *Syncer) beforeReload(ctx context.Context, ops []model.SlotOp) {
 	}
 	s.Driver.Invalidate()
 	for _, op := range ops {
-		if _, err := s.send(ctx, op.Command()); err != nil {
+		if _, err := s.send(ctx, runtime.SetServer(op)); err != nil {
 			klog.Warningf("endpoint changes before the reload: %v", err)
 			return
 		}

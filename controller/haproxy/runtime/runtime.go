@@ -1,0 +1,97 @@
+// Package runtime writes the runtime API commands that apply the typed
+// changes of package model to a running haproxy worker, and reads haproxy's
+// answers to them. It holds the command syntax only: sending is the
+// driver's (haproxy.Driver.Runtime).
+package runtime
+
+import (
+	"encoding/csv"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/external-haproxy/kit/controller/haproxy/mastercli"
+	"github.com/external-haproxy/kit/controller/model"
+)
+
+// SetServer is the command of one server slot change.
+func SetServer(op model.SlotOp) string {
+	cmd := "set server " + op.Backend + "/" + op.Server
+	if op.Action == model.SlotAddr {
+		return cmd + " addr " + op.Addr + " port " + strconv.Itoa(op.Port)
+	}
+	return cmd + " state " + string(op.Action)
+}
+
+// ReplaceCert are the commands that swap new content into the certificate
+// haproxy loaded from path, in a transaction haproxy commits atomically.
+func ReplaceCert(path string, pem []byte) []string {
+	arg := mastercli.Arg(path)
+	return []string{"set ssl cert " + arg + " <<\n" + payload(pem), "commit ssl cert " + arg}
+}
+
+// MapVersion is a map version that "prepare map" created and that "add map"
+// and "commit map" fill and switch to.
+type MapVersion string
+
+// PrepareMap is the command that creates a new, empty version of the map
+// haproxy loaded from path; ParseMapVersion reads its answer.
+func PrepareMap(path string) string { return "prepare map " + mastercli.Arg(path) }
+
+// ParseMapVersion reads the version from the answer to PrepareMap.
+func ParseMapVersion(answer string) (MapVersion, error) {
+	var v string
+	if _, err := fmt.Sscanf(strings.TrimSpace(answer), "New version created: %s", &v); err != nil {
+		return "", fmt.Errorf("unexpected answer %q", answer)
+	}
+	return MapVersion(v), nil
+}
+
+// AddMap is the command that loads data, map file lines, into version v of
+// the map loaded from path; empty data needs no command.
+func AddMap(v MapVersion, path string, data []byte) string {
+	return "add map @" + string(v) + " " + mastercli.Arg(path) + " <<\n" + payload(data)
+}
+
+// CommitMap is the command that makes version v the map's content.
+func CommitMap(v MapVersion, path string) string {
+	return "commit map @" + string(v) + " " + mastercli.Arg(path)
+}
+
+// payload ends a multi-line command: its lines, then the empty line that
+// ends the payload.
+func payload(data []byte) string { return strings.TrimRight(string(data), "\n") + "\n" }
+
+// OK tells haproxy's success answers to the commands of this package apart
+// from its errors: "set server" is silent or reports what changed (or that
+// nothing had to); the ssl cert transaction reports its creation, then
+// "Success!"; "prepare map" reports the new version; "add map" and "commit
+// map" are silent.
+func OK(answer string) bool {
+	out := strings.TrimSpace(answer)
+	return out == "" || strings.Contains(out, "changed from") || strings.HasPrefix(out, "no need to change") ||
+		strings.HasPrefix(out, "Transaction created for certificate") || strings.HasPrefix(out, "Transaction updated for certificate") ||
+		strings.HasSuffix(out, "Success!") || strings.HasPrefix(out, "New version created:")
+}
+
+// ShowStat is the command that lists the stats of backend's servers;
+// ParseStat reads its answer.
+func ShowStat(backend string) string { return "show stat " + backend + " 4 -1" }
+
+// ParseStat reads the answer to ShowStat: server name → column → value.
+func ParseStat(answer string) (map[string]map[string]string, error) {
+	rows, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(strings.TrimSpace(answer), "# "))).ReadAll()
+	if err != nil || len(rows) < 2 || !slices.Contains(rows[0], "svname") {
+		return nil, fmt.Errorf("unexpected answer %q", answer)
+	}
+	stats := make(map[string]map[string]string, len(rows)-1)
+	for _, r := range rows[1:] {
+		st := make(map[string]string, len(r))
+		for i, v := range r {
+			st[rows[0][i]] = v
+		}
+		stats[st["svname"]] = st
+	}
+	return stats, nil
+}

@@ -1,0 +1,102 @@
+package runtime
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/external-haproxy/kit/controller/model"
+)
+
+func TestSetServer(t *testing.T) {
+	for _, c := range []struct {
+		op   model.SlotOp
+		want string
+	}{
+		{model.SlotOp{Backend: "ns_s_80", Server: "srv003", Action: model.SlotAddr, Addr: "10.0.0.3", Port: 8080}, "set server ns_s_80/srv003 addr 10.0.0.3 port 8080"},
+		{model.SlotOp{Backend: "ns_s_80", Server: "srv003", Action: model.SlotAddr, Addr: "fd00::1", Port: 80}, "set server ns_s_80/srv003 addr fd00::1 port 80"},
+		{model.SlotOp{Backend: "ns_s_80", Server: "srv003", Action: model.SlotReady}, "set server ns_s_80/srv003 state ready"},
+		{model.SlotOp{Backend: "ns_s_80", Server: "srv001", Action: model.SlotDrain}, "set server ns_s_80/srv001 state drain"},
+		{model.SlotOp{Backend: "_default_backend", Server: "srv001", Action: model.SlotMaint}, "set server _default_backend/srv001 state maint"},
+	} {
+		if got := SetServer(c.op); got != c.want {
+			t.Errorf("SetServer(%+v) = %q, want %q", c.op, got, c.want)
+		}
+	}
+}
+
+func TestReplaceCert(t *testing.T) {
+	pem := []byte("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n-----BEGIN PRIVATE KEY-----\nMC4C\n-----END PRIVATE KEY-----\n\n")
+	got := ReplaceCert("/tmp/a dir/certs/ns_a.pem", pem)
+	want := []string{
+		"set ssl cert /tmp/a\\ dir/certs/ns_a.pem <<\n-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n-----BEGIN PRIVATE KEY-----\nMC4C\n-----END PRIVATE KEY-----\n",
+		"commit ssl cert /tmp/a\\ dir/certs/ns_a.pem",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("ReplaceCert = %q\nwant %q", got, want)
+	}
+}
+
+func TestMapCommands(t *testing.T) {
+	path := `/var/lib/hap;x\y/maps/http-prefix.map`
+	quoted := `/var/lib/hap\;x\\y/maps/http-prefix.map`
+	if got, want := PrepareMap(path), "prepare map "+quoted; got != want {
+		t.Errorf("PrepareMap = %q, want %q", got, want)
+	}
+	if got, want := AddMap("3", path, []byte("foo.com/ ns_s_80\nbar.com/ ns_t_80\n")), "add map @3 "+quoted+" <<\nfoo.com/ ns_s_80\nbar.com/ ns_t_80\n"; got != want {
+		t.Errorf("AddMap = %q, want %q", got, want)
+	}
+	if got, want := CommitMap("3", path), "commit map @3 "+quoted; got != want {
+		t.Errorf("CommitMap = %q, want %q", got, want)
+	}
+}
+
+func TestParseMapVersion(t *testing.T) {
+	if v, err := ParseMapVersion("New version created: 12\n"); err != nil || v != "12" {
+		t.Errorf("ParseMapVersion = %q, %v; want 12", v, err)
+	}
+	for _, bad := range []string{"", "\n", "Unknown map identifier. Please use #<id> or <file>.\n", "Permission denied\n"} {
+		if v, err := ParseMapVersion(bad); err == nil {
+			t.Errorf("ParseMapVersion(%q) = %q, want an error", bad, v)
+		}
+	}
+}
+
+func TestOK(t *testing.T) {
+	for out, ok := range map[string]bool{
+		"\n": true,
+		"IP changed from '127.0.0.1' to '10.0.0.2', port changed from '1' to '8080' by 'stats socket command'\n": true,
+		"no need to change the addr, port changed from '1' to '37563' by 'stats socket command'\n":               true,
+		"Transaction created for certificate /etc/haproxy/certs/ns_a.pem!\n":                                     true,
+		"Transaction updated for certificate /etc/haproxy/certs/ns_a.pem!\n":                                     true,
+		"Committing /etc/haproxy/certs/ns_a.pem\nSuccess!\n":                                                     true,
+		"New version created: 2\n":       true,
+		"No such server.\n":              false,
+		"Unknown command: 'set sever'\n": false,
+		"Require 'backend/server'.\n":    false,
+		"Permission denied\n":            false,
+		"Can't replace a certificate which is not referenced by the configuration!\n": false,
+		"Unknown map identifier. Please use #<id> or <file>.\n":                       false,
+	} {
+		if OK(out) != ok {
+			t.Errorf("OK(%q) = %v", out, !ok)
+		}
+	}
+}
+
+func TestParseStat(t *testing.T) {
+	if got, want := ShowStat("ns_s_80"), "show stat ns_s_80 4 -1"; got != want {
+		t.Errorf("ShowStat = %q, want %q", got, want)
+	}
+	stats, err := ParseStat("# pxname,svname,qcur,scur,status,\nns_s_80,srv001,0,1,DRAIN,\nns_s_80,srv002,2,0,MAINT,\n\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(stats) != 2 || stats["srv001"]["scur"] != "1" || stats["srv002"]["qcur"] != "2" || stats["srv002"]["status"] != "MAINT" {
+		t.Errorf("ParseStat = %v", stats)
+	}
+	for _, bad := range []string{"", "No such backend.\n", "# pxname,svname\n"} {
+		if _, err := ParseStat(bad); err == nil {
+			t.Errorf("ParseStat(%q): no error", bad)
+		}
+	}
+}
