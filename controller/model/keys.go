@@ -37,6 +37,12 @@ type KeyInfo struct {
 	// global ConfigMap change always does).
 	Reload bool
 	Doc    string // one line
+	// PerObject: read from the IngressClass parameters ConfigMap and from
+	// annotations, not only from the global ConfigMap. Keys whose upstream
+	// scope allows it but whose per-object value the model does not carry
+	// yet are not, so that such an annotation is reported, never silently
+	// ignored.
+	PerObject bool
 }
 
 // configKey is a registry entry, whatever the type of its value.
@@ -77,23 +83,23 @@ func (k *key[T]) setGlobal(g *Global, v string) bool {
 
 const timeAccepts = "a time from 1ms to 2147483647ms (about 24.8 days): digits and a unit us, ms, s, m, h or d"
 
-func timeKey(name, def, doc string, field func(*Global) *Duration) *key[Duration] {
-	return &key[Duration]{KeyInfo{name, ScopeGlobal, def, timeAccepts, true, doc}, parseDuration, field}
+func timeKey(name string, scope Scope, def, doc string, field func(*Global) *Duration) *key[Duration] {
+	return &key[Duration]{KeyInfo{Name: name, Scope: scope, Default: def, Accepts: timeAccepts, Reload: true, Doc: doc}, parseDuration, field}
 }
 
-func intKey(name, def string, lo, hi int, doc string, field func(*Global) *int) *key[int] {
-	return &key[int]{KeyInfo{name, ScopeGlobal, def, "an integer from " + strconv.Itoa(lo) + " to " + strconv.Itoa(hi), true, doc}, func(v string) (int, bool) {
+func intKey(name string, scope Scope, def string, lo, hi int, doc string, field func(*Global) *int) *key[int] {
+	return &key[int]{KeyInfo{Name: name, Scope: scope, Default: def, Accepts: "an integer from " + strconv.Itoa(lo) + " to " + strconv.Itoa(hi), Reload: true, Doc: doc}, func(v string) (int, bool) {
 		n, err := strconv.Atoi(v)
 		return n, err == nil && n >= lo && n <= hi
 	}, field}
 }
 
 func boolKey(name string, scope Scope, def, doc string, field func(*Global) *bool) *key[bool] {
-	return &key[bool]{KeyInfo{name, scope, def, "true or false", true, doc}, parseBool, field}
+	return &key[bool]{KeyInfo{Name: name, Scope: scope, Default: def, Accepts: "true or false", Reload: true, Doc: doc}, parseBool, field}
 }
 
 func enumKey(name, def, doc string, field func(*Global) *string, values ...string) *key[string] {
-	return &key[string]{KeyInfo{name, ScopeGlobal, def, "one of " + strings.Join(values, ", "), true, doc}, func(v string) (string, bool) {
+	return &key[string]{KeyInfo{Name: name, Scope: ScopeGlobal, Default: def, Accepts: "one of " + strings.Join(values, ", "), Reload: true, Doc: doc}, func(v string) (string, bool) {
 		for _, a := range values {
 			if v == a {
 				return v, true
@@ -103,10 +109,15 @@ func enumKey(name, def, doc string, field func(*Global) *string, values ...strin
 	}, field}
 }
 
-func ipKey(name, doc string, field func(*Global) *string) *key[string] {
-	return &key[string]{KeyInfo{name, ScopeGlobal, "", "an IPv4 or IPv6 address", true, doc}, func(v string) (string, bool) {
+func ipKey(name string, scope Scope, doc string, field func(*Global) *string) *key[string] {
+	return &key[string]{KeyInfo{Name: name, Scope: scope, Accepts: "an IPv4 or IPv6 address", Reload: true, Doc: doc}, func(v string) (string, bool) {
 		return v, v == "" || net.ParseIP(v) != nil
 	}, field}
+}
+
+func perObject[T any](k *key[T]) *key[T] {
+	k.PerObject = true
+	return k
 }
 
 func parseBool(v string) (bool, bool) {
@@ -116,9 +127,9 @@ func parseBool(v string) (bool, bool) {
 
 // Keys read by Build outside of the global ConfigMap loop.
 var (
-	keySSLRedirect = boolKey("ssl-redirect", ScopePath, "true", "redirect http to https for paths whose host has TLS", func(g *Global) *bool { return &g.SSLRedirect })
-	keyPathType    = &key[Match]{KeyInfo{"path-type", ScopePath, "begin", "begin, prefix, exact or regex", true,
-		"how ImplementationSpecific paths match; a change to or from regex needs a reload (order-dependent map)"},
+	keySSLRedirect = perObject(boolKey("ssl-redirect", ScopePath, "true", "redirect http to https for paths whose host has TLS", func(g *Global) *bool { return &g.SSLRedirect }))
+	keyPathType    = &key[Match]{KeyInfo{Name: "path-type", Scope: ScopePath, Default: "begin", Accepts: "begin, prefix, exact or regex", Reload: true,
+		Doc: "how ImplementationSpecific paths match; a change to or from regex needs a reload (order-dependent map)", PerObject: true},
 		func(v string) (Match, bool) {
 			switch m := Match(v); m {
 			case MatchBegin, MatchPrefix, MatchExact, MatchRegex:
@@ -130,35 +141,35 @@ var (
 
 // registry lists every key, in the order of the reference documentation.
 var registry = []configKey{
-	intKey("http-port", "80", 1, 65535, "port of the http frontend", func(g *Global) *int { return &g.HTTPPort }),
-	intKey("https-port", "443", 1, 65535, "port of the https frontend", func(g *Global) *int { return &g.HTTPSPort }),
-	intKey("healthz-port", "10253", 1, 65535, "port of haproxy's monitor-uri /healthz", func(g *Global) *int { return &g.HealthzPort }),
-	intKey("stats-port", "1936", 1, 65535, "port of haproxy's stats page", func(g *Global) *int { return &g.StatsPort }),
-	ipKey("bind-ip-addr-http", "address the http and https frontends bind; empty: all", func(g *Global) *string { return &g.BindIPHTTP }),
-	ipKey("bind-ip-addr-healthz", "address the healthz frontend binds; empty: all", func(g *Global) *string { return &g.BindIPHealthz }),
-	ipKey("bind-ip-addr-stats", "address the stats frontend binds; empty: all", func(g *Global) *string { return &g.BindIPStats }),
-	&key[string]{KeyInfo{"syslog-endpoint", ScopeGlobal, "", "stdout, or host:port with an IP address or a name that resolves", true,
-		"where haproxy sends its logs; empty: logging off"},
+	intKey("http-port", ScopeFrontend, "80", 1, 65535, "port of the http frontend", func(g *Global) *int { return &g.HTTPPort }),
+	intKey("https-port", ScopeFrontend, "443", 1, 65535, "port of the https frontend", func(g *Global) *int { return &g.HTTPSPort }),
+	intKey("healthz-port", ScopeGlobal, "10253", 1, 65535, "port of haproxy's monitor-uri /healthz", func(g *Global) *int { return &g.HealthzPort }),
+	intKey("stats-port", ScopeGlobal, "1936", 1, 65535, "port of haproxy's stats page", func(g *Global) *int { return &g.StatsPort }),
+	ipKey("bind-ip-addr-http", ScopeFrontend, "address the http and https frontends bind; empty: all", func(g *Global) *string { return &g.BindIPHTTP }),
+	ipKey("bind-ip-addr-healthz", ScopeGlobal, "address the healthz frontend binds; empty: all", func(g *Global) *string { return &g.BindIPHealthz }),
+	ipKey("bind-ip-addr-stats", ScopeGlobal, "address the stats frontend binds; empty: all", func(g *Global) *string { return &g.BindIPStats }),
+	&key[string]{KeyInfo{Name: "syslog-endpoint", Scope: ScopeGlobal, Accepts: "stdout, or host:port with an IP address or a name that resolves", Reload: true,
+		Doc: "where haproxy sends its logs; empty: logging off"},
 		func(v string) (string, bool) { return v, v == "" || v == "stdout" || validHostPort(v) },
 		func(g *Global) *string { return &g.SyslogEndpoint }},
 	enumKey("syslog-format", "rfc5424", "syslog message format", func(g *Global) *string { return &g.SyslogFormat }, "rfc5424", "rfc3164", "raw"),
-	&key[string]{KeyInfo{"syslog-tag", ScopeGlobal, "", "1 to 64 letters, digits, '.', '_' or '-'", true, "tag of the syslog messages"},
+	&key[string]{KeyInfo{Name: "syslog-tag", Scope: ScopeGlobal, Accepts: "1 to 64 letters, digits, '.', '_' or '-'", Reload: true, Doc: "tag of the syslog messages"},
 		func(v string) (string, bool) { return v, v == "" || tagRe.MatchString(v) },
 		func(g *Global) *string { return &g.SyslogTag }},
-	timeKey("timeout-client", "50s", "client inactivity timeout", func(g *Global) *Duration { return &g.TimeoutClient }),
-	timeKey("timeout-client-fin", "50s", "client inactivity timeout once half-closed", func(g *Global) *Duration { return &g.TimeoutClientFin }),
-	timeKey("timeout-connect", "5s", "timeout of a connection to a server", func(g *Global) *Duration { return &g.TimeoutConnect }),
-	timeKey("timeout-http-request", "5s", "time a client has to send a whole request", func(g *Global) *Duration { return &g.TimeoutHTTPRequest }),
-	timeKey("timeout-keep-alive", "1m", "time to wait for the next request on a kept-alive connection", func(g *Global) *Duration { return &g.TimeoutKeepAlive }),
-	timeKey("timeout-queue", "5s", "time a request may wait for a free server", func(g *Global) *Duration { return &g.TimeoutQueue }),
-	timeKey("timeout-server", "50s", "server inactivity timeout", func(g *Global) *Duration { return &g.TimeoutServer }),
-	timeKey("timeout-server-fin", "50s", "server inactivity timeout once half-closed", func(g *Global) *Duration { return &g.TimeoutServerFin }),
-	timeKey("timeout-stop", "10m", "how long old workers may finish their connections after a reload (hard-stop-after)", func(g *Global) *Duration { return &g.TimeoutStop }),
-	timeKey("timeout-tunnel", "1h", "inactivity timeout of tunnels (websockets, CONNECT)", func(g *Global) *Duration { return &g.TimeoutTunnel }),
-	intKey("max-connections", "2000", 1, maxConnections, "maximum concurrent connections (maxconn); haproxy needs about twice as many open files", func(g *Global) *int { return &g.MaxConnections }),
-	intKey("nbthread", "0", 0, maxThreads, "haproxy threads; 0: haproxy's default", func(g *Global) *int { return &g.NbThread }),
+	timeKey("timeout-client", ScopeGlobal, "50s", "client inactivity timeout", func(g *Global) *Duration { return &g.TimeoutClient }),
+	timeKey("timeout-client-fin", ScopeGlobal, "50s", "client inactivity timeout once half-closed", func(g *Global) *Duration { return &g.TimeoutClientFin }),
+	timeKey("timeout-connect", ScopeBackend, "5s", "timeout of a connection to a server", func(g *Global) *Duration { return &g.TimeoutConnect }),
+	timeKey("timeout-http-request", ScopeBackend, "5s", "time a client has to send a whole request", func(g *Global) *Duration { return &g.TimeoutHTTPRequest }),
+	timeKey("timeout-keep-alive", ScopeBackend, "1m", "time to wait for the next request on a kept-alive connection", func(g *Global) *Duration { return &g.TimeoutKeepAlive }),
+	timeKey("timeout-queue", ScopeBackend, "5s", "time a request may wait for a free server", func(g *Global) *Duration { return &g.TimeoutQueue }),
+	timeKey("timeout-server", ScopeBackend, "50s", "server inactivity timeout", func(g *Global) *Duration { return &g.TimeoutServer }),
+	timeKey("timeout-server-fin", ScopeBackend, "50s", "server inactivity timeout once half-closed", func(g *Global) *Duration { return &g.TimeoutServerFin }),
+	timeKey("timeout-stop", ScopeGlobal, "10m", "how long old workers may finish their connections after a reload (hard-stop-after)", func(g *Global) *Duration { return &g.TimeoutStop }),
+	timeKey("timeout-tunnel", ScopeBackend, "1h", "inactivity timeout of tunnels (websockets, CONNECT)", func(g *Global) *Duration { return &g.TimeoutTunnel }),
+	intKey("max-connections", ScopeGlobal, "2000", 1, maxConnections, "maximum concurrent connections (maxconn); haproxy needs about twice as many open files", func(g *Global) *int { return &g.MaxConnections }),
+	intKey("nbthread", ScopeGlobal, "0", 0, maxThreads, "haproxy threads; 0: haproxy's default", func(g *Global) *int { return &g.NbThread }),
 	keySSLRedirect,
-	&key[int]{KeyInfo{"ssl-redirect-code", ScopeGlobal, "302", "301, 302, 303, 307 or 308", true, "HTTP status of the https redirect"},
+	&key[int]{KeyInfo{Name: "ssl-redirect-code", Scope: ScopeGlobal, Default: "302", Accepts: "301, 302, 303, 307 or 308", Reload: true, Doc: "HTTP status of the https redirect"},
 		func(v string) (int, bool) {
 			switch v {
 			case "301", "302", "303", "307", "308":
@@ -167,17 +178,17 @@ var registry = []configKey{
 			}
 			return 0, false
 		}, func(g *Global) *int { return &g.SSLRedirectCode }},
-	&key[string]{KeyInfo{"balance-algorithm", ScopeGlobal, "roundrobin", "roundrobin, static-rr, leastconn, first, source, random or random(N) with N from 1 to 99", true,
-		"how a backend picks a server"},
+	&key[string]{KeyInfo{Name: "balance-algorithm", Scope: ScopeBackend, Default: "roundrobin", Accepts: "roundrobin, static-rr, leastconn, first, source, random or random(N) with N from 1 to 99", Reload: true,
+		Doc: "how a backend picks a server"},
 		func(v string) (string, bool) { return v, balanceRe.MatchString(v) },
 		func(g *Global) *string { return &g.BalanceAlgorithm }},
 	enumKey("forwardfor", "add", "what to do with the X-Forwarded-For header", func(g *Global) *string { return &g.ForwardFor }, "add", "ignore", "ifmissing"),
-	boolKey("hsts", ScopeGlobal, "true", "send Strict-Transport-Security on https answers", func(g *Global) *bool { return &g.HSTS }),
-	boolKey("hsts-include-subdomains", ScopeGlobal, "false", "add includeSubDomains to Strict-Transport-Security", func(g *Global) *bool { return &g.HSTSIncludeSubdomains }),
-	intKey("hsts-max-age", "15768000", 0, 1<<31-1, "max-age of Strict-Transport-Security, in seconds", func(g *Global) *int { return &g.HSTSMaxAge }),
-	boolKey("hsts-preload", ScopeGlobal, "false", "add preload to Strict-Transport-Security", func(g *Global) *bool { return &g.HSTSPreload }),
-	intKey("backend-server-slots-increment", "1", 1, 1024, "server slots of a backend are a multiple of this", func(g *Global) *int { return &g.SlotsIncrement }),
-	intKey("slots-min-free", "2", 0, 1024, "spare server slots per backend, so that endpoints can change without a reload", func(g *Global) *int { return &g.SlotsMinFree }),
+	boolKey("hsts", ScopePath, "true", "send Strict-Transport-Security on https answers", func(g *Global) *bool { return &g.HSTS }),
+	boolKey("hsts-include-subdomains", ScopePath, "false", "add includeSubDomains to Strict-Transport-Security", func(g *Global) *bool { return &g.HSTSIncludeSubdomains }),
+	intKey("hsts-max-age", ScopePath, "15768000", 0, 1<<31-1, "max-age of Strict-Transport-Security, in seconds", func(g *Global) *int { return &g.HSTSMaxAge }),
+	boolKey("hsts-preload", ScopePath, "false", "add preload to Strict-Transport-Security", func(g *Global) *bool { return &g.HSTSPreload }),
+	intKey("backend-server-slots-increment", ScopeBackend, "1", 1, 1024, "server slots of a backend are a multiple of this", func(g *Global) *int { return &g.SlotsIncrement }),
+	intKey("slots-min-free", ScopeBackend, "2", 0, 1024, "spare server slots per backend, so that endpoints can change without a reload", func(g *Global) *int { return &g.SlotsMinFree }),
 	keyPathType,
 }
 
@@ -224,10 +235,10 @@ type sources struct {
 }
 
 // resolve returns the strongest layer that sets k, nil if none: Global keys
-// come from the global ConfigMap only, and Services set Backend and Path
-// keys only.
+// (and keys not PerObject yet) come from the global ConfigMap only, and
+// Services set Backend and Path keys only.
 func resolve(k *KeyInfo, s sources) *layer {
-	if k.Scope == ScopeGlobal {
+	if k.Scope == ScopeGlobal || !k.PerObject {
 		return nil
 	}
 	order := []*layer{s.service, s.ingress, s.class}
@@ -262,8 +273,8 @@ func value[T any](k *key[T], def T, s sources) (T, *Problem) {
 }
 
 // annotations reads an object's keys under the prefixes, the first prefix
-// winning when two set one key. An unknown key, or a Global one (read from
-// the global ConfigMap only), under a prefix is reported, then ignored.
+// winning when two set one key. An unknown key, or one read from the
+// global ConfigMap only, under a prefix is reported, then ignored.
 func annotations(ref Ref, ann map[string]string, prefixes []string, report func(Problem)) *layer {
 	l := &layer{ref: ref, field: func(name string) string { return "annotation " + name }, values: map[string]string{}}
 	keys := sortedKeys(ann)
@@ -278,6 +289,8 @@ func annotations(ref Ref, ann map[string]string, prefixes []string, report func(
 				report(Problem{ref, "annotation " + full, "unknown key, ignored", Warning})
 			case k.info().Scope == ScopeGlobal:
 				report(Problem{ref, "annotation " + full, "global key, read from the global ConfigMap only; ignored", Warning})
+			case !k.info().PerObject:
+				report(Problem{ref, "annotation " + full, "read from the global ConfigMap only so far (upstream scope " + string(k.info().Scope) + "); ignored", Warning})
 			default:
 				if _, set := l.values[name]; !set {
 					l.values[name] = ann[full]
