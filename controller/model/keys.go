@@ -234,11 +234,11 @@ type sources struct {
 	class, ingress, service *layer
 }
 
-// resolve returns the strongest layer that sets k, nil if none: Global keys
-// (and keys not PerObject yet) come from the global ConfigMap only, and
+// resolve returns the strongest layer that sets k, nil if none: keys not
+// PerObject (Global ones never are) come from the global ConfigMap only, and
 // Services set Backend and Path keys only.
 func resolve(k *KeyInfo, s sources) *layer {
-	if k.Scope == ScopeGlobal || !k.PerObject {
+	if !k.PerObject {
 		return nil
 	}
 	order := []*layer{s.service, s.ingress, s.class}

@@ -21,6 +21,9 @@ func TestRegistry(t *testing.T) {
 		if !k.inConfigMap() && !i.PerObject {
 			t.Errorf("%s: a key nothing reads", i.Name)
 		}
+		if i.Scope == ScopeGlobal && i.PerObject {
+			t.Errorf("%s: a Global key read per object", i.Name)
+		}
 		var g Global
 		if k.inConfigMap() && !k.setGlobal(&g, i.Default) {
 			t.Errorf("%s: default %q refused by its parser", i.Name, i.Default)
