@@ -9,14 +9,6 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 )
 
-// Annotations read from Ingresses, under both upstream prefixes.
-var annotationPrefixes = []string{"haproxy-ingress.github.io/", "ingress.kubernetes.io/"}
-
-const (
-	annPathType    = "path-type"
-	annSSLRedirect = "ssl-redirect"
-)
-
 // Build computes the model of a snapshot and lists what was wrong with it.
 // Problems never make Build fail: bad objects or keys are skipped or
 // defaulted and the rest is served.
@@ -34,9 +26,13 @@ func Build(s *Snapshot, o Options) (*Model, []Problem) {
 	}
 	m.Frontends = buildFrontends(&m.Global, m.DefaultCert != nil, report)
 
+	if o.AnnotationPrefixes == nil {
+		o.AnnotationPrefixes = DefaultAnnotationPrefixes
+	}
 	b := &builder{
 		m:        m,
 		report:   report,
+		prefixes: o.AnnotationPrefixes,
 		backends: newBackends(s, &m.Global, report),
 		secrets:  make(map[string]*corev1.Secret, len(s.Secrets)),
 		routes:   map[routeKey]Ref{},
@@ -66,6 +62,7 @@ type routeKey struct {
 type builder struct {
 	m        *Model
 	report   func(Problem)
+	prefixes []string
 	backends *backends
 	secrets  map[string]*corev1.Secret
 	routes   map[routeKey]Ref  // claimed by the oldest Ingress
@@ -92,41 +89,22 @@ func oldestFirst(in []*networkingv1.Ingress) []*networkingv1.Ingress {
 	return out
 }
 
-// ingressSettings are the annotation values of one Ingress.
+// ingressSettings are the key values of one Ingress.
 type ingressSettings struct {
 	pathType    Match
 	sslRedirect bool
 }
 
-// annotation returns the value under either prefix, the first one winning.
-func annotation(ing *networkingv1.Ingress, key string) (string, bool) {
-	for _, p := range annotationPrefixes {
-		if v, ok := ing.Annotations[p+key]; ok {
-			return v, true
-		}
-	}
-	return "", false
-}
-
+// settings resolves the keys of an Ingress; an invalid value rejects it.
 func (b *builder) settings(ing *networkingv1.Ingress) (ingressSettings, *Problem) {
-	ref := ingressRef(ing)
-	st := ingressSettings{pathType: MatchBegin, sslRedirect: b.m.Global.SSLRedirect}
-	if v, ok := annotation(ing, annPathType); ok {
-		switch v {
-		case "begin", "prefix", "exact", "regex":
-			st.pathType = Match(v)
-		default:
-			return st, &Problem{ref, "annotation " + annPathType, "invalid value " + quoteValue(v), Error}
-		}
+	src := sources{ingress: annotations(ingressRef(ing), ing.Annotations, b.prefixes, b.report)}
+	var st ingressSettings
+	var p *Problem
+	if st.pathType, p = value(keyPathType, keyPathType.def(), src); p != nil {
+		return st, p
 	}
-	if v, ok := annotation(ing, annSSLRedirect); ok {
-		r, ok := parseBool(v)
-		if !ok {
-			return st, &Problem{ref, "annotation " + annSSLRedirect, "invalid value " + quoteValue(v), Error}
-		}
-		st.sslRedirect = r
-	}
-	return st, nil
+	st.sslRedirect, p = value(keySSLRedirect, b.m.Global.SSLRedirect, src)
+	return st, p
 }
 
 func ingressRef(ing *networkingv1.Ingress) Ref {

@@ -3,9 +3,7 @@ package model
 import (
 	"net"
 	"regexp"
-	"sort"
 	"strconv"
-	"strings"
 )
 
 // Global holds the global ConfigMap keys, validated and defaulted. Every
@@ -42,13 +40,6 @@ type Global struct {
 	// scale-up reload while 6 multiplies servers on big clusters).
 	SlotsIncrement int
 	SlotsMinFree   int
-}
-
-// globalKey describes one ConfigMap key: its default and how to apply a value.
-type globalKey struct {
-	def     string
-	accepts string                         // what haproxy accepts, for problems
-	apply   func(g *Global, v string) bool // false: invalid value
 }
 
 const (
@@ -111,153 +102,30 @@ func (d Duration) String() string {
 	panic("unreachable: 1 ms divides every duration")
 }
 
-func timeKey(def string, field func(*Global) *Duration) globalKey {
-	return globalKey{def, "a time from 1ms to 2147483647ms (about 24.8 days): digits and a unit us, ms, s, m, h or d", func(g *Global, v string) bool {
-		d, ok := parseDuration(v)
-		if ok {
-			*field(g) = d
-		}
-		return ok
-	}}
-}
-
-func intKey(def string, lo, hi int, field func(*Global) *int) globalKey {
-	return globalKey{def, "an integer from " + strconv.Itoa(lo) + " to " + strconv.Itoa(hi), func(g *Global, v string) bool {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < lo || n > hi {
-			return false
-		}
-		*field(g) = n
-		return true
-	}}
-}
-
-func boolKey(def string, field func(*Global) *bool) globalKey {
-	return globalKey{def, "true or false", func(g *Global, v string) bool {
-		b, ok := parseBool(v)
-		*field(g) = b
-		return ok
-	}}
-}
-
-func enumKey(def string, field func(*Global) *string, values ...string) globalKey {
-	return globalKey{def, "one of " + strings.Join(values, ", "), func(g *Global, v string) bool {
-		for _, a := range values {
-			if v == a {
-				*field(g) = v
-				return true
-			}
-		}
-		return false
-	}}
-}
-
-func ipKey(field func(*Global) *string) globalKey {
-	return globalKey{"", "an IPv4 or IPv6 address", func(g *Global, v string) bool {
-		if v != "" && net.ParseIP(v) == nil {
-			return false
-		}
-		*field(g) = v
-		return true
-	}}
-}
-
-func parseBool(v string) (bool, bool) {
-	b, err := strconv.ParseBool(v)
-	return b, err == nil
-}
-
-var globalKeys = map[string]globalKey{
-	"http-port":            intKey("80", 1, 65535, func(g *Global) *int { return &g.HTTPPort }),
-	"https-port":           intKey("443", 1, 65535, func(g *Global) *int { return &g.HTTPSPort }),
-	"healthz-port":         intKey("10253", 1, 65535, func(g *Global) *int { return &g.HealthzPort }),
-	"stats-port":           intKey("1936", 1, 65535, func(g *Global) *int { return &g.StatsPort }),
-	"bind-ip-addr-http":    ipKey(func(g *Global) *string { return &g.BindIPHTTP }),
-	"bind-ip-addr-healthz": ipKey(func(g *Global) *string { return &g.BindIPHealthz }),
-	"bind-ip-addr-stats":   ipKey(func(g *Global) *string { return &g.BindIPStats }),
-	"syslog-endpoint": {"", "stdout, or host:port with an IP address or a name that resolves", func(g *Global, v string) bool {
-		if v != "" && v != "stdout" && !validHostPort(v) {
-			return false
-		}
-		g.SyslogEndpoint = v
-		return true
-	}},
-	"syslog-format": enumKey("rfc5424", func(g *Global) *string { return &g.SyslogFormat }, "rfc5424", "rfc3164", "raw"),
-	"syslog-tag": {"", "1 to 64 letters, digits, '.', '_' or '-'", func(g *Global, v string) bool {
-		if v != "" && !tagRe.MatchString(v) {
-			return false
-		}
-		g.SyslogTag = v
-		return true
-	}},
-	"timeout-client":       timeKey("50s", func(g *Global) *Duration { return &g.TimeoutClient }),
-	"timeout-client-fin":   timeKey("50s", func(g *Global) *Duration { return &g.TimeoutClientFin }),
-	"timeout-connect":      timeKey("5s", func(g *Global) *Duration { return &g.TimeoutConnect }),
-	"timeout-http-request": timeKey("5s", func(g *Global) *Duration { return &g.TimeoutHTTPRequest }),
-	"timeout-keep-alive":   timeKey("1m", func(g *Global) *Duration { return &g.TimeoutKeepAlive }),
-	"timeout-queue":        timeKey("5s", func(g *Global) *Duration { return &g.TimeoutQueue }),
-	"timeout-server":       timeKey("50s", func(g *Global) *Duration { return &g.TimeoutServer }),
-	"timeout-server-fin":   timeKey("50s", func(g *Global) *Duration { return &g.TimeoutServerFin }),
-	"timeout-stop":         timeKey("10m", func(g *Global) *Duration { return &g.TimeoutStop }),
-	"timeout-tunnel":       timeKey("1h", func(g *Global) *Duration { return &g.TimeoutTunnel }),
-	"max-connections":      intKey("2000", 1, maxConnections, func(g *Global) *int { return &g.MaxConnections }),
-	"nbthread":             intKey("0", 0, maxThreads, func(g *Global) *int { return &g.NbThread }),
-	"ssl-redirect":         boolKey("true", func(g *Global) *bool { return &g.SSLRedirect }),
-	"ssl-redirect-code": {"302", "301, 302, 303, 307 or 308", func(g *Global, v string) bool {
-		switch v {
-		case "301", "302", "303", "307", "308":
-			g.SSLRedirectCode, _ = strconv.Atoi(v)
-			return true
-		}
-		return false
-	}},
-	"balance-algorithm": {"roundrobin", "roundrobin, static-rr, leastconn, first, source, random or random(N) with N from 1 to 99", func(g *Global, v string) bool {
-		if !balanceRe.MatchString(v) {
-			return false
-		}
-		g.BalanceAlgorithm = v
-		return true
-	}},
-	"forwardfor":                     enumKey("add", func(g *Global) *string { return &g.ForwardFor }, "add", "ignore", "ifmissing"),
-	"hsts":                           boolKey("true", func(g *Global) *bool { return &g.HSTS }),
-	"hsts-include-subdomains":        boolKey("false", func(g *Global) *bool { return &g.HSTSIncludeSubdomains }),
-	"hsts-max-age":                   intKey("15768000", 0, 1<<31-1, func(g *Global) *int { return &g.HSTSMaxAge }),
-	"hsts-preload":                   boolKey("false", func(g *Global) *bool { return &g.HSTSPreload }),
-	"backend-server-slots-increment": intKey("1", 1, 1024, func(g *Global) *int { return &g.SlotsIncrement }),
-	"slots-min-free":                 intKey("2", 0, 1024, func(g *Global) *int { return &g.SlotsMinFree }),
-}
-
 // configMapRef names the global ConfigMap in problems.
 var configMapRef = Ref{Kind: "ConfigMap", Name: "global"}
 
-// buildGlobal applies defaults, then the ConfigMap values in key order.
-// haproxy resolves a syslog-endpoint name when it loads the config and
-// refuses one that does not resolve, so a name is kept only if resolves
-// (the caller's lookup, nil: none) says it does.
+// buildGlobal applies the defaults of the ConfigMap keys, then the
+// ConfigMap values in key order. haproxy resolves a syslog-endpoint name
+// when it loads the config and refuses one that does not resolve, so a name
+// is kept only if resolves (the caller's lookup, nil: none) says it does.
 func buildGlobal(data map[string]string, resolves func(host string) bool, report func(Problem)) Global {
 	var g Global
-	keys := make([]string, 0, len(globalKeys))
-	for k := range globalKeys {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		globalKeys[k].apply(&g, globalKeys[k].def)
-	}
-	keys = keys[:0]
-	for k := range data {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		key, ok := globalKeys[k]
-		if !ok {
-			report(Problem{configMapRef, k, "unknown key, ignored", Warning})
-			continue
+	for _, k := range registry {
+		if k.inConfigMap() {
+			k.setGlobal(&g, k.info().Default)
 		}
-		if !key.apply(&g, data[k]) {
-			key.apply(&g, key.def)
-			report(Problem{configMapRef, k, "invalid value " + quoteValue(data[k]) + ", want " + key.accepts + "; using default " + strconv.Quote(key.def), Warning})
+	}
+	for _, name := range sortedKeys(data) {
+		k := keysByName[name]
+		switch {
+		case k == nil:
+			report(Problem{configMapRef, name, "unknown key, ignored", Warning})
+		case !k.inConfigMap():
+			report(Problem{configMapRef, name, "not read from the global ConfigMap (an Ingress annotation only), ignored", Warning})
+		case !k.setGlobal(&g, data[name]):
+			i := k.info()
+			report(Problem{configMapRef, name, "invalid value " + quoteValue(data[name]) + ", want " + i.Accepts + "; using default " + strconv.Quote(i.Default), Warning})
 		}
 	}
 	if host, _, err := net.SplitHostPort(g.SyslogEndpoint); err == nil && net.ParseIP(host) == nil && (resolves == nil || !resolves(host)) {
@@ -269,7 +137,7 @@ func buildGlobal(data map[string]string, resolves func(host string) bool, report
 
 // defaultPort returns the default of a port key, for clash fallback.
 func defaultPort(key string) int {
-	n, _ := strconv.Atoi(globalKeys[key].def)
+	n, _ := strconv.Atoi(keysByName[key].info().Default)
 	return n
 }
 

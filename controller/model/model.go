@@ -32,6 +32,9 @@ type Options struct {
 	// when it loads the config (syslog-endpoint). The caller does the
 	// lookup so that Build stays free of I/O; nil: only IP addresses.
 	Resolves func(host string) bool
+	// AnnotationPrefixes are those of --annotations-prefix, without the
+	// "/", the first winning when two set one key; nil: upstream's default.
+	AnnotationPrefixes []string
 }
 
 // Model is the haproxy configuration implied by a snapshot. All slices are

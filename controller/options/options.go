@@ -8,6 +8,10 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/external-haproxy/kit/controller/model"
 )
 
 // Options is the parsed command line of the controller.
@@ -37,6 +41,7 @@ type Options struct {
 	UpdateStatusOnShutdown   bool
 	ElectionID               string
 	HealthzAddr              string
+	AnnotationsPrefix        string // comma-separated, without "/"
 }
 
 // ControllerName is the IngressClass spec.controller value we own.
@@ -67,7 +72,14 @@ func Register(fs *flag.FlagSet) *Options {
 	fs.BoolVar(&o.UpdateStatusOnShutdown, "update-status-on-shutdown", true, "clear Ingress status on shutdown")
 	fs.StringVar(&o.ElectionID, "election-id", "haproxy-ingress-leader", "name of the Lease used for leader election")
 	fs.StringVar(&o.HealthzAddr, "healthz-addr", ":10254", "address of /healthz, /readyz and /metrics")
+	fs.StringVar(&o.AnnotationsPrefix, "annotations-prefix", strings.Join(model.DefaultAnnotationPrefixes, ","),
+		"comma-separated prefixes, without \"/\", of the Ingress annotations read; the first one wins when two set the same key")
 	return o
+}
+
+// AnnotationPrefixes is --annotations-prefix as a list.
+func (o *Options) AnnotationPrefixes() []string {
+	return strings.Split(o.AnnotationsPrefix, ",")
 }
 
 // Validate reports the first invalid flag, naming it.
@@ -82,6 +94,14 @@ func (o *Options) Validate() error {
 				return fmt.Errorf("--%s=%q: %w", flagName, v, err)
 			}
 		}
+	}
+	seen := map[string]bool{}
+	for _, p := range o.AnnotationPrefixes() {
+		// An annotation key's prefix is a DNS subdomain (Kubernetes' rule).
+		if errs := validation.IsDNS1123Subdomain(p); len(errs) > 0 || seen[p] {
+			return fmt.Errorf("--annotations-prefix=%q: %q is not a DNS subdomain, or repeated", o.AnnotationsPrefix, p)
+		}
+		seen[p] = true
 	}
 	if o.MasterSocket != "" && !strings.HasPrefix(o.MasterSocket, "/") {
 		return fmt.Errorf("--master-socket=%q: must be an absolute path", o.MasterSocket)

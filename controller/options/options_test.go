@@ -19,9 +19,15 @@ func parse(t *testing.T, args ...string) *Options {
 
 func TestUpstreamFlagsParse(t *testing.T) {
 	o := parse(t, "--configmap=ingress-controller/haproxy-ingress", "--master-socket=/var/run/haproxy/master.sock",
-		"--reload-retry=5s", "--rate-limit-update=0.5", "--controller-class=edge")
+		"--reload-retry=5s", "--rate-limit-update=0.5", "--controller-class=edge", "--annotations-prefix=corp.example,haproxy-ingress.github.io")
 	if err := o.Validate(); err != nil {
 		t.Fatal(err)
+	}
+	if got := o.AnnotationPrefixes(); len(got) != 2 || got[0] != "corp.example" || got[1] != "haproxy-ingress.github.io" {
+		t.Errorf("annotation prefixes %q", got)
+	}
+	if got := parse(t).AnnotationsPrefix; got != "haproxy-ingress.github.io,ingress.kubernetes.io" {
+		t.Errorf("default --annotations-prefix %q, want upstream's", got)
 	}
 	if o.ReloadRetry != 5*time.Second || o.MinInterval() != 2*time.Second {
 		t.Errorf("reload-retry %v, interval %v", o.ReloadRetry, o.MinInterval())
@@ -52,6 +58,9 @@ func TestValidateNamesTheFlag(t *testing.T) {
 		{[]string{"--local-filesystem-prefix=/tmp/a\x00"}, "--local-filesystem-prefix"},
 		{[]string{"--local-filesystem-prefix=/tmp/a,b"}, "--local-filesystem-prefix"},
 		{[]string{"--local-filesystem-prefix=/tmp/${HOME}"}, "--local-filesystem-prefix"},
+		{[]string{"--annotations-prefix=example.com/"}, "--annotations-prefix"},
+		{[]string{"--annotations-prefix=a.example,,b.example"}, "--annotations-prefix"},
+		{[]string{"--annotations-prefix=a.example,a.example"}, "--annotations-prefix"},
 	} {
 		err := parse(t, tc.args...).Validate()
 		if err == nil || !strings.Contains(err.Error(), tc.flag) {

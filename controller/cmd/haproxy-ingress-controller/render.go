@@ -103,7 +103,7 @@ func defaultCertPath(l files.Layout) string { return filepath.Join(l.Certs(), re
 // modelOptions resolves the default certificate: --default-ssl-certificate's
 // Secret when it is in the snapshot, else the generated one kept on disk.
 func modelOptions(o *options.Options, generated *defaultcert.Keeper, snap *model.Snapshot) (model.Options, error) {
-	mo := model.Options{DefaultBackendService: o.DefaultBackendService, Resolves: resolves}
+	mo := model.Options{DefaultBackendService: o.DefaultBackendService, Resolves: resolves, AnnotationPrefixes: o.AnnotationPrefixes()}
 	if o.DefaultSSLCertificate != "" {
 		ns, name, _ := options.SplitName(o.DefaultSSLCertificate)
 		for _, s := range snap.Secrets {
