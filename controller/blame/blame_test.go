@@ -2,16 +2,9 @@ package blame_test
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
-	"math/big"
 	"slices"
 	"testing"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -24,32 +17,8 @@ import (
 	"github.com/external-haproxy/kit/controller/model"
 	"github.com/external-haproxy/kit/controller/render"
 	"github.com/external-haproxy/kit/test/haproxybin"
+	"github.com/external-haproxy/kit/test/testcert"
 )
-
-// rsaKeys are generated once per size: RSA key generation dominates the
-// test's time otherwise.
-var rsaKeys = map[int]*rsa.PrivateKey{}
-
-// rsaBundle is a self-signed certificate and key of the given size, PEM.
-func rsaBundle(t *testing.T, bits int, host string) (certPEM, keyPEM []byte) {
-	t.Helper()
-	key, err := rsaKeys[bits], error(nil)
-	if key == nil {
-		key, err = rsa.GenerateKey(rand.Reader, bits)
-		rsaKeys[bits] = key
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: host}, DNSNames: []string{host},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})
-}
 
 func ingress(name, host, path string, regex bool, tlsSecret string) *networkingv1.Ingress {
 	pt := networkingv1.PathTypePrefix
@@ -92,11 +61,11 @@ func cluster(t *testing.T) (*model.Snapshot, model.Options) {
 		svc, es := service(app.name)
 		snap.Services = append(snap.Services, svc)
 		snap.EndpointSlices = append(snap.EndpointSlices, es)
-		c, k := rsaBundle(t, 2048, host)
+		c, k := testcert.SelfSigned(t, testcert.ECKey(t), host, host)
 		snap.Secrets = append(snap.Secrets, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "app", Name: app.name + "-tls"},
 			Type: corev1.SecretTypeTLS, Data: map[string][]byte{"tls.crt": c, "tls.key": k}})
 	}
-	c, k := rsaBundle(t, 2048, "default")
+	c, k := testcert.SelfSigned(t, testcert.ECKey(t), "default", "default")
 	// Every name resolves for the model; haproxy has the last word.
 	return snap, model.Options{DefaultCertificate: append(c, k...), Resolves: func(string) bool { return true }}
 }
@@ -117,7 +86,7 @@ func rejected(t *testing.T, bin string, m *model.Model, l files.Layout) (string,
 // slipped past validation would, and checks that haproxy's real alerts lead
 // back to exactly the object that produced it.
 func TestFind(t *testing.T) {
-	weakCert, weakKey := rsaBundle(t, 1024, "charlie.example")
+	weakCert, weakKey := testcert.SelfSigned(t, testcert.RSAKey(t, 1024), "charlie.example", "charlie.example")
 	for _, c := range []struct {
 		name   string
 		break_ func(m *model.Model, snap *model.Snapshot)

@@ -1,12 +1,6 @@
 package e2e
 
 import (
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +8,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 
 	"github.com/external-haproxy/kit/test/e2eenv"
+	"github.com/external-haproxy/kit/test/testcert"
 )
 
 // TestValuesHAProxyRefusesNeverFreezeUpdates: the values users found that
@@ -34,7 +29,7 @@ func TestValuesHAProxyRefusesNeverFreezeUpdates(t *testing.T) {
 	regexIngress("regex-x", "x.example.com", `/a\x{100}`)
 	regexIngress("regex-ok", "ok.example.com", `/v[0-9]+/items$`)
 
-	cert, key := rsa1024(t, "weak.example.com")
+	cert, key := testcert.SelfSigned(t, testcert.RSAKey(t, 1024), "weak.example.com", "weak.example.com")
 	r.tlsSecret("weak", cert, key)
 	weak := routeIngress("weak-tls", e2eenv.ClassName, routeRule("weak.example.com", prefixRoute("/", "svc")))
 	weak.Spec.TLS = []networkingv1.IngressTLS{{Hosts: []string{"weak.example.com"}, SecretName: "weak"}}
@@ -67,22 +62,4 @@ func TestValuesHAProxyRefusesNeverFreezeUpdates(t *testing.T) {
 			t.Errorf("controller log lacks %q", want)
 		}
 	}
-}
-
-// rsa1024 is a self-signed certificate with a key OpenSSL refuses at
-// Debian's default security level.
-func rsa1024(t *testing.T, host string) (certPEM, keyPEM []byte) {
-	t.Helper()
-	key, err := rsa.GenerateKey(rand.Reader, 1024)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: host}, DNSNames: []string{host},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})
 }

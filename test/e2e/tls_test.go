@@ -1,14 +1,7 @@
 package e2e
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
-	"math/big"
 	"strings"
 	"testing"
 	"time"
@@ -20,39 +13,12 @@ import (
 	"k8s.io/apimachinery/pkg/fields"
 
 	"github.com/external-haproxy/kit/test/e2eenv"
+	"github.com/external-haproxy/kit/test/testcert"
 )
 
 // defaultCertCN is the CommonName of the certificate the controller
 // generates for hosts without one.
 const defaultCertCN = "haproxy-ingress default certificate"
-
-// selfSigned returns a certificate and key in PEM for hosts, with cn as
-// CommonName so that the test can tell certificates apart.
-func selfSigned(t *testing.T, cn string, hosts ...string) (certPEM, keyPEM []byte) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	serial, err := rand.Int(rand.Reader, big.NewInt(1<<62))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: serial, Subject: pkix.Name{CommonName: cn}, DNSNames: hosts,
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder})
-}
 
 // tlsSecret creates or replaces a kubernetes.io/tls Secret in appNS.
 func (r *rt) tlsSecret(name string, certPEM, keyPEM []byte) {
@@ -109,7 +75,7 @@ func TestTLSSecretServedBySNI(t *testing.T) {
 	const secure, plain = "secure.example.com", "plain.example.com"
 	r.service("svc-s", r.backend("echo-s"))
 	r.service("svc-p", r.backend("echo-p"))
-	c, k := selfSigned(t, "secure-v1", secure)
+	c, k := testcert.SelfSigned(t, testcert.ECKey(t), "secure-v1", secure)
 	r.tlsSecret("secure-tls", c, k)
 	ing := routeIngress("secure", e2eenv.ClassName, routeRule(secure, prefixRoute("/", "svc-s")))
 	ing.Spec.TLS = []networkingv1.IngressTLS{{Hosts: []string{secure}, SecretName: "secure-tls"}}
@@ -138,7 +104,7 @@ func TestTLSSecretServedBySNI(t *testing.T) {
 	r.expectServer(plain, "/", "echo-p")
 
 	// Rotation: same Secret name, new certificate.
-	c2, k2 := selfSigned(t, "secure-v2", secure)
+	c2, k2 := testcert.SelfSigned(t, testcert.ECKey(t), "secure-v2", secure)
 	r.tlsSecret("secure-tls", c2, k2)
 	r.waitFor("rotated certificate", secure, "/", true, httpsFrom("secure-v2", "echo-s"))
 
