@@ -181,7 +181,7 @@ func scanRegex(p string) error {
 			groups = groups[:len(groups)-1]
 			parent := &groups[len(groups)-1]
 			parent.unbounded = parent.unbounded || lastGroup.unbounded
-			parent.repeats = maxInt(parent.repeats, lastGroup.repeats)
+			parent.repeats = max(parent.repeats, lastGroup.repeats)
 			atGroup = true
 		case c == '|', c == '$':
 			canRepeat = false
@@ -227,28 +227,21 @@ func scanRegex(p string) error {
 	return nil
 }
 
-// groupRepeat checks a quantifier of maximum max on group g, closed inside
+// groupRepeat checks a quantifier of maximum bound on group g, closed inside
 // parent, and records its repetitions there.
-func groupRepeat(parent *regexGroup, g regexGroup, max int) error {
+func groupRepeat(parent *regexGroup, g regexGroup, bound int) error {
 	switch {
-	case max < 0:
+	case bound < 0:
 		return fmt.Errorf("a group repeated without bound stops matching long paths in haproxy's PCRE2: bound it, as in {0,%d}", maxRegexRepeat)
-	case max > 1 && g.unbounded:
+	case bound > 1 && g.unbounded:
 		return errors.New("repeated group already holds an unbounded repetition (exponential backtracking in haproxy's PCRE2)")
 	}
-	n := max * maxInt(g.repeats, 1)
+	n := bound * max(g.repeats, 1)
 	if n > maxRegexRepeat {
 		return fmt.Errorf("nested repeated groups allow %d repetitions, at most %d", n, maxRegexRepeat)
 	}
-	parent.repeats = maxInt(parent.repeats, n)
+	parent.repeats = max(parent.repeats, n)
 	return nil
-}
-
-func maxInt(a, b int) int {
-	if a > b {
-		return a
-	}
-	return b
 }
 
 // regexChar tells whether c may appear in a regex path at all.

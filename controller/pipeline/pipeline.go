@@ -25,6 +25,7 @@ import (
 	"github.com/external-haproxy/kit/controller/model"
 	"github.com/external-haproxy/kit/controller/quarantine"
 	"github.com/external-haproxy/kit/controller/render"
+	"github.com/external-haproxy/kit/internal/ctxutil"
 )
 
 // Build is the pure part shared by the controller and the render command.
@@ -301,10 +302,8 @@ func (s *Syncer) beforeReload(ctx context.Context, ops []model.SlotOp) {
 func (s *Syncer) reload(ctx context.Context, set files.Set, t *timings) (bool, error) {
 	if wait := time.Until(s.lastReload.Add(s.ReloadInterval)); wait > 0 {
 		klog.V(1).Infof("waiting %v for --reload-interval", wait.Round(time.Millisecond))
-		select {
-		case <-ctx.Done():
-			return false, ctx.Err()
-		case <-time.After(wait):
+		if err := ctxutil.Sleep(ctx, wait); err != nil {
+			return false, err
 		}
 	}
 	res, err := s.Driver.Update(ctx, set)
