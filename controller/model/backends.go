@@ -32,6 +32,7 @@ type backends struct {
 	g        *Global
 	report   func(Problem)
 	warned   map[string]bool // EndpointSlices (ns/name) already reported
+	claims   claims          // Backend keys the Ingresses set, by backend name
 }
 
 func newBackends(s *Snapshot, g *Global, report func(Problem)) *backends {
@@ -42,6 +43,7 @@ func newBackends(s *Snapshot, g *Global, report func(Problem)) *backends {
 		g:        g,
 		report:   report,
 		warned:   map[string]bool{},
+		claims:   claims{},
 	}
 	for _, svc := range s.Services {
 		b.services[svc.Namespace+"/"+svc.Name] = svc
@@ -83,12 +85,14 @@ func checkServiceBackend(sb *networkingv1.IngressServiceBackend) string {
 }
 
 // forIngress returns the backend name of a validated Service backend,
-// building it on first use. from is the object reported on problems.
-func (b *backends) forIngress(ns string, sb *networkingv1.IngressServiceBackend, from Ref, field string) string {
+// building it on first use, and claims the Backend keys the Ingress
+// annotations set for it. from is the object reported on problems.
+func (b *backends) forIngress(ns string, sb *networkingv1.IngressServiceBackend, from Ref, field string, annotations layer) string {
 	name := backendName(ns, sb)
 	if _, ok := b.built[name]; !ok {
 		b.build(name, ns, sb, from, field)
 	}
+	b.claims.claim(name, "backend", ScopeBackend, annotations, b.report)
 	return name
 }
 
@@ -240,10 +244,19 @@ func (b *backends) slots(eps []endpoint) []Server {
 
 func serverName(i int) string { return fmt.Sprintf("srv%03d", i+1) }
 
-// list returns the backends sorted by name.
-func (b *backends) list() []Backend {
+// list returns the backends sorted by name, with their policies resolved
+// from the IngressClass parameters, the claims of their Ingresses and
+// their Service's annotations.
+func (b *backends) list(class layer, service func(ns, name string) layer) []Backend {
 	out := make([]Backend, 0, len(b.built))
 	for _, be := range b.built {
+		src := sources{class: class, ingress: b.claims[be.Name]}
+		if be.Service.Name != "" {
+			src.service = service(be.Service.Namespace, be.Service.Name)
+		}
+		for _, k := range registry {
+			k.setBackend(&be.Policy, b.g, src, b.report)
+		}
 		out = append(out, *be)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })

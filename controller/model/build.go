@@ -14,7 +14,14 @@ import (
 // defaulted and the rest is served.
 func Build(s *Snapshot, o Options) (*Model, []Problem) {
 	var problems []Problem
-	report := func(p Problem) { problems = append(problems, p) }
+	seen := map[Problem]bool{}
+	// A key set once can be read for many paths: one problem each.
+	report := func(p Problem) {
+		if !seen[p] {
+			seen[p] = true
+			problems = append(problems, p)
+		}
+	}
 
 	m := &Model{Global: buildGlobal(s.ConfigMap, o.Resolves, report)}
 	if len(o.DefaultCertificate) == 0 {
@@ -38,6 +45,11 @@ func Build(s *Snapshot, o Options) (*Model, []Problem) {
 		routes:   map[routeKey]Ref{},
 		hostCert: map[string]string{},
 		certs:    map[string]*Cert{},
+		services: map[string]layer{},
+		hosts:    claims{},
+	}
+	if cp := s.ClassParameters; cp != nil {
+		b.class = parameters(cp.Source, cp.Data, report)
 	}
 	for _, sec := range s.Secrets {
 		b.secrets[sec.Namespace+"/"+sec.Name] = sec
@@ -70,6 +82,77 @@ type builder struct {
 	certs    map[string]*Cert  // by name
 	defaultB *networkingv1.IngressServiceBackend
 	defaultF Ref
+	class    layer            // IngressClass parameters
+	services map[string]layer // Service annotations by ns/name, read once
+	hosts    claims           // Host keys of each host
+	pending  []pendingRoute   // routes whose policy finish computes
+}
+
+// pendingRoute is a route with the settings its policy comes from, once
+// every Ingress gave its Host keys.
+type pendingRoute struct {
+	route    Route
+	settings pathSettings
+	tls      bool // its host has TLS configured
+}
+
+// claims are the Host or Backend keys that Ingresses set for one shared
+// host or backend, by its name: the oldest Ingress that sets a key wins.
+type claims map[string]layer
+
+// claim adds the keys of scope that l sets to what object already has; a
+// younger Ingress setting another value gets a warning naming the older.
+func (c claims) claim(object, what string, scope Scope, l layer, report func(Problem)) {
+	m := c[object]
+	if m == nil {
+		m = layer{}
+		c[object] = m
+	}
+	for _, name := range sortedSettings(l) {
+		st := l[name]
+		if keysByName[name].info().Scope != scope {
+			continue
+		}
+		old, ok := m[name]
+		if !ok {
+			m[name] = st
+		} else if old.value != st.value && old.ref != st.ref {
+			report(Problem{st.ref, st.field, what + " " + object + ": value " + quoteValue(st.value) + " ignored, " +
+				old.ref.String() + " is older and sets " + quoteValue(old.value), Warning})
+		}
+	}
+}
+
+func sortedSettings(l layer) []string {
+	out := make([]string, 0, len(l))
+	for k := range l {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// service is the layer of a Service's annotations, read once however many
+// paths use it.
+func (b *builder) service(ns, name string) layer {
+	key := ns + "/" + name
+	l, ok := b.services[key]
+	if !ok {
+		if svc := b.backends.services[key]; svc != nil {
+			l = annotations(Ref{Kind: "Service", Namespace: ns, Name: name}, svc.Annotations, b.prefixes, b.report)
+		}
+		b.services[key] = l
+	}
+	return l
+}
+
+// pathSettings resolves the Path keys of one path.
+func (b *builder) pathSettings(src sources) pathSettings {
+	var st pathSettings
+	for _, k := range registry {
+		k.setPath(&st, &b.m.Global, src, b.report)
+	}
+	return st
 }
 
 // oldestFirst orders Ingresses by age, then namespace/name: conflicts go to
@@ -89,24 +172,6 @@ func oldestFirst(in []*networkingv1.Ingress) []*networkingv1.Ingress {
 	return out
 }
 
-// ingressSettings are the key values of one Ingress.
-type ingressSettings struct {
-	pathType    Match
-	sslRedirect bool
-}
-
-// settings resolves the keys of an Ingress; an invalid value rejects it.
-func (b *builder) settings(ing *networkingv1.Ingress) (ingressSettings, *Problem) {
-	src := sources{ingress: annotations(ingressRef(ing), ing.Annotations, b.prefixes, b.report)}
-	var st ingressSettings
-	var p *Problem
-	if st.pathType, p = value(keyPathType, keyPathType.def(), src); p != nil {
-		return st, p
-	}
-	st.sslRedirect, p = value(keySSLRedirect, b.m.Global.SSLRedirect, src)
-	return st, p
-}
-
 func ingressRef(ing *networkingv1.Ingress) Ref {
 	return Ref{Kind: "Ingress", Namespace: ing.Namespace, Name: ing.Name}
 }
@@ -117,12 +182,13 @@ type candidate struct {
 	match      Match
 	backend    *networkingv1.IngressServiceBackend
 	field      string
+	settings   pathSettings
 }
 
 // validate checks everything of an Ingress that reaches haproxy's files and
 // returns its routes; any unsafe value rejects the whole Ingress, so that a
 // partly applied Ingress never shadows or exposes something unexpected.
-func (b *builder) validate(ing *networkingv1.Ingress, st ingressSettings) ([]candidate, *Problem) {
+func (b *builder) validate(ing *networkingv1.Ingress, src sources) ([]candidate, *Problem) {
 	ref := ingressRef(ing)
 	bad := func(field, msg string) ([]candidate, *Problem) {
 		return nil, &Problem{ref, field, msg, Error}
@@ -161,7 +227,8 @@ func (b *builder) validate(ing *networkingv1.Ingress, st ingressSettings) ([]can
 			if msg := checkServiceBackend(p.Backend.Service); msg != "" {
 				return bad(pfield+".backend", msg)
 			}
-			c := candidate{host: host, path: p.Path, backend: p.Backend.Service, field: pfield}
+			src.service = b.service(ing.Namespace, p.Backend.Service.Name)
+			c := candidate{host: host, path: p.Path, backend: p.Backend.Service, field: pfield, settings: b.pathSettings(src)}
 			pt := networkingv1.PathTypeImplementationSpecific
 			if p.PathType != nil {
 				pt = *p.PathType
@@ -172,7 +239,7 @@ func (b *builder) validate(ing *networkingv1.Ingress, st ingressSettings) ([]can
 			case networkingv1.PathTypePrefix:
 				c.match = MatchPrefix
 			case networkingv1.PathTypeImplementationSpecific:
-				c.match = st.pathType
+				c.match = c.settings.pathType
 				if c.path == "" {
 					c.path = "/"
 				}
@@ -201,24 +268,22 @@ func (b *builder) validate(ing *networkingv1.Ingress, st ingressSettings) ([]can
 
 func (b *builder) ingress(ing *networkingv1.Ingress) {
 	ref := ingressRef(ing)
-	st, p := b.settings(ing)
-	if p == nil {
-		var cands []candidate
-		if cands, p = b.validate(ing, st); p == nil {
-			b.tls(ing)
-			b.addRoutes(ing, st, cands)
-			if db := ing.Spec.DefaultBackend; db != nil {
-				if b.defaultB != nil {
-					b.report(Problem{ref, "spec.defaultBackend", "ignored, " + b.defaultF.String() + " is older and sets one too", Warning})
-				} else {
-					b.defaultB, b.defaultF = db.Service, ref
-				}
-			}
-			return
+	src := sources{class: b.class, ingress: annotations(ref, ing.Annotations, b.prefixes, b.report)}
+	cands, p := b.validate(ing, src)
+	if p != nil {
+		p.Message += "; ingress skipped"
+		b.report(*p)
+		return
+	}
+	b.tls(ing)
+	b.addRoutes(ing, src.ingress, cands)
+	if db := ing.Spec.DefaultBackend; db != nil {
+		if b.defaultB != nil {
+			b.report(Problem{ref, "spec.defaultBackend", "ignored, " + b.defaultF.String() + " is older and sets one too", Warning})
+		} else {
+			b.defaultB, b.defaultF = db.Service, ref
 		}
 	}
-	p.Message += "; ingress skipped"
-	b.report(*p)
 }
 
 // tls registers the certificates of an Ingress. An invalid Secret leaves its
@@ -285,9 +350,12 @@ func hostMatches(pattern, host string) bool {
 	return dot > 0 && host[dot:] == pattern[1:]
 }
 
-func (b *builder) addRoutes(ing *networkingv1.Ingress, st ingressSettings, cands []candidate) {
+func (b *builder) addRoutes(ing *networkingv1.Ingress, annotations layer, cands []candidate) {
 	ref := ingressRef(ing)
 	for _, c := range cands {
+		if c.host != "" {
+			b.hosts.claim(c.host, "host", ScopeHost, annotations, b.report)
+		}
 		key := routeKey{c.host, c.path, c.match}
 		if owner, ok := b.routes[key]; ok {
 			what := "host " + strconv.Quote(c.host) + " path " + strconv.Quote(c.path) + " (" + string(c.match) + ")"
@@ -299,14 +367,15 @@ func (b *builder) addRoutes(ing *networkingv1.Ingress, st ingressSettings, cands
 			continue
 		}
 		b.routes[key] = ref
-		b.m.Routes = append(b.m.Routes, Route{
+		tls := hasTLS(ing, c.host)
+		b.pending = append(b.pending, pendingRoute{Route{
 			Host:          c.host,
 			Path:          c.path,
 			Match:         c.match,
-			Backend:       b.backends.forIngress(ing.Namespace, c.backend, ref, c.field+".backend"),
-			RedirectHTTPS: st.sslRedirect && b.m.DefaultCert != nil && hasTLS(ing, c.host),
+			Backend:       b.backends.forIngress(ing.Namespace, c.backend, ref, c.field+".backend", annotations),
+			RedirectHTTPS: c.settings.sslRedirect && b.m.DefaultCert != nil && tls,
 			Source:        ref,
-		})
+		}, c.settings, tls})
 	}
 }
 
@@ -332,6 +401,23 @@ func (b *builder) defaultBackend(flag string) {
 // input order.
 func (b *builder) finish() {
 	m := b.m
+	hosts := map[string]HostPolicy{}
+	for name, l := range b.hosts {
+		var hp HostPolicy
+		for _, k := range registry {
+			k.setHost(&hp, &m.Global, sources{class: b.class, ingress: l}, b.report)
+		}
+		hosts[name] = hp
+	}
+	for _, p := range b.pending {
+		p.settings.host = hosts[p.route.Host]
+		if p.settings.rewrite != "" && p.route.Match == MatchRegex {
+			b.report(Problem{p.route.Source, "rewrite-target", "not applied to the regex path " + quoteValue(p.route.Path), Warning})
+			p.settings.rewrite = ""
+		}
+		p.route.Policy = p.settings.policy(&p.route, p.tls)
+		m.Routes = append(m.Routes, p.route)
+	}
 	sort.Slice(m.Routes, func(i, j int) bool {
 		a, c := m.Routes[i], m.Routes[j]
 		if a.Host != c.Host {
@@ -342,7 +428,7 @@ func (b *builder) finish() {
 		}
 		return a.Match < c.Match
 	})
-	m.Backends = b.backends.list()
+	m.Backends = b.backends.list(b.class, b.service)
 	for _, c := range b.certs {
 		sort.Strings(c.Hosts)
 		m.Certs = append(m.Certs, *c)

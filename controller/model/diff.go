@@ -2,6 +2,7 @@ package model
 
 import (
 	"bytes"
+	"net/netip"
 	"reflect"
 	"slices"
 
@@ -68,7 +69,7 @@ func Diff(running, next *Model) Changes {
 		ops = append(ops, slotOps...)
 		n.Servers = servers
 	}
-	return Changes{Slots: ops, CertUpdates: rotatedCerts(running, next), Routes: !slices.Equal(running.Routes, next.Routes), Next: &result}
+	return Changes{Slots: ops, CertUpdates: rotatedCerts(running, next), Routes: !equal(running.Routes, next.Routes), Next: &result}
 }
 
 // partReason is the reload reason when the top-level part name of Model
@@ -112,6 +113,8 @@ func fixed(m *Model) Model {
 	f := *m
 	f.Routes = distinctRests(m.Routes, func(r *Route) {
 		// Source only names the Ingress for problems; nothing renders it.
+		// What stays is the policy: a route with a policy no other route
+		// has needs the rules of that policy rendered.
 		r.Host, r.Path, r.Match, r.Backend, r.RedirectHTTPS, r.Source = "", "", "", "", false, Ref{}
 	})
 	f.Backends = slices.Clone(m.Backends)
@@ -149,7 +152,7 @@ func distinctRests[T any](xs []T, blank func(*T)) []T {
 // alone takes a third of a second on 20k backends; reflect.DeepEqual settles
 // the common equal case in milliseconds.
 func equal(a, b any) bool {
-	return reflect.DeepEqual(a, b) || cmp.Equal(a, b, cmpopts.EquateEmpty())
+	return reflect.DeepEqual(a, b) || cmp.Equal(a, b, cmpopts.EquateEmpty(), cmpopts.EquateComparable(netip.Prefix{}))
 }
 
 // reload is the change to next through a reload, with the slot changes the

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"net/netip"
 	"reflect"
 	"slices"
 	"strings"
@@ -25,12 +26,18 @@ func TestDiffClassifiesEveryField(t *testing.T) {
 		m, _ := Build(endpointsSnapshot("10.0.0.1"), Options{})
 		m.DefaultCert = &Cert{Name: "default", PEM: []byte("default")}
 		m.Certs = []Cert{{Name: "ns_a", PEM: []byte("a"), Hosts: []string{"a.com"}, Source: Ref{Kind: "Secret", Namespace: "ns", Name: "a"}}}
+		// Every policy field set, so that each is walked.
+		one := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
+		m.Routes[len(m.Routes)-1].Policy = PathPolicy{AllowSources: one, DenySources: one, Rewrite: &Rewrite{"/a", "/"},
+			HSTS: &HSTS{MaxAge: 1}, AppRoot: "/app"}
 		return m
 	}
 	var leaves []string
 	var walk func(path string, v reflect.Value)
 	walk = func(path string, v reflect.Value) {
 		switch {
+		case v.Type() == prefixType:
+			leaves = append(leaves, path)
 		case v.Kind() == reflect.Pointer:
 			walk(path, v.Elem())
 		case v.Kind() == reflect.Struct:
@@ -78,7 +85,7 @@ func leafOf(v reflect.Value, path []string) reflect.Value {
 			v = v.Elem()
 		}
 		v = v.FieldByName(name)
-		for v.Kind() == reflect.Pointer || v.Kind() == reflect.Slice && v.Type().Elem().Kind() == reflect.Struct {
+		for v.Kind() == reflect.Pointer || v.Kind() == reflect.Slice && v.Type().Elem().Kind() == reflect.Struct && v.Type().Elem() != prefixType {
 			if v.Kind() == reflect.Pointer {
 				v = v.Elem()
 			} else {
@@ -89,8 +96,15 @@ func leafOf(v reflect.Value, path []string) reflect.Value {
 	return v
 }
 
+// prefixType is a leaf: its fields are unexported.
+var prefixType = reflect.TypeOf(netip.Prefix{})
+
 // mutate gives v another value of its type.
 func mutate(t *testing.T, name string, v reflect.Value) {
+	if v.Type() == prefixType {
+		v.Set(reflect.ValueOf(netip.MustParsePrefix("192.0.2.0/24")))
+		return
+	}
 	switch v.Kind() {
 	case reflect.String:
 		v.SetString(v.String() + "x")

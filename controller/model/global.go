@@ -25,6 +25,8 @@ type Global struct {
 
 	SSLRedirect     bool
 	SSLRedirectCode int
+	// NoTLSRedirect are path prefixes never redirected to https.
+	NoTLSRedirect []string
 
 	BalanceAlgorithm string
 	ForwardFor       string // add, ignore or ifmissing

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -63,7 +64,7 @@ func TestGlobalLimits(t *testing.T) {
 			if p.Object != configMapRef || p.Field != c.key || p.Severity != Warning || !strings.Contains(p.Message, c.msg) {
 				t.Errorf("%s=%q: problem %q, want a warning on the key containing %q", c.key, c.value, p, c.msg)
 			}
-			if g != buildGlobal(nil, nil, func(Problem) {}) {
+			if !reflect.DeepEqual(g, buildGlobal(nil, nil, func(Problem) {})) {
 				t.Errorf("%s=%q: refused value changed the global settings: %+v", c.key, c.value, g)
 			}
 		}

@@ -2,6 +2,7 @@ package model
 
 import (
 	"net"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -37,12 +38,9 @@ type KeyInfo struct {
 	// global ConfigMap change always does).
 	Reload bool
 	Doc    string // one line
-	// PerObject: read from the IngressClass parameters ConfigMap and from
-	// annotations, not only from the global ConfigMap. Keys whose upstream
-	// scope allows it but whose per-object value the model does not carry
-	// yet are not, so that such an annotation is reported, never silently
-	// ignored.
-	PerObject bool
+	// Aliases are other names of the key, weaker than Name when an object
+	// sets both (whitelist-source-range for allowlist-source-range).
+	Aliases []string
 }
 
 // configKey is a registry entry, whatever the type of its value.
@@ -53,6 +51,17 @@ type configKey interface {
 	setGlobal(g *Global, v string) bool
 	// inConfigMap tells whether the global ConfigMap may set the key.
 	inConfigMap() bool
+	// perObject tells whether the IngressClass parameters and annotations
+	// may set the key: the model carries its value per host, backend or
+	// path. Keys whose upstream scope allows it but whose per-object value
+	// the model does not carry are not, so that such an annotation is
+	// reported, never silently ignored.
+	perObject() bool
+	// setPath, setBackend and setHost resolve the key for one object from
+	// its layers into its policy; no-ops for keys of other scopes.
+	setPath(p *pathSettings, g *Global, s sources, report func(Problem))
+	setBackend(p *BackendPolicy, g *Global, s sources, report func(Problem))
+	setHost(p *HostPolicy, g *Global, s sources, report func(Problem))
 }
 
 // key is a key whose values parse into T.
@@ -62,10 +71,16 @@ type key[T any] struct {
 	// global is where the global ConfigMap value lands (for non-Global
 	// scopes: the default of every object); nil: not read from the ConfigMap.
 	global func(g *Global) *T
+	// path, backend and host are where a per-object value lands; at most
+	// one is set, the one of the key's scope.
+	path    func(p *pathSettings) *T
+	backend func(p *BackendPolicy) *T
+	host    func(p *HostPolicy) *T
 }
 
 func (k *key[T]) info() *KeyInfo    { return &k.KeyInfo }
 func (k *key[T]) inConfigMap() bool { return k.global != nil }
+func (k *key[T]) perObject() bool   { return k.path != nil || k.backend != nil || k.host != nil }
 
 // def is the typed default; the registry test checks that every default parses.
 func (k *key[T]) def() T {
@@ -81,42 +96,90 @@ func (k *key[T]) setGlobal(g *Global, v string) bool {
 	return ok
 }
 
+// objectDefault is the value of an object no layer sets: the global
+// ConfigMap's, or the key's default.
+func (k *key[T]) objectDefault(g *Global) T {
+	if k.global != nil {
+		return *k.global(g)
+	}
+	return k.def()
+}
+
+func (k *key[T]) setPath(p *pathSettings, g *Global, s sources, report func(Problem)) {
+	if k.path != nil {
+		*k.path(p) = k.resolved(g, s, report)
+	}
+}
+
+func (k *key[T]) setBackend(p *BackendPolicy, g *Global, s sources, report func(Problem)) {
+	if k.backend != nil {
+		*k.backend(p) = k.resolved(g, s, report)
+	}
+}
+
+func (k *key[T]) setHost(p *HostPolicy, g *Global, s sources, report func(Problem)) {
+	if k.host != nil {
+		*k.host(p) = k.resolved(g, s, report)
+	}
+}
+
+func (k *key[T]) resolved(g *Global, s sources, report func(Problem)) T {
+	v, p := value(k, k.objectDefault(g), s)
+	if p != nil {
+		report(*p)
+	}
+	return v
+}
+
 const timeAccepts = "a time from 1ms to 2147483647ms (about 24.8 days): digits and a unit us, ms, s, m, h or d"
 
+// newKey is a key read from the global ConfigMap into field of Global
+// (nil: not read there).
+func newKey[T any](info KeyInfo, parse func(string) (T, bool), field func(*Global) *T) *key[T] {
+	return &key[T]{KeyInfo: info, parse: parse, global: field}
+}
+
 func timeKey(name string, scope Scope, def, doc string, field func(*Global) *Duration) *key[Duration] {
-	return &key[Duration]{KeyInfo{Name: name, Scope: scope, Default: def, Accepts: timeAccepts, Reload: true, Doc: doc}, parseDuration, field}
+	return newKey(KeyInfo{Name: name, Scope: scope, Default: def, Accepts: timeAccepts, Reload: true, Doc: doc}, parseDuration, field)
 }
 
 func intKey(name string, scope Scope, def string, lo, hi int, doc string, field func(*Global) *int) *key[int] {
-	return &key[int]{KeyInfo{Name: name, Scope: scope, Default: def, Accepts: "an integer from " + strconv.Itoa(lo) + " to " + strconv.Itoa(hi), Reload: true, Doc: doc}, func(v string) (int, bool) {
+	return newKey(KeyInfo{Name: name, Scope: scope, Default: def, Accepts: "an integer from " + strconv.Itoa(lo) + " to " + strconv.Itoa(hi), Reload: true, Doc: doc}, func(v string) (int, bool) {
 		n, err := strconv.Atoi(v)
 		return n, err == nil && n >= lo && n <= hi
-	}, field}
+	}, field)
 }
 
 func boolKey(name string, scope Scope, def, doc string, field func(*Global) *bool) *key[bool] {
-	return &key[bool]{KeyInfo{Name: name, Scope: scope, Default: def, Accepts: "true or false", Reload: true, Doc: doc}, parseBool, field}
+	return newKey(KeyInfo{Name: name, Scope: scope, Default: def, Accepts: "true or false", Reload: true, Doc: doc}, parseBool, field)
 }
 
 func enumKey(name, def, doc string, field func(*Global) *string, values ...string) *key[string] {
-	return &key[string]{KeyInfo{Name: name, Scope: ScopeGlobal, Default: def, Accepts: "one of " + strings.Join(values, ", "), Reload: true, Doc: doc}, func(v string) (string, bool) {
-		for _, a := range values {
-			if v == a {
-				return v, true
-			}
-		}
-		return "", false
-	}, field}
+	return newKey(KeyInfo{Name: name, Scope: ScopeGlobal, Default: def, Accepts: "one of " + strings.Join(values, ", "), Reload: true, Doc: doc}, func(v string) (string, bool) {
+		return v, slices.Contains(values, v)
+	}, field)
 }
 
 func ipKey(name string, scope Scope, doc string, field func(*Global) *string) *key[string] {
-	return &key[string]{KeyInfo{Name: name, Scope: scope, Accepts: "an IPv4 or IPv6 address", Reload: true, Doc: doc}, func(v string) (string, bool) {
+	return newKey(KeyInfo{Name: name, Scope: scope, Accepts: "an IPv4 or IPv6 address", Reload: true, Doc: doc}, func(v string) (string, bool) {
 		return v, v == "" || net.ParseIP(v) != nil
-	}, field}
+	}, field)
 }
 
-func perObject[T any](k *key[T]) *key[T] {
-	k.PerObject = true
+// onPath, onBackend and onHost make k settable per object: its value for
+// a path, backend or host lands in that field of the policy.
+func onPath[T any](k *key[T], f func(*pathSettings) *T) *key[T] {
+	k.path = f
+	return k
+}
+
+func onBackend[T any](k *key[T], f func(*BackendPolicy) *T) *key[T] {
+	k.backend = f
+	return k
+}
+
+func onHost[T any](k *key[T], f func(*HostPolicy) *T) *key[T] {
+	k.host = f
 	return k
 }
 
@@ -125,81 +188,20 @@ func parseBool(v string) (bool, bool) {
 	return b, err == nil
 }
 
-// Keys read by Build outside of the global ConfigMap loop.
-var (
-	keySSLRedirect = perObject(boolKey("ssl-redirect", ScopePath, "true", "redirect http to https for paths whose host has TLS", func(g *Global) *bool { return &g.SSLRedirect }))
-	keyPathType    = &key[Match]{KeyInfo{Name: "path-type", Scope: ScopePath, Default: "begin", Accepts: "begin, prefix, exact or regex", Reload: true,
-		Doc: "how ImplementationSpecific paths match; a change to or from regex needs a reload (order-dependent map)", PerObject: true},
-		func(v string) (Match, bool) {
-			switch m := Match(v); m {
-			case MatchBegin, MatchPrefix, MatchExact, MatchRegex:
-				return m, true
-			}
-			return "", false
-		}, nil}
-)
-
-// registry lists every key, in the order of the reference documentation.
-var registry = []configKey{
-	intKey("http-port", ScopeFrontend, "80", 1, 65535, "port of the http frontend", func(g *Global) *int { return &g.HTTPPort }),
-	intKey("https-port", ScopeFrontend, "443", 1, 65535, "port of the https frontend", func(g *Global) *int { return &g.HTTPSPort }),
-	intKey("healthz-port", ScopeGlobal, "10253", 1, 65535, "port of haproxy's monitor-uri /healthz", func(g *Global) *int { return &g.HealthzPort }),
-	intKey("stats-port", ScopeGlobal, "1936", 1, 65535, "port of haproxy's stats page", func(g *Global) *int { return &g.StatsPort }),
-	ipKey("bind-ip-addr-http", ScopeFrontend, "address the http and https frontends bind; empty: all", func(g *Global) *string { return &g.BindIPHTTP }),
-	ipKey("bind-ip-addr-healthz", ScopeGlobal, "address the healthz frontend binds; empty: all", func(g *Global) *string { return &g.BindIPHealthz }),
-	ipKey("bind-ip-addr-stats", ScopeGlobal, "address the stats frontend binds; empty: all", func(g *Global) *string { return &g.BindIPStats }),
-	&key[string]{KeyInfo{Name: "syslog-endpoint", Scope: ScopeGlobal, Accepts: "stdout, or host:port with an IP address or a name that resolves", Reload: true,
-		Doc: "where haproxy sends its logs; empty: logging off"},
-		func(v string) (string, bool) { return v, v == "" || v == "stdout" || validHostPort(v) },
-		func(g *Global) *string { return &g.SyslogEndpoint }},
-	enumKey("syslog-format", "rfc5424", "syslog message format", func(g *Global) *string { return &g.SyslogFormat }, "rfc5424", "rfc3164", "raw"),
-	&key[string]{KeyInfo{Name: "syslog-tag", Scope: ScopeGlobal, Accepts: "1 to 64 letters, digits, '.', '_' or '-'", Reload: true, Doc: "tag of the syslog messages"},
-		func(v string) (string, bool) { return v, v == "" || tagRe.MatchString(v) },
-		func(g *Global) *string { return &g.SyslogTag }},
-	timeKey("timeout-client", ScopeGlobal, "50s", "client inactivity timeout", func(g *Global) *Duration { return &g.TimeoutClient }),
-	timeKey("timeout-client-fin", ScopeGlobal, "50s", "client inactivity timeout once half-closed", func(g *Global) *Duration { return &g.TimeoutClientFin }),
-	timeKey("timeout-connect", ScopeBackend, "5s", "timeout of a connection to a server", func(g *Global) *Duration { return &g.TimeoutConnect }),
-	timeKey("timeout-http-request", ScopeBackend, "5s", "time a client has to send a whole request", func(g *Global) *Duration { return &g.TimeoutHTTPRequest }),
-	timeKey("timeout-keep-alive", ScopeBackend, "1m", "time to wait for the next request on a kept-alive connection", func(g *Global) *Duration { return &g.TimeoutKeepAlive }),
-	timeKey("timeout-queue", ScopeBackend, "5s", "time a request may wait for a free server", func(g *Global) *Duration { return &g.TimeoutQueue }),
-	timeKey("timeout-server", ScopeBackend, "50s", "server inactivity timeout", func(g *Global) *Duration { return &g.TimeoutServer }),
-	timeKey("timeout-server-fin", ScopeBackend, "50s", "server inactivity timeout once half-closed", func(g *Global) *Duration { return &g.TimeoutServerFin }),
-	timeKey("timeout-stop", ScopeGlobal, "10m", "how long old workers may finish their connections after a reload (hard-stop-after)", func(g *Global) *Duration { return &g.TimeoutStop }),
-	timeKey("timeout-tunnel", ScopeBackend, "1h", "inactivity timeout of tunnels (websockets, CONNECT)", func(g *Global) *Duration { return &g.TimeoutTunnel }),
-	intKey("max-connections", ScopeGlobal, "2000", 1, maxConnections, "maximum concurrent connections (maxconn); haproxy needs about twice as many open files", func(g *Global) *int { return &g.MaxConnections }),
-	intKey("nbthread", ScopeGlobal, "0", 0, maxThreads, "haproxy threads; 0: haproxy's default", func(g *Global) *int { return &g.NbThread }),
-	keySSLRedirect,
-	&key[int]{KeyInfo{Name: "ssl-redirect-code", Scope: ScopeGlobal, Default: "302", Accepts: "301, 302, 303, 307 or 308", Reload: true, Doc: "HTTP status of the https redirect"},
-		func(v string) (int, bool) {
-			switch v {
-			case "301", "302", "303", "307", "308":
-				n, _ := strconv.Atoi(v)
-				return n, true
-			}
-			return 0, false
-		}, func(g *Global) *int { return &g.SSLRedirectCode }},
-	&key[string]{KeyInfo{Name: "balance-algorithm", Scope: ScopeBackend, Default: "roundrobin", Accepts: "roundrobin, static-rr, leastconn, first, source, random or random(N) with N from 1 to 99", Reload: true,
-		Doc: "how a backend picks a server"},
-		func(v string) (string, bool) { return v, balanceRe.MatchString(v) },
-		func(g *Global) *string { return &g.BalanceAlgorithm }},
-	enumKey("forwardfor", "add", "what to do with the X-Forwarded-For header", func(g *Global) *string { return &g.ForwardFor }, "add", "ignore", "ifmissing"),
-	boolKey("hsts", ScopePath, "true", "send Strict-Transport-Security on https answers", func(g *Global) *bool { return &g.HSTS }),
-	boolKey("hsts-include-subdomains", ScopePath, "false", "add includeSubDomains to Strict-Transport-Security", func(g *Global) *bool { return &g.HSTSIncludeSubdomains }),
-	intKey("hsts-max-age", ScopePath, "15768000", 0, 1<<31-1, "max-age of Strict-Transport-Security, in seconds", func(g *Global) *int { return &g.HSTSMaxAge }),
-	boolKey("hsts-preload", ScopePath, "false", "add preload to Strict-Transport-Security", func(g *Global) *bool { return &g.HSTSPreload }),
-	intKey("backend-server-slots-increment", ScopeBackend, "1", 1, 1024, "server slots of a backend are a multiple of this", func(g *Global) *int { return &g.SlotsIncrement }),
-	intKey("slots-min-free", ScopeBackend, "2", 0, 1024, "spare server slots per backend, so that endpoints can change without a reload", func(g *Global) *int { return &g.SlotsMinFree }),
-	keyPathType,
-}
+// registry lists every key, in the order of the reference documentation:
+// by scope, each scope's keys declared in its own file.
+var registry = slices.Concat(globalKeys, frontendKeys, hostKeys, backendKeys, pathKeys)
 
 // keysByName indexes the registry.
 var keysByName = func() map[string]configKey {
 	m := make(map[string]configKey, len(registry))
 	for _, k := range registry {
-		if m[k.info().Name] != nil {
-			panic("key declared twice: " + k.info().Name)
+		for _, name := range append([]string{k.info().Name}, k.info().Aliases...) {
+			if m[name] != nil {
+				panic("key declared twice: " + name)
+			}
+			m[name] = k
 		}
-		m[k.info().Name] = k
 	}
 	return m
 }()
@@ -218,65 +220,67 @@ func sortedKeys(m map[string]string) []string {
 // DefaultAnnotationPrefixes are upstream's --annotations-prefix default.
 var DefaultAnnotationPrefixes = []string{"haproxy-ingress.github.io", "ingress.kubernetes.io"}
 
-// layer is one place that sets keys for an object: its values by key name
-// and how a problem names the place.
-type layer struct {
-	ref    Ref
-	field  func(name string) string
-	values map[string]string
+// setting is a key's value as one object sets it, and how a problem names
+// where: the object and its field.
+type setting struct {
+	value string
+	ref   Ref
+	field string
 }
+
+// layer is what one place sets, by key name.
+type layer map[string]setting
 
 // sources are the layers above the global ConfigMap (whose values are in
 // Global already), weakest first, as upstream: IngressClass parameters
 // ConfigMap < Ingress annotations < Service annotations. A nil layer sets
 // nothing.
 type sources struct {
-	class, ingress, service *layer
+	class, ingress, service layer
 }
 
-// resolve returns the strongest layer that sets k, nil if none: keys not
-// PerObject (Global ones never are) come from the global ConfigMap only, and
-// Services set Backend and Path keys only.
-func resolve(k *KeyInfo, s sources) *layer {
-	if !k.PerObject {
-		return nil
+// resolve returns the strongest setting of k, false if no layer sets it:
+// Global keys come from the global ConfigMap only, and Services set
+// Backend and Path keys only.
+func resolve(k *KeyInfo, s sources) (setting, bool) {
+	if k.Scope == ScopeGlobal {
+		return setting{}, false
 	}
-	order := []*layer{s.service, s.ingress, s.class}
+	order := []layer{s.service, s.ingress, s.class}
 	if k.Scope != ScopeBackend && k.Scope != ScopePath {
 		order = order[1:]
 	}
 	for _, l := range order {
-		if l == nil {
-			continue
-		}
-		if _, ok := l.values[k.Name]; ok {
-			return l
+		for _, name := range append([]string{k.Name}, k.Aliases...) {
+			if st, ok := l[name]; ok {
+				return st, true
+			}
 		}
 	}
-	return nil
+	return setting{}, false
 }
 
 // value is k's value for an object: def (the global ConfigMap's or the
-// default) unless a layer sets it. An invalid value is a Problem naming its
-// layer, with def returned.
+// default) unless a layer sets it. An invalid value is a Problem naming
+// where it was set and what is allowed, with def returned.
 func value[T any](k *key[T], def T, s sources) (T, *Problem) {
-	l := resolve(&k.KeyInfo, s)
-	if l == nil {
+	st, ok := resolve(&k.KeyInfo, s)
+	if !ok {
 		return def, nil
 	}
-	v := l.values[k.Name]
-	t, ok := k.parse(v)
+	t, ok := k.parse(st.value)
 	if !ok {
-		return def, &Problem{l.ref, l.field(k.Name), "invalid value " + quoteValue(v), Error}
+		return def, &Problem{st.ref, st.field, "invalid value " + quoteValue(st.value) + ", want " + k.Accepts + "; using the default", Error}
 	}
 	return t, nil
 }
 
 // annotations reads an object's keys under the prefixes, the first prefix
-// winning when two set one key. An unknown key, or one read from the
-// global ConfigMap only, under a prefix is reported, then ignored.
-func annotations(ref Ref, ann map[string]string, prefixes []string, report func(Problem)) *layer {
-	l := &layer{ref: ref, field: func(name string) string { return "annotation " + name }, values: map[string]string{}}
+// winning when two set one key. Services set Backend and Path keys only.
+// An unknown key, or one the object cannot set, under a prefix is
+// reported, then ignored.
+func annotations(ref Ref, ann map[string]string, prefixes []string, report func(Problem)) layer {
+	l := layer{}
 	keys := sortedKeys(ann)
 	for _, p := range prefixes {
 		for _, full := range keys {
@@ -284,19 +288,45 @@ func annotations(ref Ref, ann map[string]string, prefixes []string, report func(
 			if !ok {
 				continue
 			}
-			switch k := keysByName[name]; {
-			case k == nil:
-				report(Problem{ref, "annotation " + full, "unknown key, ignored", Warning})
-			case k.info().Scope == ScopeGlobal:
-				report(Problem{ref, "annotation " + full, "global key, read from the global ConfigMap only; ignored", Warning})
-			case !k.info().PerObject:
-				report(Problem{ref, "annotation " + full, "read from the global ConfigMap only so far (upstream scope " + string(k.info().Scope) + "); ignored", Warning})
-			default:
-				if _, set := l.values[name]; !set {
-					l.values[name] = ann[full]
+			field := "annotation " + full
+			k := keysByName[name]
+			if k != nil && ref.Kind == "Service" && k.info().Scope != ScopeBackend && k.info().Scope != ScopePath {
+				report(Problem{ref, field, string(k.info().Scope) + " key, read from Ingresses, not Services; ignored", Warning})
+				continue
+			}
+			if settable(ref, field, k, report) {
+				if _, set := l[name]; !set {
+					l[name] = setting{ann[full], ref, field}
 				}
 			}
 		}
 	}
 	return l
+}
+
+// parameters reads the IngressClass parameters ConfigMap: the keys of
+// every scope but Global, without prefix.
+func parameters(ref Ref, data map[string]string, report func(Problem)) layer {
+	l := layer{}
+	for _, name := range sortedKeys(data) {
+		if settable(ref, name, keysByName[name], report) {
+			l[name] = setting{data[name], ref, name}
+		}
+	}
+	return l
+}
+
+// settable tells whether an object may set k, reporting why not.
+func settable(ref Ref, field string, k configKey, report func(Problem)) bool {
+	switch {
+	case k == nil:
+		report(Problem{ref, field, "unknown key, ignored", Warning})
+	case k.info().Scope == ScopeGlobal:
+		report(Problem{ref, field, "global key, read from the global ConfigMap only; ignored", Warning})
+	case !k.perObject():
+		report(Problem{ref, field, "read from the global ConfigMap only so far (upstream scope " + string(k.info().Scope) + "); ignored", Warning})
+	default:
+		return true
+	}
+	return false
 }

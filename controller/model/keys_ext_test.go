@@ -73,7 +73,7 @@ func TestUnknownAnnotations(t *testing.T) {
 	ing.Annotations = map[string]string{
 		"haproxy-ingress.github.io/ssl-redirekt": "false", // typo
 		"ingress.kubernetes.io/timeout-stop":     "1s",    // Global: the ConfigMap's
-		"ingress.kubernetes.io/timeout-server":   "1s",    // Backend upstream, not per object here yet
+		"ingress.kubernetes.io/slots-min-free":   "1s",    // Backend upstream, not per object here yet
 		"haproxy-ingress.github.io/ssl-redirect": "true",
 		"nginx.ingress.kubernetes.io/rewrite":    "/", // another controller's
 		"kubernetes.io/ingress.class":            "haproxy",
@@ -85,7 +85,7 @@ func TestUnknownAnnotations(t *testing.T) {
 	want := map[string]string{
 		"annotation haproxy-ingress.github.io/ssl-redirekt": "unknown key",
 		"annotation ingress.kubernetes.io/timeout-stop":     "global ConfigMap only",
-		"annotation ingress.kubernetes.io/timeout-server":   "global ConfigMap only so far",
+		"annotation ingress.kubernetes.io/slots-min-free":   "global ConfigMap only so far",
 	}
 	ref := model.Ref{Kind: "Ingress", Namespace: "ns", Name: "a"}
 	for _, p := range problems {

@@ -18,19 +18,23 @@ func TestRegistry(t *testing.T) {
 		if !scopes[i.Scope] || i.Doc == "" || i.Accepts == "" || strings.Contains(i.Doc, "\n") {
 			t.Errorf("%s: scope %q, doc %q, accepts %q", i.Name, i.Scope, i.Doc, i.Accepts)
 		}
-		if !k.inConfigMap() && !i.PerObject {
+		if !k.inConfigMap() && !k.perObject() {
 			t.Errorf("%s: a key nothing reads", i.Name)
 		}
-		if i.Scope == ScopeGlobal && i.PerObject {
+		if i.Scope == ScopeGlobal && k.perObject() {
 			t.Errorf("%s: a Global key read per object", i.Name)
 		}
+		// Every default parses: resolving an object that sets nothing
+		// reports nothing.
 		var g Global
 		if k.inConfigMap() && !k.setGlobal(&g, i.Default) {
 			t.Errorf("%s: default %q refused by its parser", i.Name, i.Default)
 		}
-	}
-	if _, ok := keyPathType.parse(keyPathType.Default); !ok {
-		t.Errorf("path-type: default %q refused", keyPathType.Default)
+		src := sources{ingress: layer{i.Name: {value: i.Default}}}
+		refused := func(p Problem) { t.Errorf("%s: default %q refused by its parser: %v", i.Name, i.Default, p) }
+		k.setPath(&pathSettings{}, &g, src, refused)
+		k.setBackend(&BackendPolicy{}, &g, src, refused)
+		k.setHost(&HostPolicy{}, &g, src, refused)
 	}
 }
 
@@ -38,9 +42,14 @@ func TestRegistry(t *testing.T) {
 // Ingress annotation < Service annotation, each only for the scopes that
 // upstream reads there.
 func TestResolvePrecedence(t *testing.T) {
-	lay := func(name string, values map[string]string) *layer {
-		return &layer{ref: Ref{Kind: name, Namespace: "ns", Name: "x"}, field: func(k string) string { return k }, values: values}
+	lay := func(name string, values map[string]string) layer {
+		l := layer{}
+		for k, v := range values {
+			l[k] = setting{v, Ref{Kind: name, Namespace: "ns", Name: "x"}, k}
+		}
+		return l
 	}
+	keySSLRedirect := keysByName["ssl-redirect"].(*key[bool])
 	on := map[string]string{"ssl-redirect": "true", "timeout-client": "1s"}
 	off := map[string]string{"ssl-redirect": "false", "timeout-client": "2s"}
 	for _, c := range []struct {
@@ -59,14 +68,14 @@ func TestResolvePrecedence(t *testing.T) {
 			t.Errorf("%s: ssl-redirect %v (%v), want %v", c.name, got, p, c.want)
 		}
 		// A Global key is never taken from a layer: it stays the ConfigMap's.
-		if l := resolve(keysByName["timeout-client"].info(), c.src); l != nil {
-			t.Errorf("%s: timeout-client taken from %v", c.name, l.ref)
+		if st, ok := resolve(keysByName["timeout-client"].info(), c.src); ok {
+			t.Errorf("%s: timeout-client taken from %v", c.name, st.ref)
 		}
 	}
 	// Services set Backend and Path keys only.
-	host := &KeyInfo{Name: "ssl-redirect", Scope: ScopeHost, PerObject: true}
-	if l := resolve(host, sources{ingress: lay("Ingress", on), service: lay("Service", off)}); l == nil || l.ref.Kind != "Ingress" {
-		t.Errorf("Host key resolved from %v, want the Ingress", l)
+	host := &KeyInfo{Name: "ssl-redirect", Scope: ScopeHost}
+	if st, ok := resolve(host, sources{ingress: lay("Ingress", on), service: lay("Service", off)}); !ok || st.ref.Kind != "Ingress" {
+		t.Errorf("Host key resolved from %v, want the Ingress", st.ref)
 	}
 	_, p := value(keySSLRedirect, true, sources{ingress: lay("Ingress", on), service: lay("Service", map[string]string{"ssl-redirect": "yes please"})})
 	if p == nil || p.Object.Kind != "Service" || p.Field != "ssl-redirect" || !strings.Contains(p.Message, `"yes please"`) {
@@ -103,11 +112,14 @@ Generated from the key registry (controller/model/keys.go) by
 
 Names and meanings are upstream haproxy-ingress's. A key is set, weakest
 first, by its default, the global ConfigMap (` + "`--configmap`" + `), and, for the
-keys read per object, by an Ingress annotation under one of the
-` + "`--annotations-prefix`" + ` prefixes (default ` + "`" + strings.Join(DefaultAnnotationPrefixes, "/`, `") + "/`" + `).
-A bad value gives a Warning (ConfigMap: the default is kept) or an Error
-(annotation: the Ingress is skipped); an unknown key under our prefixes gives
-a Warning naming it.
+keys read per object, by the ConfigMap named in the IngressClass
+` + "`spec.parameters`" + `, an Ingress annotation, and (Backend and Path keys) a
+Service annotation, under one of the ` + "`--annotations-prefix`" + ` prefixes
+(default ` + "`" + strings.Join(DefaultAnnotationPrefixes, "/`, `") + "/`" + `). Host and Backend keys
+are shared by the Ingresses of a host or backend: the oldest Ingress that
+sets one wins, the others get a Warning naming it. A bad value gives an Event
+naming the key, the value and what is allowed, and the default is used; an
+unknown key under our prefixes gives a Warning naming it.
 
 Scope is upstream's. Keys not read per object come from the global ConfigMap
 only so far: their annotations are reported and ignored. "reload": a change of the value can need a haproxy reload (any
@@ -130,11 +142,15 @@ global ConfigMap change does).
 		per := "no"
 		switch {
 		case !k.inConfigMap():
-			per = "annotation only"
-		case i.PerObject:
+			per = "per object only"
+		case k.perObject():
 			per = "yes"
 		}
-		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s | %s | %s |\n", i.Name, i.Scope, per, def, cell(i.Accepts), reload, cell(i.Doc))
+		name := "`" + i.Name + "`"
+		for _, a := range i.Aliases {
+			name += " (alias `" + a + "`)"
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n", name, i.Scope, per, def, cell(i.Accepts), reload, cell(i.Doc))
 	}
 	return b.Bytes()
 }

@@ -17,6 +17,16 @@ type Snapshot struct {
 	EndpointSlices []*discoveryv1.EndpointSlice
 	Secrets        []*corev1.Secret
 	ConfigMap      map[string]string // global ConfigMap data (--configmap)
+	// ClassParameters is the ConfigMap of our IngressClass spec.parameters;
+	// nil when it has none.
+	ClassParameters *ClassParameters
+}
+
+// ClassParameters are the keys an IngressClass gives its Ingresses: every
+// scope but Global, over the global ConfigMap and under annotations.
+type ClassParameters struct {
+	Source Ref // the ConfigMap
+	Data   map[string]string
 }
 
 // Options are the command-line choices of the controller.
@@ -53,10 +63,6 @@ type Model struct {
 // DefaultBackendName is the backend used when no route matches: 404, or the
 // servers of the default backend service.
 const DefaultBackendName = "_default_backend"
-
-// RedirectBackendName is the backend the http frontend routes to when a
-// route's host has TLS and ssl-redirect is on.
-const RedirectBackendName = "_redirect_https"
 
 // FrontendKind says what a frontend serves.
 type FrontendKind string
@@ -96,13 +102,16 @@ type Route struct {
 	// redirect instead.
 	Backend       string
 	RedirectHTTPS bool
-	Source        Ref // the Ingress the route comes from
+	// Policy is what the Path and Host keys do to the route's requests.
+	Policy PathPolicy
+	Source Ref // the Ingress the route comes from
 }
 
 // Backend is a haproxy backend with a fixed number of server slots.
 type Backend struct {
 	Name    string // <ns>_<svc>_<port>, or DefaultBackendName
 	Service Ref    // empty for a 404 default backend
+	Policy  BackendPolicy
 	// Servers are the slots: enabled ones carry an endpoint, the rest are
 	// disabled placeholders that dynamic updates can fill without a reload.
 	Servers []Server

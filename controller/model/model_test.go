@@ -168,7 +168,8 @@ func TestIngressRoutes(t *testing.T) {
 			nil, []string{"invalid regex path"}},
 		{"hostile annotation",
 			[]*networkingv1.Ingress{ingress("a", 0, "", "/", impl, "s", map[string]string{"haproxy-ingress.github.io/path-type": "begin\nbind :1"})},
-			nil, []string{"annotation path-type"}},
+			// An invalid value falls back to the default, the rest is served.
+			[]string{" / begin ns_s_80"}, []string{"annotation haproxy-ingress.github.io/path-type", `want begin, prefix, exact or regex; using the default`}},
 		{"hostile service name",
 			[]*networkingv1.Ingress{ingress("a", 0, "", "/", prefix, "s\nx", nil)},
 			nil, []string{"invalid service name"}},

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -381,7 +382,7 @@ func changedHosts(old, cur *model.Model) []string {
 		}
 		return out
 	}
-	return changedKeys(byHost(old), byHost(cur), func(a, b []model.Route) bool { return slices.Equal(a, b) }, "<any host>")
+	return changedKeys(byHost(old), byHost(cur), func(a, b []model.Route) bool { return reflect.DeepEqual(a, b) }, "<any host>")
 }
 
 // changedBackends lists the backends whose servers differ between two models.

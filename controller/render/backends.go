@@ -6,34 +6,23 @@ import (
 	"github.com/external-haproxy/kit/controller/model"
 )
 
-// backends is the redirect backend and one backend section per backend
-// of the model.
+// backends is one backend section per backend of the model.
 func backends(g *model.Global, bes []model.Backend) []byte {
 	var c cfg
 	c.Grow(len(bes) * 128)
-	redirectBackend(&c, g)
 	for i := range bes {
-		backend(&c, &bes[i])
+		backend(&c, g, &bes[i])
 	}
 	return c.bytes()
 }
 
-// redirectBackend sends http requests of ssl-redirect routes to https.
-func redirectBackend(c *cfg, g *model.Global) {
-	c.section("backend", model.RedirectBackendName)
-	port := ""
-	if g.HTTPSPort != 443 {
-		port = ":" + itoa(g.HTTPSPort)
-	}
-	c.line("http-request redirect location https://%[var(txn.host)]"+port+"%[capture.req.uri] code", itoa(g.SSLRedirectCode))
-}
-
-func backend(c *cfg, be *model.Backend) {
+func backend(c *cfg, g *model.Global, be *model.Backend) {
 	c.section("backend", be.Name)
 	if be.Name == model.DefaultBackendName && be.Service.Name == "" {
 		c.line("http-request return status 404")
 		return
 	}
+	backendPolicy(c, g, &be.Policy)
 	for _, s := range be.Servers {
 		server(c, s)
 	}
@@ -56,4 +45,28 @@ func server(c *cfg, s model.Server) {
 		c.WriteString(" disabled")
 	}
 	c.WriteByte('\n')
+}
+
+// backendPolicy writes what a backend sets differently from the defaults
+// section.
+func backendPolicy(c *cfg, g *model.Global, p *model.BackendPolicy) {
+	if p.Balance != g.BalanceAlgorithm {
+		c.line("balance", p.Balance)
+	}
+	for _, t := range []struct {
+		name     string
+		own, def model.Duration
+	}{
+		{"connect", p.Timeouts.Connect, g.TimeoutConnect},
+		{"http-request", p.Timeouts.HTTPRequest, g.TimeoutHTTPRequest},
+		{"http-keep-alive", p.Timeouts.KeepAlive, g.TimeoutKeepAlive},
+		{"queue", p.Timeouts.Queue, g.TimeoutQueue},
+		{"server", p.Timeouts.Server, g.TimeoutServer},
+		{"server-fin", p.Timeouts.ServerFin, g.TimeoutServerFin},
+		{"tunnel", p.Timeouts.Tunnel, g.TimeoutTunnel},
+	} {
+		if t.own != t.def {
+			c.line("timeout", t.name, t.own.String())
+		}
+	}
 }

@@ -6,15 +6,17 @@ import (
 	"github.com/external-haproxy/kit/controller/model"
 )
 
-func TestRedirectBackendSnippets(t *testing.T) {
-	runSnippets(t, model.Global{HTTPSPort: 443, SSLRedirectCode: 302}, []snippet{
-		{name: "default port", want: []string{
-			"backend _redirect_https",
-			"http-request redirect location https://%[var(txn.host)]%[capture.req.uri] code 302",
-		}},
-		{name: "code and port", set: func(g *model.Global) { g.HTTPSPort, g.SSLRedirectCode = 8443, 308 },
-			want: []string{"http-request redirect location https://%[var(txn.host)]:8443%[capture.req.uri] code 308"}},
-	}, func(g *model.Global) []byte { return backends(g, nil) })
+func TestBackendPolicySnippets(t *testing.T) {
+	g := model.Global{BalanceAlgorithm: "roundrobin", TimeoutServer: 50000, TimeoutConnect: 5000, TimeoutTunnel: 3600000}
+	own := model.BackendPolicy{Balance: "roundrobin", Timeouts: model.BackendTimeouts{Server: 50000, Connect: 5000, Tunnel: 3600000}}
+	svc := model.Ref{Namespace: "ns", Name: "svc"}
+	runSnippets(t, g, []snippet{
+		{name: "as the defaults section: nothing", absent: []string{"balance", "timeout"}},
+		{name: "own balance and timeouts", set: func(g *model.Global) { g.BalanceAlgorithm, g.TimeoutServer, g.TimeoutTunnel = "leastconn", 1000, 1 },
+			want: []string{"balance roundrobin", "timeout server 50s", "timeout tunnel 1h"}, absent: []string{"timeout connect"}},
+	}, func(g *model.Global) []byte {
+		return backends(g, []model.Backend{{Name: "ns_svc_80", Service: svc, Policy: own}})
+	})
 }
 
 func TestBackendSnippets(t *testing.T) {

@@ -2,27 +2,26 @@ package render
 
 import (
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	"github.com/external-haproxy/kit/controller/files"
 	"github.com/external-haproxy/kit/controller/model"
 )
 
-// frontends is one frontend section per frontend of the model.
-func frontends(fs []model.Frontend, g *model.Global, l files.Layout) []byte {
+// frontends is one frontend section per frontend of the model; pols are
+// the path policies the http and https frontends apply.
+func frontends(fs []model.Frontend, g *model.Global, pols policies, l files.Layout) []byte {
 	var c cfg
 	for _, f := range fs {
 		c.section("frontend " + string(f.Kind))
 		switch f.Kind {
 		case model.FrontendHTTP:
 			c.line("bind", bindAddr(f))
-			proxyFrontend(&c, g, l, "http")
+			proxyFrontend(&c, g, pols, l, "http")
 		case model.FrontendHTTPS:
 			c.line("bind", bindAddr(f), "ssl crt", quoteWord(filepath.Join(l.Certs(), DefaultCertFile)),
 				"crt-list", quoteWord(filepath.Join(l.Certs(), CrtListFile)), "alpn h2,http/1.1")
-			proxyFrontend(&c, g, l, "https")
-			hsts(&c, g)
+			proxyFrontend(&c, g, pols, l, "https")
 		case model.FrontendHealthz:
 			c.line("bind", bindAddr(f))
 			noLog(&c, g)
@@ -46,21 +45,6 @@ func bindAddr(f model.Frontend) string {
 	return f.IP + ":" + itoa(f.Port)
 }
 
-// hsts is the Strict-Transport-Security header of https answers.
-func hsts(c *cfg, g *model.Global) {
-	if !g.HSTS {
-		return
-	}
-	v := "max-age=" + itoa(g.HSTSMaxAge)
-	if g.HSTSIncludeSubdomains {
-		v += "; includeSubDomains"
-	}
-	if g.HSTSPreload {
-		v += "; preload"
-	}
-	c.line("http-response set-header Strict-Transport-Security", strconv.Quote(v))
-}
-
 // noLog keeps probes and stats scraping out of the logs.
 func noLog(c *cfg, g *model.Global) {
 	if g.SyslogEndpoint != "" {
@@ -76,11 +60,13 @@ const hostHeaderRegex = `^(([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?[.])*[a-z0-9_](
 	`(:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$`
 
 // proxyFrontend writes the routing of the http or https frontend: the
-// backend is looked up in the map files of that frontend, first for the
+// route is looked up in the map files of that frontend, first for the
 // exact host, then for the host's wildcard ("a.b.c" → "*.b.c", one label
 // only), then for rules without host; within each, exact paths before
-// longest prefix before regex. No match goes to the default backend.
-func proxyFrontend(c *cfg, g *model.Global, l files.Layout, scheme string) {
+// longest prefix before regex. The route (see mapValue) gives the backend,
+// the path policy whose rules run, and on http whether to redirect to
+// https. No match goes to the default backend.
+func proxyFrontend(c *cfg, g *model.Global, pols policies, l files.Layout, scheme string) {
 	// httplog here rather than in defaults: frontends without logs would
 	// warn about an unused log format.
 	if g.SyslogEndpoint != "" {
@@ -93,6 +79,12 @@ func proxyFrontend(c *cfg, g *model.Global, l files.Layout, scheme string) {
 	}
 	hostChecks(c)
 	lookups(c, mapPaths(l, scheme))
+	c.line("http-request set-var(txn.backend) var(txn.route),field(1,@)")
+	c.line("http-request set-var(txn.policy) var(txn.route),field(2,@)")
+	if scheme == "http" {
+		httpsRedirect(c, g)
+	}
+	pathRules(c, pols, scheme)
 	c.line("use_backend %[var(txn.backend)] if { var(txn.backend) -m found }")
 	c.line("default_backend", model.DefaultBackendName)
 }
@@ -119,14 +111,33 @@ func hostChecks(c *cfg) {
 	c.line("http-request set-var(txn.wildpath) var(txn.wildcard),concat(,txn.path,)")
 }
 
-// lookups sets txn.backend from the first map that matches, in the order
+// httpsRedirect sends the requests of ssl-redirect routes to https, but
+// for the no-tls-redirect-locations (ACME challenges must stay on http).
+func httpsRedirect(c *cfg, g *model.Global) {
+	port := ""
+	if g.HTTPSPort != 443 {
+		port = ":" + itoa(g.HTTPSPort)
+	}
+	cond := "{ var(txn.route),field(3,@) -m str " + redirectMark + " }"
+	if len(g.NoTLSRedirect) > 0 {
+		words := make([]string, len(g.NoTLSRedirect))
+		for i, p := range g.NoTLSRedirect {
+			words[i] = quoteWord(p)
+		}
+		aclLines(c, "no_tls_redirect", "path_beg", words)
+		cond += " !no_tls_redirect"
+	}
+	c.line("http-request redirect location https://%[var(txn.host)]"+port+"%[capture.req.uri] code", itoa(g.SSLRedirectCode), "if", cond)
+}
+
+// lookups sets txn.route from the first map that matches, in the order
 // proxyFrontend describes.
 func lookups(c *cfg, maps mapFiles) {
 	first := true
 	lookup := func(subject, conv, file string) {
-		rule := "http-request set-var(txn.backend) var(" + subject + ")," + conv + "(" + quoteArg(file) + ")"
+		rule := "http-request set-var(txn.route) var(" + subject + ")," + conv + "(" + quoteArg(file) + ")"
 		if !first {
-			rule += " if !{ var(txn.backend) -m found }"
+			rule += " if !{ var(txn.route) -m found }"
 		}
 		first = false
 		c.line(rule)

@@ -7,32 +7,26 @@ import (
 	"github.com/external-haproxy/kit/controller/model"
 )
 
-const hstsHeader = "http-response set-header Strict-Transport-Security"
-
 func TestHTTPSFrontendSnippets(t *testing.T) {
-	base := model.Global{HSTS: true, HSTSMaxAge: 15768000, ForwardFor: "ignore"}
+	base := model.Global{ForwardFor: "ignore"}
 	https := []model.Frontend{{Kind: model.FrontendHTTPS, Port: 443}}
 	runSnippets(t, base, []snippet{
-		{name: "hsts max-age",
-			want: []string{hstsHeader + ` "max-age=15768000"`}},
-		{name: "hsts includeSubDomains", set: func(g *model.Global) { g.HSTSIncludeSubdomains = true },
-			want: []string{hstsHeader + ` "max-age=15768000; includeSubDomains"`}},
-		{name: "hsts preload", set: func(g *model.Global) { g.HSTSMaxAge, g.HSTSPreload = 60, true },
-			want: []string{hstsHeader + ` "max-age=60; preload"`}},
-		{name: "hsts all", set: func(g *model.Global) { g.HSTSIncludeSubdomains, g.HSTSPreload = true, true },
-			want: []string{hstsHeader + ` "max-age=15768000; includeSubDomains; preload"`}},
-		{name: "hsts off", set: func(g *model.Global) { g.HSTS = false },
-			absent: []string{hstsHeader}},
 		{name: "scheme", want: []string{"http-request set-header X-Forwarded-Proto https"}},
-	}, func(g *model.Global) []byte { return frontends(https, g, files.DefaultLayout("")) })
+	}, func(g *model.Global) []byte { return frontends(https, g, policies{}, files.DefaultLayout("")) })
 }
 
 func TestHTTPFrontendSnippets(t *testing.T) {
-	base := model.Global{ForwardFor: "ignore", HSTS: true}
+	base := model.Global{ForwardFor: "ignore", HTTPSPort: 443, SSLRedirectCode: 302, NoTLSRedirect: []string{"/.well-known/acme-challenge"}}
 	http := []model.Frontend{{Kind: model.FrontendHTTP, IP: "::1", Port: 8080}}
 	runSnippets(t, base, []snippet{
 		{name: "bind ipv6", want: []string{"bind [::1]:8080"}},
-		{name: "no hsts on http", absent: []string{hstsHeader}},
+		{name: "https redirect", want: []string{
+			"acl no_tls_redirect path_beg '/.well-known/acme-challenge'",
+			"http-request redirect location https://%[var(txn.host)]%[capture.req.uri] code 302 if { var(txn.route),field(3,@) -m str redirect } !no_tls_redirect",
+		}},
+		{name: "https redirect to another port, everywhere", set: func(g *model.Global) { g.HTTPSPort, g.SSLRedirectCode, g.NoTLSRedirect = 8443, 308, nil },
+			want:   []string{"http-request redirect location https://%[var(txn.host)]:8443%[capture.req.uri] code 308 if { var(txn.route),field(3,@) -m str redirect }"},
+			absent: []string{"no_tls_redirect"}},
 		{name: "scheme", want: []string{"http-request set-header X-Forwarded-Proto http"}},
 		// Only "add" replaces what the client sent; the others keep it.
 		{name: "forwardfor add", set: func(g *model.Global) { g.ForwardFor = "add" },
@@ -57,14 +51,17 @@ func TestHTTPFrontendSnippets(t *testing.T) {
 		}},
 		// Exact host, then wildcard, then no host; exact, prefix, regex in each.
 		{name: "lookups", want: []string{
-			`http-request set-var(txn.backend) var(txn.hostpath),map_str('"/etc/haproxy/maps/http-exact.map"')`,
-			`http-request set-var(txn.backend) var(txn.hostpath),map_beg('"/etc/haproxy/maps/http-prefix.map"') if !{ var(txn.backend) -m found }`,
-			`http-request set-var(txn.backend) var(txn.wildpath),map_reg('"/etc/haproxy/maps/http-regex.map"') if !{ var(txn.backend) -m found }`,
-			`http-request set-var(txn.backend) var(txn.path),map_reg('"/etc/haproxy/maps/http-regex-any.map"') if !{ var(txn.backend) -m found }`,
+			`http-request set-var(txn.route) var(txn.hostpath),map_str('"/etc/haproxy/maps/http-exact.map"')`,
+			`http-request set-var(txn.route) var(txn.hostpath),map_beg('"/etc/haproxy/maps/http-prefix.map"') if !{ var(txn.route) -m found }`,
+			`http-request set-var(txn.route) var(txn.wildpath),map_reg('"/etc/haproxy/maps/http-regex.map"') if !{ var(txn.route) -m found }`,
+			`http-request set-var(txn.route) var(txn.path),map_reg('"/etc/haproxy/maps/http-regex-any.map"') if !{ var(txn.route) -m found }`,
+			// The route's backend and policy.
+			"http-request set-var(txn.backend) var(txn.route),field(1,@)",
+			"http-request set-var(txn.policy) var(txn.route),field(2,@)",
 			"use_backend %[var(txn.backend)] if { var(txn.backend) -m found }",
 			"default_backend _default_backend",
 		}},
-	}, func(g *model.Global) []byte { return frontends(http, g, files.DefaultLayout("")) })
+	}, func(g *model.Global) []byte { return frontends(http, g, policies{}, files.DefaultLayout("")) })
 }
 
 func TestProbeFrontendSnippets(t *testing.T) {
@@ -76,5 +73,5 @@ func TestProbeFrontendSnippets(t *testing.T) {
 		}, absent: []string{"no log", "acl"}},
 		{name: "probes not logged", set: func(g *model.Global) { g.SyslogEndpoint = "stdout" },
 			want: []string{"no log"}},
-	}, func(g *model.Global) []byte { return frontends(probes, g, files.DefaultLayout("")) })
+	}, func(g *model.Global) []byte { return frontends(probes, g, policies{}, files.DefaultLayout("")) })
 }

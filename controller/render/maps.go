@@ -40,8 +40,26 @@ type entry struct {
 	source     model.Ref // the Ingress of the route, to blame a line haproxy rejects
 }
 
-// routeMaps writes the maps of the http frontend (routes with
-// RedirectHTTPS point to the redirect backend) and of the https frontend.
+// redirectMark is the third field of an http map value whose route
+// redirects to https.
+const redirectMark = "redirect"
+
+// mapValue is what a route's map entry holds: "<backend>", or
+// "<backend>@<policy ID>", with "@redirect" added on http when the route
+// redirects to https. Backend names and IDs never hold "@" or spaces.
+func mapValue(r *model.Route, redirect bool) string {
+	v := r.Backend
+	id := r.Policy.ID()
+	if id != "" || redirect {
+		v += "@" + id
+	}
+	if redirect {
+		v += "@" + redirectMark
+	}
+	return v
+}
+
+// routeMaps writes the maps of the http frontend and of the https frontend.
 func routeMaps(m *model.Model, l files.Layout) files.Set {
 	var set files.Set
 	for _, mf := range mapEntries(m, l) {
@@ -81,10 +99,7 @@ func mapEntries(m *model.Model, l files.Layout) []mapFile {
 		var exact, prefix, regex, regexAny []entry
 		for i := range m.Routes {
 			r := &m.Routes[i]
-			value := r.Backend
-			if f.Kind == model.FrontendHTTP && r.RedirectHTTPS {
-				value = model.RedirectBackendName
-			}
+			value := mapValue(r, f.Kind == model.FrontendHTTP && r.RedirectHTTPS)
 			switch r.Match {
 			case model.MatchExact:
 				exact = append(exact, entry{r.Host + r.Path, value, 0, 0, r.Source})

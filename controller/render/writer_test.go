@@ -66,8 +66,8 @@ func TestQuotedPaths(t *testing.T) {
 		`crt-base '/o'\''dd dir/var/lib/haproxy/crt'`,
 	}, nil)
 	fs := []model.Frontend{{Kind: model.FrontendHTTPS, Port: 443}}
-	checkLines(t, frontends(fs, &g, l), []string{
+	checkLines(t, frontends(fs, &g, policies{}, l), []string{
 		`bind :443 ssl crt '/o'\''dd dir/var/lib/haproxy/crt/default.pem' crt-list '/o'\''dd dir/var/lib/haproxy/crt/crt-list.txt' alpn h2,http/1.1`,
-		`http-request set-var(txn.backend) var(txn.hostpath),map_str('"/o'\''dd dir/etc/haproxy/maps/https-exact.map"')`,
+		`http-request set-var(txn.route) var(txn.hostpath),map_str('"/o'\''dd dir/etc/haproxy/maps/https-exact.map"')`,
 	}, nil)
 }
