@@ -87,12 +87,12 @@ func checkServiceBackend(sb *networkingv1.IngressServiceBackend) string {
 // forIngress returns the backend name of a validated Service backend,
 // building it on first use, and claims the Backend keys the Ingress
 // annotations set for it. from is the object reported on problems.
-func (b *backends) forIngress(ns string, sb *networkingv1.IngressServiceBackend, from Ref, field string, annotations layer) string {
+func (b *backends) forIngress(ns string, sb *networkingv1.IngressServiceBackend, from Ref, field string, src sources) string {
 	name := backendName(ns, sb)
 	if _, ok := b.built[name]; !ok {
 		b.build(name, ns, sb, from, field)
 	}
-	b.claims.claim(name, "backend", ScopeBackend, annotations, b.report)
+	b.claims.claim(name, "backend", ScopeBackend, src, b.report)
 	return name
 }
 
@@ -247,13 +247,14 @@ func serverName(i int) string { return fmt.Sprintf("srv%03d", i+1) }
 // list returns the backends sorted by name, with their policies resolved
 // from the IngressClass parameters, the claims of their Ingresses and
 // their Service's annotations.
-func (b *backends) list(class layer, service func(ns, name string) layer) []Backend {
+func (b *backends) list(service func(ns, name string) layer) []Backend {
 	out := make([]Backend, 0, len(b.built))
 	for _, be := range b.built {
-		src := sources{class: class, ingress: b.claims[be.Name]}
+		var svc layer
 		if be.Service.Name != "" {
-			src.service = service(be.Service.Namespace, be.Service.Name)
+			svc = service(be.Service.Namespace, be.Service.Name)
 		}
+		src := b.claims.sources(be.Name, svc)
 		for _, k := range registry {
 			k.setBackend(&be.Policy, b.g, src, b.report)
 		}

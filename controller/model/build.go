@@ -1,6 +1,8 @@
 package model
 
 import (
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -47,9 +49,11 @@ func Build(s *Snapshot, o Options) (*Model, []Problem) {
 		certs:    map[string]*Cert{},
 		services: map[string]layer{},
 		hosts:    claims{},
+		classes:  map[string]layer{},
 	}
-	if cp := s.ClassParameters; cp != nil {
-		b.class = parameters(cp.Source, cp.Data, report)
+	for _, name := range slices.Sorted(maps.Keys(s.ClassParameters)) {
+		cp := s.ClassParameters[name]
+		b.classes[name] = parameters(cp.Source, cp.Data, report)
 	}
 	for _, sec := range s.Secrets {
 		b.secrets[sec.Namespace+"/"+sec.Name] = sec
@@ -82,7 +86,7 @@ type builder struct {
 	certs    map[string]*Cert  // by name
 	defaultB *networkingv1.IngressServiceBackend
 	defaultF Ref
-	class    layer            // IngressClass parameters
+	classes  map[string]layer // IngressClass parameters by class name
 	services map[string]layer // Service annotations by ns/name, read once
 	hosts    claims           // Host keys of each host
 	pending  []pendingRoute   // routes whose policy finish computes
@@ -97,25 +101,29 @@ type pendingRoute struct {
 }
 
 // claims are the Host or Backend keys that Ingresses set for one shared
-// host or backend, by its name: the oldest Ingress that sets a key wins.
-type claims map[string]layer
+// host or backend, by its name: the oldest Ingress that sets a key wins,
+// and the IngressClass parameters are those of the oldest Ingress.
+type claims map[string]*claimed
 
-// claim adds the keys of scope that l sets to what object already has; a
-// younger Ingress setting another value gets a warning naming the older.
-func (c claims) claim(object, what string, scope Scope, l layer, report func(Problem)) {
+type claimed struct{ class, set layer }
+
+// claim adds the keys of scope that src.ingress sets to what object already
+// has; a younger Ingress setting another value gets a warning naming the
+// older.
+func (c claims) claim(object, what string, scope Scope, src sources, report func(Problem)) {
 	m := c[object]
 	if m == nil {
-		m = layer{}
+		m = &claimed{class: src.class, set: layer{}}
 		c[object] = m
 	}
-	for _, name := range sortedSettings(l) {
-		st := l[name]
+	for _, name := range slices.Sorted(maps.Keys(src.ingress)) {
+		st := src.ingress[name]
 		if keysByName[name].info().Scope != scope {
 			continue
 		}
-		old, ok := m[name]
+		old, ok := m.set[name]
 		if !ok {
-			m[name] = st
+			m.set[name] = st
 		} else if old.value != st.value && old.ref != st.ref {
 			report(Problem{st.ref, st.field, what + " " + object + ": value " + quoteValue(st.value) + " ignored, " +
 				old.ref.String() + " is older and sets " + quoteValue(old.value), Warning})
@@ -123,13 +131,12 @@ func (c claims) claim(object, what string, scope Scope, l layer, report func(Pro
 	}
 }
 
-func sortedSettings(l layer) []string {
-	out := make([]string, 0, len(l))
-	for k := range l {
-		out = append(out, k)
+// sources are the layers of object, with service the strongest.
+func (c claims) sources(object string, service layer) sources {
+	if m := c[object]; m != nil {
+		return sources{class: m.class, ingress: m.set, service: service}
 	}
-	sort.Strings(out)
-	return out
+	return sources{service: service}
 }
 
 // service is the layer of a Service's annotations, read once however many
@@ -268,7 +275,11 @@ func (b *builder) validate(ing *networkingv1.Ingress, src sources) ([]candidate,
 
 func (b *builder) ingress(ing *networkingv1.Ingress) {
 	ref := ingressRef(ing)
-	src := sources{class: b.class, ingress: annotations(ref, ing.Annotations, b.prefixes, b.report)}
+	class := ""
+	if ing.Spec.IngressClassName != nil {
+		class = *ing.Spec.IngressClassName
+	}
+	src := sources{class: b.classes[class], ingress: annotations(ref, ing.Annotations, b.prefixes, b.report)}
 	cands, p := b.validate(ing, src)
 	if p != nil {
 		p.Message += "; ingress skipped"
@@ -276,7 +287,7 @@ func (b *builder) ingress(ing *networkingv1.Ingress) {
 		return
 	}
 	b.tls(ing)
-	b.addRoutes(ing, src.ingress, cands)
+	b.addRoutes(ing, src, cands)
 	if db := ing.Spec.DefaultBackend; db != nil {
 		if b.defaultB != nil {
 			b.report(Problem{ref, "spec.defaultBackend", "ignored, " + b.defaultF.String() + " is older and sets one too", Warning})
@@ -350,11 +361,11 @@ func hostMatches(pattern, host string) bool {
 	return dot > 0 && host[dot:] == pattern[1:]
 }
 
-func (b *builder) addRoutes(ing *networkingv1.Ingress, annotations layer, cands []candidate) {
+func (b *builder) addRoutes(ing *networkingv1.Ingress, src sources, cands []candidate) {
 	ref := ingressRef(ing)
 	for _, c := range cands {
 		if c.host != "" {
-			b.hosts.claim(c.host, "host", ScopeHost, annotations, b.report)
+			b.hosts.claim(c.host, "host", ScopeHost, src, b.report)
 		}
 		key := routeKey{c.host, c.path, c.match}
 		if owner, ok := b.routes[key]; ok {
@@ -372,7 +383,7 @@ func (b *builder) addRoutes(ing *networkingv1.Ingress, annotations layer, cands 
 			Host:          c.host,
 			Path:          c.path,
 			Match:         c.match,
-			Backend:       b.backends.forIngress(ing.Namespace, c.backend, ref, c.field+".backend", annotations),
+			Backend:       b.backends.forIngress(ing.Namespace, c.backend, ref, c.field+".backend", src),
 			RedirectHTTPS: c.settings.sslRedirect && b.m.DefaultCert != nil && tls,
 			Source:        ref,
 		}, c.settings, tls})
@@ -402,10 +413,10 @@ func (b *builder) defaultBackend(flag string) {
 func (b *builder) finish() {
 	m := b.m
 	hosts := map[string]HostPolicy{}
-	for name, l := range b.hosts {
+	for name := range b.hosts {
 		var hp HostPolicy
 		for _, k := range registry {
-			k.setHost(&hp, &m.Global, sources{class: b.class, ingress: l}, b.report)
+			k.setHost(&hp, &m.Global, b.hosts.sources(name, nil), b.report)
 		}
 		hosts[name] = hp
 	}
@@ -428,7 +439,7 @@ func (b *builder) finish() {
 		}
 		return a.Match < c.Match
 	})
-	m.Backends = b.backends.list(b.class, b.service)
+	m.Backends = b.backends.list(b.service)
 	for _, c := range b.certs {
 		sort.Strings(c.Hosts)
 		m.Certs = append(m.Certs, *c)

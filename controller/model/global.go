@@ -1,8 +1,10 @@
 package model
 
 import (
+	"maps"
 	"net"
 	"regexp"
+	"slices"
 	"strconv"
 )
 
@@ -118,7 +120,7 @@ func buildGlobal(data map[string]string, resolves func(host string) bool, report
 			k.setGlobal(&g, k.info().Default)
 		}
 	}
-	for _, name := range sortedKeys(data) {
+	for _, name := range slices.Sorted(maps.Keys(data)) {
 		k := keysByName[name]
 		switch {
 		case k == nil:

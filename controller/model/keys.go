@@ -1,9 +1,9 @@
 package model
 
 import (
+	"maps"
 	"net"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 )
@@ -206,17 +206,6 @@ var keysByName = func() map[string]configKey {
 	return m
 }()
 
-// sortedKeys returns the keys of a string map in order, so that problems
-// and fallbacks do not depend on map order.
-func sortedKeys(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
 // DefaultAnnotationPrefixes are upstream's --annotations-prefix default.
 var DefaultAnnotationPrefixes = []string{"haproxy-ingress.github.io", "ingress.kubernetes.io"}
 
@@ -281,7 +270,7 @@ func value[T any](k *key[T], def T, s sources) (T, *Problem) {
 // reported, then ignored.
 func annotations(ref Ref, ann map[string]string, prefixes []string, report func(Problem)) layer {
 	l := layer{}
-	keys := sortedKeys(ann)
+	keys := slices.Sorted(maps.Keys(ann))
 	for _, p := range prefixes {
 		for _, full := range keys {
 			name, ok := strings.CutPrefix(full, p+"/")
@@ -308,7 +297,7 @@ func annotations(ref Ref, ann map[string]string, prefixes []string, report func(
 // every scope but Global, without prefix.
 func parameters(ref Ref, data map[string]string, report func(Problem)) layer {
 	l := layer{}
-	for _, name := range sortedKeys(data) {
+	for _, name := range slices.Sorted(maps.Keys(data)) {
 		if settable(ref, name, keysByName[name], report) {
 			l[name] = setting{data[name], ref, name}
 		}

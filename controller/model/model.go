@@ -17,9 +17,10 @@ type Snapshot struct {
 	EndpointSlices []*discoveryv1.EndpointSlice
 	Secrets        []*corev1.Secret
 	ConfigMap      map[string]string // global ConfigMap data (--configmap)
-	// ClassParameters is the ConfigMap of our IngressClass spec.parameters;
-	// nil when it has none.
-	ClassParameters *ClassParameters
+	// ClassParameters are the ConfigMaps of our IngressClasses'
+	// spec.parameters, by class name; "" is for Ingresses without
+	// spec.ingressClassName (the default class's).
+	ClassParameters map[string]ClassParameters
 }
 
 // ClassParameters are the keys an IngressClass gives its Ingresses: every

@@ -1,0 +1,205 @@
+// Package liveproxy runs the real haproxy on the render of a snapshot, on
+// loopback, so that a test shows what a key does with real requests: the
+// answer a client gets and what the backend saw.
+package liveproxy
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"io"
+	"maps"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+
+	"github.com/external-haproxy/kit/controller/files"
+	"github.com/external-haproxy/kit/controller/model"
+	"github.com/external-haproxy/kit/controller/render"
+	"github.com/external-haproxy/kit/internal/loopback"
+	"github.com/external-haproxy/kit/test/testcert"
+)
+
+// Echo is what the echo backend saw of a request; it answers with it as JSON.
+type Echo struct {
+	Service    string
+	Method     string
+	Path       string // with the query
+	Proto      string // HTTP/1.1, HTTP/2.0
+	TLS        bool
+	RemoteAddr string
+	Header     http.Header
+}
+
+// EchoHandler answers every request with the Echo of it.
+func EchoHandler(service string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(Echo{service, r.Method, r.URL.RequestURI(), r.Proto, r.TLS != nil, r.RemoteAddr, r.Header})
+	})
+}
+
+// Backend adds to snap the Service ns/name with port 80 and one loopback
+// endpoint served by srv (its Handler nil: EchoHandler), which runs until
+// the test ends; srv.TLSConfig set: it serves TLS. It returns the
+// endpoint's port.
+func Backend(t testing.TB, snap *model.Snapshot, ns, name string, srv *http.Server) int {
+	t.Helper()
+	if srv == nil {
+		srv = &http.Server{}
+	}
+	if srv.Handler == nil {
+		srv.Handler = EchoHandler(name)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if srv.TLSConfig != nil {
+		go srv.ServeTLS(l, "", "")
+	} else {
+		go srv.Serve(l)
+	}
+	t.Cleanup(func() { srv.Close() })
+	port := int32(l.Addr().(*net.TCPAddr).Port)
+	snap.Services = append(snap.Services, &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+		Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Port: 80}}}})
+	snap.EndpointSlices = append(snap.EndpointSlices, &discoveryv1.EndpointSlice{
+		ObjectMeta:  metav1.ObjectMeta{Name: name, Namespace: ns, Labels: map[string]string{discoveryv1.LabelServiceName: name}},
+		AddressType: discoveryv1.AddressTypeIPv4,
+		Ports:       []discoveryv1.EndpointPort{{Port: &port}},
+		Endpoints:   []discoveryv1.Endpoint{{Addresses: []string{"127.0.0.1"}}},
+	})
+	return int(port)
+}
+
+// Proxy is haproxy serving the model of a snapshot.
+type Proxy struct {
+	HTTPPort, HTTPSPort int
+	Model               *model.Model
+	Problems            []model.Problem
+	Layout              files.Layout
+}
+
+// Start builds snap, with the frontends moved to free loopback ports (over
+// what snap.ConfigMap says) and a self-signed default certificate for
+// "localhost" unless opts has one, renders it and runs bin on it until the
+// test ends.
+func Start(t testing.TB, bin string, snap *model.Snapshot, opts model.Options) *Proxy {
+	t.Helper()
+	ports := loopback.Ports(t, 4)
+	p := &Proxy{HTTPPort: ports[0], HTTPSPort: ports[1]}
+	cm := maps.Clone(snap.ConfigMap)
+	if cm == nil {
+		cm = map[string]string{}
+	}
+	maps.Copy(cm, map[string]string{
+		"http-port": strconv.Itoa(ports[0]), "https-port": strconv.Itoa(ports[1]),
+		"healthz-port": strconv.Itoa(ports[2]), "stats-port": strconv.Itoa(ports[3]),
+		"bind-ip-addr-http": "127.0.0.1", "bind-ip-addr-healthz": "127.0.0.1", "bind-ip-addr-stats": "127.0.0.1",
+	})
+	s := *snap
+	s.ConfigMap = cm
+	if opts.DefaultCertificate == nil {
+		crt, key := testcert.SelfSigned(t, testcert.ECKey(t), "localhost", "localhost")
+		opts.DefaultCertificate = append(crt, key...)
+	}
+	p.Model, p.Problems = model.Build(&s, opts)
+
+	root := t.TempDir()
+	p.Layout = files.Layout{Etc: filepath.Join(root, "etc"), Lib: filepath.Join(root, "lib"), Run: filepath.Join(root, "run")}
+	if err := os.MkdirAll(p.Layout.Run, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range render.Render(p.Model, p.Layout) {
+		if err := os.MkdirAll(filepath.Dir(f.Path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(f.Path, f.Data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := exec.CommandContext(ctx, bin, "-db", "-f", p.Layout.Etc)
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cancel(); cmd.Wait() })
+	// haproxy accepts connections once every listener is bound.
+	err := wait.PollUntilContextTimeout(ctx, 20*time.Millisecond, 10*time.Second, true, func(context.Context) (bool, error) {
+		c, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(p.HTTPPort))
+		if err == nil {
+			c.Close()
+		}
+		return err == nil, nil
+	})
+	if err != nil {
+		t.Fatalf("haproxy %s did not start listening: %v; problems: %v", bin, err, p.Problems)
+	}
+	return p
+}
+
+// Response is an answer, read whole.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   string
+}
+
+// Echo decodes the body of an echo backend's answer; nil if it is not one.
+func (r *Response) Echo() *Echo {
+	var e Echo
+	if json.Unmarshal([]byte(r.Body), &e) != nil || e.Service == "" {
+		return nil
+	}
+	return &e
+}
+
+// Do sends req to the frontend of its URL scheme (its host part is
+// replaced by the proxy's address; set req.Host for the Host header) on
+// a new connection, without following redirects or checking certificates.
+func (p *Proxy) Do(t testing.TB, req *http.Request) *Response {
+	t.Helper()
+	port := p.HTTPPort
+	if req.URL.Scheme == "https" {
+		port = p.HTTPSPort
+	}
+	req.URL.Host = "127.0.0.1:" + strconv.Itoa(port)
+	client := &http.Client{
+		Timeout:       5 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		Transport:     &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, DisableKeepAlives: true},
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s (Host %s): %v", req.Method, req.URL, req.Host, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Response{resp.StatusCode, resp.Header, string(body)}
+}
+
+// Get is Do of a GET of scheme://host/path.
+func (p *Proxy) Get(t testing.TB, scheme, host, path string) *Response {
+	t.Helper()
+	req, err := http.NewRequest("GET", scheme+"://x"+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Host = host
+	return p.Do(t, req)
+}
