@@ -53,6 +53,9 @@ func Build(s *Snapshot, o Options) (*Model, []Problem) {
 	}
 	for _, name := range slices.Sorted(maps.Keys(s.ClassParameters)) {
 		cp := s.ClassParameters[name]
+		if cp.Missing != "" {
+			report(Problem{Ref{Kind: "IngressClass", Name: cp.Class}, "spec.parameters", cp.Source.String() + ": " + cp.Missing + "; its keys are not applied", Warning})
+		}
 		b.classes[name] = parameters(cp.Source, cp.Data, report)
 	}
 	for _, sec := range s.Secrets {

@@ -26,8 +26,11 @@ type Snapshot struct {
 // ClassParameters are the keys an IngressClass gives its Ingresses: every
 // scope but Global, over the global ConfigMap and under annotations.
 type ClassParameters struct {
-	Source Ref // the ConfigMap
+	Class  string // the IngressClass
+	Source Ref    // its spec.parameters
 	Data   map[string]string
+	// Missing says why Data could not be read; empty: it was.
+	Missing string
 }
 
 // Options are the command-line choices of the controller.

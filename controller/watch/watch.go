@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -33,8 +34,12 @@ type Config struct {
 	Namespace          string // --watch-namespace; empty: all
 	ConfigMapNamespace string // --configmap; empty name: none
 	ConfigMapName      string
-	Classes            ingressclass.Selector
-	OnChange           func()
+	// ParametersNamespace is where the ConfigMaps of IngressClass
+	// spec.parameters are read: the controller's own namespace, which its
+	// Role lets it read; empty: none read.
+	ParametersNamespace string
+	Classes             ingressclass.Selector
+	OnChange            func()
 }
 
 // Reconnect is how the reflectors retry after the apiserver failed them.
@@ -48,9 +53,9 @@ var Reconnect = wait.Backoff{Duration: 200 * time.Millisecond, Factor: 2, Jitter
 
 // Watcher holds the caches.
 type Watcher struct {
-	cfg                                                       Config
-	ingresses, classes, services, slices, secrets, configMaps *source
-	health                                                    health
+	cfg                                                                           Config
+	ingresses, classes, services, slices, secrets, opaque, configMaps, parameters *source
+	health                                                                        health
 }
 
 // New sets up the caches; nothing is watched before Start.
@@ -60,22 +65,31 @@ func New(cfg Config) *Watcher {
 	w.ingresses = newSource(w, "ingresses", &networkingv1.Ingress{}, c.NetworkingV1().Ingresses(ns), nil)
 	w.services = newSource(w, "services", &corev1.Service{}, c.CoreV1().Services(ns), nil)
 	w.slices = newSource(w, "endpointslices", &discoveryv1.EndpointSlice{}, c.DiscoveryV1().EndpointSlices(ns), nil)
-	// Only TLS Secrets: the model reads nothing else, and caching every
-	// Secret of the cluster would cost memory and widen what we hold.
+	// Only TLS and Opaque Secrets (certificates; passwords and CA bundles
+	// of auth keys): caching every Secret of the cluster, service account
+	// tokens and image pull secrets included, would cost memory and widen
+	// what we hold.
 	w.secrets = newSource(w, "secrets", &corev1.Secret{}, c.CoreV1().Secrets(ns),
 		fields.OneTermEqualSelector("type", string(corev1.SecretTypeTLS)))
+	w.opaque = newSource(w, "opaque secrets", &corev1.Secret{}, c.CoreV1().Secrets(ns),
+		fields.OneTermEqualSelector("type", string(corev1.SecretTypeOpaque)))
 	w.classes = newSource(w, "ingressclasses", &networkingv1.IngressClass{}, c.NetworkingV1().IngressClasses(), nil)
 	if cfg.ConfigMapName != "" {
 		w.configMaps = newSource(w, "configmaps", &corev1.ConfigMap{}, c.CoreV1().ConfigMaps(cfg.ConfigMapNamespace),
 			fields.OneTermEqualSelector("metadata.name", cfg.ConfigMapName))
 	}
+	if cfg.ParametersNamespace != "" {
+		w.parameters = newSource(w, "class parameters", &corev1.ConfigMap{}, c.CoreV1().ConfigMaps(cfg.ParametersNamespace), nil)
+	}
 	return w
 }
 
 func (w *Watcher) sources() []*source {
-	out := []*source{w.ingresses, w.classes, w.services, w.slices, w.secrets}
-	if w.configMaps != nil {
-		out = append(out, w.configMaps)
+	out := []*source{w.ingresses, w.classes, w.services, w.slices, w.secrets, w.opaque}
+	for _, s := range []*source{w.configMaps, w.parameters} {
+		if s != nil {
+			out = append(out, s)
+		}
 	}
 	return out
 }
@@ -238,13 +252,49 @@ func (w *Watcher) Snapshot() model.Snapshot {
 	s.Ingresses = w.cfg.Classes.Filter(ings, classes)
 	s.Services = list[*corev1.Service](w.services)
 	s.EndpointSlices = list[*discoveryv1.EndpointSlice](w.slices)
-	s.Secrets = list[*corev1.Secret](w.secrets)
+	s.Secrets = append(list[*corev1.Secret](w.secrets), list[*corev1.Secret](w.opaque)...)
 	if w.configMaps != nil {
 		for _, cm := range list[*corev1.ConfigMap](w.configMaps) {
 			s.ConfigMap = cm.Data
 		}
 	}
+	s.ClassParameters = w.classParameters(classes)
 	return s
+}
+
+// classParameters are the parameters of our IngressClasses, by class name,
+// and under "" those of our default class.
+func (w *Watcher) classParameters(classes []*networkingv1.IngressClass) map[string]model.ClassParameters {
+	out := map[string]model.ClassParameters{}
+	for _, c := range classes {
+		p := c.Spec.Parameters
+		if c.Spec.Controller != w.cfg.Classes.Controller || p == nil {
+			continue
+		}
+		ns := w.cfg.ParametersNamespace
+		if p.Namespace != nil {
+			ns = *p.Namespace
+		}
+		cp := model.ClassParameters{Class: c.Name, Source: model.Ref{Kind: p.Kind, Namespace: ns, Name: p.Name}}
+		switch {
+		case p.APIGroup != nil && *p.APIGroup != "" || p.Kind != "ConfigMap":
+			cp.Missing = "only a core ConfigMap can hold parameters"
+		case w.parameters == nil || ns != w.cfg.ParametersNamespace:
+			cp.Missing = "not read: the controller reads parameters from namespace " + strconv.Quote(w.cfg.ParametersNamespace) + " only"
+		default:
+			obj, ok, _ := w.parameters.store.GetByKey(ns + "/" + p.Name)
+			if !ok {
+				cp.Missing = "not found"
+			} else {
+				cp.Data = obj.(*corev1.ConfigMap).Data
+			}
+		}
+		out[c.Name] = cp
+		if c.Annotations[ingressclass.AnnotationDefault] == "true" {
+			out[""] = cp
+		}
+	}
+	return out
 }
 
 // Ingress returns a cached Ingress of any class.

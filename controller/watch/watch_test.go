@@ -10,7 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/external-haproxy/kit/controller/ingressclass"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes/fake"
 	"k8s.io/klog/v2"
@@ -72,5 +74,38 @@ func TestHealthLogsFailureAndRecoveryOnce(t *testing.T) {
 	}
 	if !strings.Contains(lines[1], "watches of [ingresses services] recovered after") {
 		t.Errorf("recovery line: %s", lines[1])
+	}
+}
+
+// The parameters ConfigMap of our IngressClasses reaches the snapshot by
+// class name, and under "" for the default class; one out of reach says why.
+func TestClassParameters(t *testing.T) {
+	const ctrl = "haproxy-ingress.github.io/controller"
+	ptr := func(s string) *string { return &s }
+	class := func(name, cm string, ns *string, def bool) *networkingv1.IngressClass {
+		c := &networkingv1.IngressClass{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: networkingv1.IngressClassSpec{Controller: ctrl,
+			Parameters: &networkingv1.IngressClassParametersReference{Kind: "ConfigMap", Name: cm, Namespace: ns, Scope: ptr("Namespace")}}}
+		if def {
+			c.Annotations = map[string]string{"ingressclass.kubernetes.io/is-default-class": "true"}
+		}
+		return c
+	}
+	client := fake.NewClientset(
+		class("haproxy", "params", nil, true),
+		class("other-ns", "params", ptr("elsewhere"), false),
+		&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "ingress", Name: "params"}, Data: map[string]string{"timeout-server": "5s"}},
+	)
+	w := New(Config{Client: client, ParametersNamespace: "ingress", Classes: ingressclass.Selector{Controller: ctrl}, OnChange: func() {}})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := w.Start(ctx, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	got := w.Snapshot().ClassParameters
+	if cp := got["haproxy"]; cp.Data["timeout-server"] != "5s" || cp.Missing != "" || got[""].Class != "haproxy" {
+		t.Errorf("class haproxy: %+v, default %+v", cp, got[""])
+	}
+	if cp := got["other-ns"]; cp.Data != nil || !strings.Contains(cp.Missing, `namespace "ingress" only`) {
+		t.Errorf("class other-ns: %+v, want it not read", cp)
 	}
 }

@@ -113,8 +113,9 @@ func runController(ctx context.Context, fs *flag.FlagSet, args []string) error {
 	w := watch.New(watch.Config{
 		Client: client, Namespace: o.WatchNamespace,
 		ConfigMapNamespace: cmNS, ConfigMapName: cmName,
-		Classes:  selector(o),
-		OnChange: func() { loop.Trigger() },
+		ParametersNamespace: podNamespace,
+		Classes:             selector(o),
+		OnChange:            func() { loop.Trigger() },
 	})
 
 	statusWriter := status.New(status.Config{
