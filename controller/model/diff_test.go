@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	networkingv1 "k8s.io/api/networking/v1"
 )
 
 // diffDynamic are the fields of a model the runtime API changes without a
@@ -116,5 +118,36 @@ func mutate(t *testing.T, name string, v reflect.Value) {
 		v.Set(reflect.Append(v, reflect.New(v.Type().Elem()).Elem()))
 	default:
 		t.Fatalf("%s: no mutation for a %s; add one", name, v.Type())
+	}
+}
+
+// TestDiffPathPolicies: a path whose policy another route already has, or
+// that moves to another existing backend, is a map change; a policy no
+// route had yet needs its rules, so a reload.
+func TestDiffPathPolicies(t *testing.T) {
+	allow := map[string]string{"haproxy-ingress.github.io/allowlist-source-range": "10.0.0.0/8"}
+	build := func(ings ...*networkingv1.Ingress) *Model {
+		s := endpointsSnapshot("10.0.0.1")
+		s.Ingresses = append(s.Ingresses, ings...)
+		m, _ := Build(s, Options{})
+		return m
+	}
+	running := build(ingress("p", 0, "bar.com", "/", networkingv1.PathTypePrefix, "s", allow))
+	for _, c := range []struct {
+		name   string
+		next   *Model
+		reload bool
+	}{
+		{"new path, existing policy", build(ingress("p", 0, "bar.com", "/", networkingv1.PathTypePrefix, "s", allow),
+			ingress("q", 0, "baz.com", "/x", networkingv1.PathTypePrefix, "s", allow)), false},
+		{"new path, no policy", build(ingress("p", 0, "bar.com", "/", networkingv1.PathTypePrefix, "s", allow),
+			ingress("q", 0, "baz.com", "/x", networkingv1.PathTypePrefix, "s", nil)), false},
+		{"new policy", build(ingress("p", 0, "bar.com", "/", networkingv1.PathTypePrefix, "s",
+			map[string]string{"haproxy-ingress.github.io/allowlist-source-range": "192.0.2.0/24"})), true},
+	} {
+		ch := Diff(running, c.next)
+		if ch.Reload != c.reload || !c.reload && !ch.Routes {
+			t.Errorf("%s: reload %v (%q), routes %v; want reload %v", c.name, ch.Reload, ch.Reasons, ch.Routes, c.reload)
+		}
 	}
 }

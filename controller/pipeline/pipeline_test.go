@@ -268,6 +268,29 @@ func testPipelineOnRealHAProxy(t *testing.T, hb haproxybin.Build) {
 			if r1 := reloads(); r1 != r0 {
 				t.Errorf("removing a host reloaded haproxy (%d -> %d reloads)", r0, r1)
 			}
+			// A path policy no route had needs its rules: a reload. A new
+			// host with that policy is a map entry naming it: no reload, and
+			// the policy applies to it.
+			guarded := func(name, host string) *networkingv1.Ingress {
+				ing := ingress("app", name, map[string]string{host: "a"}, "", "")
+				ing.Annotations = map[string]string{"haproxy-ingress.github.io/allowlist-source-range": "10.0.0.0/8"}
+				return ing
+			}
+			snap.Ingresses = append(snap.Ingresses, guarded("guarded", "g1.example.com"))
+			if err := s.Update(ctx, snap); err != nil {
+				t.Fatal(err)
+			}
+			check("g1.example.com", false, func(r result) bool { return r.status == 403 })
+			r0 = reloads()
+			snap.Ingresses = append(snap.Ingresses, guarded("guarded2", "g2.example.com"))
+			if err := s.Update(ctx, snap); err != nil {
+				t.Fatal(err)
+			}
+			check("g2.example.com", false, func(r result) bool { return r.status == 403 })
+			check("a.example.com", false, func(r result) bool { return r.status == 200 })
+			if r1 := reloads(); r1 != r0 {
+				t.Errorf("a new host with an existing path policy reloaded haproxy (%d -> %d reloads)", r0, r1)
+			}
 			regex := ingress("app", "regex", map[string]string{"r.example.com": "b"}, "", "")
 			regex.Annotations = map[string]string{"haproxy-ingress.github.io/path-type": "regex"}
 			implSpecific := networkingv1.PathTypeImplementationSpecific
