@@ -1,31 +1,24 @@
 package render_test
 
 import (
-	"context"
 	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/wait"
 
-	"github.com/external-haproxy/kit/controller/files"
 	"github.com/external-haproxy/kit/controller/model"
-	"github.com/external-haproxy/kit/controller/render"
-	"github.com/external-haproxy/kit/internal/loopback"
 	"github.com/external-haproxy/kit/test/haproxybin"
+	"github.com/external-haproxy/kit/test/liveproxy"
 )
 
 // liveRule is one Ingress path whose Service answers with its own name.
@@ -113,10 +106,9 @@ type live struct {
 	reached             *atomic.Int64 // requests any backend read
 }
 
-// startLive renders rules (hosts in tlsHosts get TLS with the default
-// certificate, so plain http redirects) into a layout under root and runs
-// bin on it until the test ends. Each Service answers with its name; the
-// Service "down" has no endpoints.
+// startLive runs bin on the render of rules, under root, (hosts in tlsHosts get TLS with
+// the default certificate, so plain http redirects) until the test ends.
+// Each Service answers with its name; the Service "down" has no endpoints.
 func startLive(t *testing.T, bin, root string, rules []liveRule, tlsHosts ...string) live {
 	t.Helper()
 	lv := live{reached: new(atomic.Int64)}
@@ -130,13 +122,13 @@ func startLive(t *testing.T, bin, root string, rules []liveRule, tlsHosts ...str
 			Service: &networkingv1.IngressServiceBackend{Name: r.service, Port: networkingv1.ServiceBackendPort{Number: 80}}}}
 		ing.Spec.Rules = append(ing.Spec.Rules, networkingv1.IngressRule{Host: r.host,
 			IngressRuleValue: networkingv1.IngressRuleValue{HTTP: &networkingv1.HTTPIngressRuleValue{Paths: []networkingv1.HTTPIngressPath{p}}}})
-		snap.Services = append(snap.Services, &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: r.service, Namespace: "ns"},
-			Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Port: 80}}}})
 		if r.service == "down" {
+			snap.Services = append(snap.Services, &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: r.service, Namespace: "ns"},
+				Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Port: 80}}}})
 			continue
 		}
 		name := r.service
-		srv := &http.Server{
+		liveproxy.Backend(t, &snap, "ns", name, &http.Server{
 			Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, name) }),
 			// Any request read, not only handled: Go's server answers some
 			// bad requests itself, and those reached the backend too.
@@ -145,60 +137,14 @@ func startLive(t *testing.T, bin, root string, rules []liveRule, tlsHosts ...str
 					lv.reached.Add(1)
 				}
 			},
-		}
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		go srv.Serve(l)
-		t.Cleanup(func() { srv.Close() })
-		port := int32(l.Addr().(*net.TCPAddr).Port)
-		snap.EndpointSlices = append(snap.EndpointSlices, &discoveryv1.EndpointSlice{
-			ObjectMeta:  metav1.ObjectMeta{Name: name, Namespace: "ns", Labels: map[string]string{discoveryv1.LabelServiceName: name}},
-			AddressType: discoveryv1.AddressTypeIPv4,
-			Ports:       []discoveryv1.EndpointPort{{Port: &port}},
-			Endpoints:   []discoveryv1.Endpoint{{Addresses: []string{"127.0.0.1"}}},
 		})
 	}
 	snap.Ingresses = []*networkingv1.Ingress{ing}
-	ports := loopback.Ports(t, 4)
-	lv.httpPort, lv.httpsPort = ports[0], ports[1]
-	snap.ConfigMap = map[string]string{
-		"http-port": strconv.Itoa(lv.httpPort), "https-port": strconv.Itoa(lv.httpsPort),
-		"healthz-port": strconv.Itoa(ports[2]), "stats-port": strconv.Itoa(ports[3]),
-		"bind-ip-addr-http": "127.0.0.1", "bind-ip-addr-healthz": "127.0.0.1", "bind-ip-addr-stats": "127.0.0.1",
-	}
 	cert, err := os.ReadFile("testdata/default-cert.pem")
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, _ := model.Build(&snap, model.Options{DefaultCertificate: cert})
-
-	l := files.Layout{Etc: filepath.Join(root, "etc"), Lib: filepath.Join(root, "lib"), Run: filepath.Join(root, "run")}
-	os.MkdirAll(l.Run, 0o755)
-	for _, f := range render.Render(m, l) {
-		os.MkdirAll(filepath.Dir(f.Path), 0o755)
-		if err := os.WriteFile(f.Path, f.Data, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, bin, "-db", "-f", l.Etc)
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cancel(); cmd.Wait() })
-	// haproxy accepts connections once every listener is bound.
-	err = wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, 10*time.Second, true, func(context.Context) (bool, error) {
-		c, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(lv.httpPort))
-		if err == nil {
-			c.Close()
-		}
-		return err == nil, nil
-	})
-	if err != nil {
-		t.Fatalf("haproxy %s did not start listening: %v", bin, err)
-	}
+	p := liveproxy.StartIn(t, bin, root, &snap, model.Options{DefaultCertificate: cert})
+	lv.httpPort, lv.httpsPort = p.HTTPPort, p.HTTPSPort
 	return lv
 }

@@ -27,6 +27,7 @@ import (
 	"github.com/external-haproxy/kit/controller/model"
 	"github.com/external-haproxy/kit/controller/render"
 	"github.com/external-haproxy/kit/internal/loopback"
+	"github.com/external-haproxy/kit/test/haproxybin"
 	"github.com/external-haproxy/kit/test/testcert"
 )
 
@@ -97,6 +98,12 @@ type Proxy struct {
 // test ends.
 func Start(t testing.TB, bin string, snap *model.Snapshot, opts model.Options) *Proxy {
 	t.Helper()
+	return StartIn(t, bin, haproxybin.TempDir(t), snap, opts)
+}
+
+// StartIn is Start with the files under root.
+func StartIn(t testing.TB, bin, root string, snap *model.Snapshot, opts model.Options) *Proxy {
+	t.Helper()
 	ports := loopback.Ports(t, 4)
 	p := &Proxy{HTTPPort: ports[0], HTTPSPort: ports[1]}
 	cm := maps.Clone(snap.ConfigMap)
@@ -116,7 +123,6 @@ func Start(t testing.TB, bin string, snap *model.Snapshot, opts model.Options) *
 	}
 	p.Model, p.Problems = model.Build(&s, opts)
 
-	root := t.TempDir()
 	p.Layout = files.Layout{Etc: filepath.Join(root, "etc"), Lib: filepath.Join(root, "lib"), Run: filepath.Join(root, "run")}
 	if err := os.MkdirAll(p.Layout.Run, 0o755); err != nil {
 		t.Fatal(err)
