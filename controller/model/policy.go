@@ -28,6 +28,7 @@ type PathPolicy struct {
 	HSTS *HSTS `json:",omitempty"`
 	// AppRoot: a request for "/" is redirected (302) there; empty: none.
 	AppRoot string `json:",omitempty"`
+	Auth    *Auth  `json:",omitempty"` // basic authentication; nil: none
 }
 
 // Rewrite sends a request for Prefix/<rest> as Target/<rest>.
@@ -68,6 +69,7 @@ type pathSettings struct {
 	hsts        HSTS
 	hstsEnabled bool
 	host        HostPolicy
+	auth        authSettings
 }
 
 // policy is the effect of the settings on a route; hasTLS: its host has TLS
