@@ -39,6 +39,7 @@ type Global struct {
 	HSTSPreload           bool
 
 	Auth AuthGlobal
+	CORS CORSSettings
 
 	// Server slots per backend: endpoints plus SlotsMinFree, rounded up to
 	// a multiple of SlotsIncrement (upstream key names; slots-min-free

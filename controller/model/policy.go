@@ -29,6 +29,7 @@ type PathPolicy struct {
 	// AppRoot: a request for "/" is redirected (302) there; empty: none.
 	AppRoot string `json:",omitempty"`
 	Auth    *Auth  `json:",omitempty"` // basic authentication; nil: none
+	CORS    *CORS  `json:",omitempty"` // nil: no CORS handling
 }
 
 // Rewrite sends a request for Prefix/<rest> as Target/<rest>.
@@ -70,6 +71,7 @@ type pathSettings struct {
 	hstsEnabled bool
 	host        HostPolicy
 	auth        authSettings
+	cors        CORSSettings
 }
 
 // policy is the effect of the settings on a route; hasTLS: its host has TLS
@@ -80,6 +82,7 @@ func (s *pathSettings) policy(r *Route, hasTLS bool) PathPolicy {
 		p.Rewrite = &Rewrite{Prefix: r.Path, Target: s.rewrite}
 	}
 	p.AppRoot = s.host.AppRoot
+	p.CORS = s.cors.policy()
 	if s.hstsEnabled && hasTLS {
 		h := s.hsts
 		p.HSTS = &h

@@ -1,0 +1,35 @@
+package render
+
+import (
+	"testing"
+
+	"github.com/external-haproxy/kit/controller/model"
+)
+
+func TestCORSSnippets(t *testing.T) {
+	wildcard := model.PathPolicy{CORS: &model.CORS{Methods: []string{"GET"}, Headers: []string{"*"}, MaxAge: 60}}
+	checkLines(t, policyFrontends(wildcard), []string{
+		"acl pol_corspre_0 var(txn.policy) -m str " + wildcard.ID(),
+		"http-request set-var(txn.cors_origin) str(*) if pol_corspre_0",
+		"http-request return status 204 hdr Access-Control-Allow-Origin %[var(txn.cors_origin)] hdr Access-Control-Allow-Methods 'GET'" +
+			" hdr Access-Control-Allow-Headers '*' hdr Access-Control-Max-Age 60" +
+			" if pol_corspre_0 METH_OPTIONS { req.hdr(access-control-request-method) -m found } { var(txn.cors_origin) -m found }",
+		"http-request return status 204 if pol_corspre_0 METH_OPTIONS { req.hdr(access-control-request-method) -m found }",
+		"http-response set-header Access-Control-Allow-Origin %[var(txn.cors_origin)] if pol_cors_0 { var(txn.cors_origin) -m found }",
+	}, []string{"acl pol_corspre_0_origin", "http-response add-header Vary", "http-response set-header Access-Control-Allow-Credentials",
+		"http-response set-header Access-Control-Expose-Headers"})
+
+	listed := model.PathPolicy{CORS: &model.CORS{Origins: []string{"https://a.test", "http://[2001:db8::1]:8080"}, OriginRegexes: []string{`^https://[a-z]+\.b\.test$`},
+		Methods: []string{"GET", "X-%'"}, Headers: []string{"X-A"}, Expose: []string{"X-Total", "X-Page"}, Credentials: true}}
+	checkLines(t, policyFrontends(listed), []string{
+		"acl pol_corspre_0_origin req.fhdr(origin),lower -m str 'https://a.test' 'http://[2001:db8::1]:8080'",
+		"http-request set-var(txn.cors_origin) req.fhdr(origin) if pol_corspre_0 pol_corspre_0_origin",
+		`acl pol_corspre_0_origin_re req.fhdr(origin) -m reg '^https://[a-z]+\.b\.test$'`,
+		"http-request set-var(txn.cors_origin) req.fhdr(origin) if pol_corspre_0 pol_corspre_0_origin_re",
+		`http-request return status 204 hdr Access-Control-Allow-Origin %[var(txn.cors_origin)] hdr Access-Control-Allow-Methods 'GET, X-%%'\''' hdr Access-Control-Allow-Headers 'X-A' hdr Access-Control-Max-Age 0` +
+			" hdr Access-Control-Allow-Credentials true hdr Vary Origin if pol_corspre_0 METH_OPTIONS { req.hdr(access-control-request-method) -m found } { var(txn.cors_origin) -m found }",
+		"http-response set-header Access-Control-Allow-Credentials true if pol_cors_0 { var(txn.cors_origin) -m found }",
+		"http-response set-header Access-Control-Expose-Headers 'X-Total, X-Page' if pol_cors_0 { var(txn.cors_origin) -m found }",
+		"http-response add-header Vary Origin if pol_cors_0",
+	}, []string{"http-request set-var(txn.cors_origin) str(*)"})
+}
