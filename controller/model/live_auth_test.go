@@ -28,7 +28,7 @@ func TestLiveAuthBasic(t *testing.T) {
 	}
 	haproxybin.Run(t, func(t *testing.T, hb haproxybin.Build) {
 		priv := ingress("priv", "a.test", "/priv", "web")
-		priv.Annotations = map[string]string{"haproxy-ingress.github.io/auth-secret": "users", "haproxy-ingress.github.io/auth-realm": "Kit's test"}
+		priv.Annotations = map[string]string{"haproxy-ingress.github.io/auth-secret": "users", "haproxy-ingress.github.io/auth-realm": "Kit's 100% test"}
 		broken := ingress("broken", "a.test", "/broken", "web")
 		broken.Annotations = map[string]string{"haproxy-ingress.github.io/auth-secret": "missing"}
 		snap := &model.Snapshot{
@@ -71,7 +71,7 @@ func TestLiveAuthBasic(t *testing.T) {
 			if e := r.Echo(); (e != nil) != (c.status == 200) {
 				t.Errorf("%s: reached the backend: %v", c.name, e != nil)
 			}
-			if c.status == 401 && r.Header.Get("WWW-Authenticate") != `Basic realm="Kit's test"` {
+			if c.status == 401 && r.Header.Get("WWW-Authenticate") != `Basic realm="Kit's 100% test"` {
 				t.Errorf("%s: WWW-Authenticate %q", c.name, r.Header.Get("WWW-Authenticate"))
 			}
 		}
