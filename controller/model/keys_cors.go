@@ -11,7 +11,7 @@ var corsKeys = []configKey{
 		global: func(g *Global) *[]string { return &g.CORS.CORS.Origins }},
 		func(p *pathSettings) *[]string { return &p.cors.CORS.Origins }),
 	onPath(&key[[]string]{KeyInfo: KeyInfo{Name: "cors-allow-origin-regex", Scope: ScopePath, Reload: true,
-		Accepts: "a space-separated list of up to 100 regexes of the regex path subset (see path-type regex)",
+		Accepts: "a space-separated list of up to 100 regexes of at most 256 characters of the regex path subset (see path-type regex)",
 		Doc:     "an Origin one of these matches (unanchored unless the regex is) is also echoed"},
 		parse:  parseOriginRegexes,
 		global: func(g *Global) *[]string { return &g.CORS.CORS.OriginRegexes }},
@@ -32,7 +32,7 @@ var corsKeys = []configKey{
 // field of the CORS of Global and of each path.
 func tokensKey(name, def, what, doc string, field func(*CORS) *[]string) (*key[[]string], func(*pathSettings) *[]string) {
 	return &key[[]string]{KeyInfo: KeyInfo{Name: name, Scope: ScopePath, Default: def, Reload: true, Doc: doc,
-			Accepts: `"*" or a comma-separated list of up to 100 ` + what},
+			Accepts: `"*" or a comma-separated list of up to 100 ` + what + " (at most 512 characters)"},
 			parse: parseTokens, global: func(g *Global) *[]string { return field(&g.CORS.CORS) }},
 		func(p *pathSettings) *[]string { return field(&p.cors.CORS) }
 }

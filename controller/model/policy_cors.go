@@ -39,7 +39,14 @@ func (s *CORSSettings) policy() *CORS {
 }
 
 // maxCORSItems bounds each list: every item is a pattern or header word.
-const maxCORSItems = 100
+// maxTokensLen bounds a header list and maxOriginRegexLen a regex, so that
+// the lines holding them stay within haproxy's 2048 characters (a regex's
+// quotes can grow fourfold in quoteWord).
+const (
+	maxCORSItems      = 100
+	maxTokensLen      = 512
+	maxOriginRegexLen = 256
+)
 
 // parseOrigins reads cors-allow-origin: "*" alone, or a comma-separated
 // list of origins.
@@ -107,7 +114,7 @@ func parseOriginRegexes(v string) ([]string, bool) {
 		return nil, true
 	}
 	for _, re := range res {
-		if checkRegexPath(re) != nil {
+		if len(re) > maxOriginRegexLen || checkRegexPath(re) != nil {
 			return nil, false
 		}
 	}
@@ -117,6 +124,9 @@ func parseOriginRegexes(v string) ([]string, bool) {
 // parseTokens reads a comma-separated list of HTTP tokens (methods, header
 // names), or "*"; empty gives none.
 func parseTokens(v string) ([]string, bool) {
+	if len(v) > maxTokensLen {
+		return nil, false
+	}
 	var out []string
 	for _, f := range strings.Split(v, ",") {
 		f = strings.TrimSpace(f)

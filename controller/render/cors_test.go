@@ -1,6 +1,7 @@
 package render
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/external-haproxy/kit/controller/model"
@@ -32,4 +33,41 @@ func TestCORSSnippets(t *testing.T) {
 		"http-response set-header Access-Control-Expose-Headers 'X-Total, X-Page' if pol_cors_0 { var(txn.cors_origin) -m found }",
 		"http-response add-header Vary Origin if pol_cors_0",
 	}, []string{"http-request set-var(txn.cors_origin) str(*)"})
+}
+
+// TestCORSLineLimits: the longest lists the keys accept stay within
+// haproxy's 64 words and 2048 characters per line.
+func TestCORSLineLimits(t *testing.T) {
+	c := &model.CORS{MaxAge: 1 << 30, Credentials: true}
+	tokens := strings.Split(strings.Repeat("X-Header-Name-01234567890123,", 17), ",")
+	c.Methods, c.Headers, c.Expose = tokens, tokens, tokens
+	for i := range 100 {
+		c.Origins = append(c.Origins, "https://"+strings.Repeat("a", 60)+"."+strings.Repeat("b", 60)+"."+strings.Repeat("c", 60)+"."+itoa(i)+".test:65535")
+		c.OriginRegexes = append(c.OriginRegexes, strings.Repeat("'", 256))
+	}
+	for _, l := range strings.Split(string(policyFrontends(model.PathPolicy{CORS: c})), "\n") {
+		if len(l) > 2047 || words(l) > 63 {
+			t.Errorf("line of %d characters, %d words: %.80s", len(l), words(l), l)
+		}
+	}
+}
+
+// words counts the words of a config line as haproxy splits it: spaces
+// inside single quotes do not split.
+func words(l string) int {
+	n, quoted, in := 0, false, false
+	for _, c := range l {
+		switch {
+		case c == '\'':
+			quoted = !quoted
+		case c == ' ' && !quoted:
+			in = false
+			continue
+		}
+		if !in {
+			in = true
+			n++
+		}
+	}
+	return n
 }
