@@ -93,6 +93,8 @@ type builder struct {
 	services map[string]layer // Service annotations by ns/name, read once
 	hosts    claims           // Host keys of each host
 	pending  []pendingRoute   // routes whose policy finish computes
+	// userlists are the auth-secret Secrets read, by ns/name.
+	userlists map[string]*userlistResult
 }
 
 // pendingRoute is a route with the settings its policy comes from, once
@@ -430,6 +432,7 @@ func (b *builder) finish() {
 			p.settings.rewrite = ""
 		}
 		p.route.Policy = p.settings.policy(&p.route, p.tls)
+		p.route.Policy.Auth = b.authPolicy(&p.route, p.settings.auth)
 		m.Routes = append(m.Routes, p.route)
 	}
 	sort.Slice(m.Routes, func(i, j int) bool {
@@ -443,6 +446,7 @@ func (b *builder) finish() {
 		return a.Match < c.Match
 	})
 	m.Backends = b.backends.list(b.service)
+	m.Userlists = b.sortedUserlists()
 	for _, c := range b.certs {
 		sort.Strings(c.Hosts)
 		m.Certs = append(m.Certs, *c)

@@ -89,6 +89,7 @@ var partReasons = map[string]string{
 	"Certs":       "certificates added, removed or moved to other hosts",
 	"DefaultCert": "default certificate added, removed or changed",
 	"Routes":      "routes changed beyond their map entries",
+	"Userlists":   "basic auth users changed",
 }
 
 // fixedDiff names the top-level parts of Model that differ once the dynamic

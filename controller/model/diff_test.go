@@ -31,7 +31,8 @@ func TestDiffClassifiesEveryField(t *testing.T) {
 		// Every policy field set, so that each is walked.
 		one := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
 		m.Routes[len(m.Routes)-1].Policy = PathPolicy{AllowSources: one, DenySources: one, Rewrite: &Rewrite{"/a", "/"},
-			HSTS: &HSTS{MaxAge: 1}, AppRoot: "/app"}
+			HSTS: &HSTS{MaxAge: 1}, AppRoot: "/app", Auth: &Auth{Userlist: "ns_u", Realm: "r"}, CORS: &CORS{Origins: []string{"https://a.com"}}}
+		m.Userlists = []Userlist{{Name: "ns_u", Source: Ref{Kind: "Secret", Namespace: "ns", Name: "u"}, Users: []User{{Name: "a", Password: "p"}}}}
 		return m
 	}
 	var leaves []string

@@ -62,6 +62,8 @@ type Model struct {
 	// DefaultCert is the fallback certificate; nil when none was supplied
 	// or it was invalid, in which case no https frontend is rendered.
 	DefaultCert *Cert
+	// Userlists are the basic auth users of the routes, sorted by Name.
+	Userlists []Userlist
 }
 
 // DefaultBackendName is the backend used when no route matches: 404, or the

@@ -28,6 +28,8 @@ type PathPolicy struct {
 	HSTS *HSTS `json:",omitempty"`
 	// AppRoot: a request for "/" is redirected (302) there; empty: none.
 	AppRoot string `json:",omitempty"`
+	Auth    *Auth  `json:",omitempty"` // basic authentication; nil: none
+	CORS    *CORS  `json:",omitempty"` // nil: no CORS handling
 }
 
 // Rewrite sends a request for Prefix/<rest> as Target/<rest>.
@@ -68,6 +70,8 @@ type pathSettings struct {
 	hsts        HSTS
 	hstsEnabled bool
 	host        HostPolicy
+	auth        authSettings
+	cors        CORSSettings
 }
 
 // policy is the effect of the settings on a route; hasTLS: its host has TLS
@@ -78,6 +82,7 @@ func (s *pathSettings) policy(r *Route, hasTLS bool) PathPolicy {
 		p.Rewrite = &Rewrite{Prefix: r.Path, Target: s.rewrite}
 	}
 	p.AppRoot = s.host.AppRoot
+	p.CORS = s.cors.policy()
 	if s.hstsEnabled && hasTLS {
 		h := s.hsts
 		p.HSTS = &h
