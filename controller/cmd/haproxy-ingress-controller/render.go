@@ -103,7 +103,7 @@ func defaultCertPath(l files.Layout) string { return filepath.Join(l.Certs(), re
 // modelOptions resolves the default certificate: --default-ssl-certificate's
 // Secret when it is in the snapshot, else the generated one kept on disk.
 func modelOptions(o *options.Options, generated *defaultcert.Keeper, snap *model.Snapshot) (model.Options, error) {
-	mo := model.Options{DefaultBackendService: o.DefaultBackendService, Resolves: resolves, AnnotationPrefixes: o.AnnotationPrefixes()}
+	mo := baseModelOptions(o)
 	if o.DefaultSSLCertificate != "" {
 		ns, name, _ := options.SplitName(o.DefaultSSLCertificate)
 		for _, s := range snap.Secrets {
@@ -117,6 +117,13 @@ func modelOptions(o *options.Options, generated *defaultcert.Keeper, snap *model
 	pem, err := generated.Get(time.Now())
 	mo.DefaultCertificate = pem
 	return mo, err
+}
+
+// baseModelOptions are the model options the flags set, without the
+// default certificate.
+func baseModelOptions(o *options.Options) model.Options {
+	return model.Options{DefaultBackendService: o.DefaultBackendService, Resolves: resolves, AnnotationPrefixes: o.AnnotationPrefixes(),
+		AllowConfigSnippets: o.AllowConfigSnippets}
 }
 
 // resolves looks a host name up as haproxy will when it loads the config,
