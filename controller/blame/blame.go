@@ -132,10 +132,10 @@ func (t *tracer) certAt(path string) *model.Cert {
 	return nil
 }
 
-// cfgLine blames a config line: in a backend section, the object that set
-// it by config-backend, else the Service and the Ingresses routing to it; elsewhere (global, defaults, frontends, which
-// only global keys shape), the ConfigMap keys without which the line would
-// not be rendered.
+// cfgLine blames a config line: in a backend section, the object whose
+// config-backend it comes from, else the Service and the Ingresses routing
+// to it; elsewhere (global, defaults, frontends, which only global keys
+// shape), the ConfigMap keys without which the line would not be rendered.
 func (t *tracer) cfgLine(alert, path string, n int) {
 	line, ok := t.line(path, n)
 	if !ok {
