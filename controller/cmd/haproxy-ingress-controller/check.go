@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"strings"
 	"text/tabwriter"
 	"time"
 	"unicode/utf8"
@@ -96,9 +95,10 @@ func clusterSnapshot(o *options.Options) (*model.Snapshot, error) {
 // maxValue is how much of a value the table shows.
 const maxValue = 40
 
-// writeKeyTable writes one line per key and a summary; values and details
-// come from the cluster and are quoted when they hold anything that could
-// break a line.
+// writeKeyTable writes one line per key and a summary; keys, values and
+// details come from the cluster and are quoted when they hold anything but
+// printable characters (a newline or tab would break the table, a terminal
+// escape or bidi control could disguise it).
 func writeKeyTable(out io.Writer, uses []model.KeyUse) error {
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "OBJECT\tKEY\tVALUE\tSTATUS\tDETAIL")
@@ -112,24 +112,15 @@ func writeKeyTable(out io.Writer, uses []model.KeyUse) error {
 		if v == "" {
 			v = `""`
 		}
-		detail := cell(u.Detail)
+		detail := model.LogText(u.Detail)
 		if detail == "" {
 			detail = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", u.Object, cell(u.Key), cell(v), u.Status, detail)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", u.Object, model.LogText(u.Key), model.LogText(v), u.Status, detail)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	_, err := fmt.Fprintf(out, "%d key(s): %d supported, %d ignored, %d invalid\n", len(uses), count[model.KeySupported], count[model.KeyIgnored], count[model.KeyInvalid])
 	return err
-}
-
-// cell is s as one table cell: quoted when it holds a control character
-// (a newline or tab would break the table).
-func cell(s string) string {
-	if strings.ContainsFunc(s, func(r rune) bool { return r < ' ' || r == 0x7f }) {
-		return fmt.Sprintf("%q", s)
-	}
-	return s
 }

@@ -33,6 +33,7 @@ func TestCheckUpstreamConfig(t *testing.T) {
 		`ConfigMap/ingress-controller/haproxy-ingress timeout-client 30s supported -`,
 		`Ingress/shop/web haproxy-ingress.github.io/config-backend "http-response set-header X-Shop yes\n" ignored config-backend is a configuration snippet, read only when the controller runs with --allow-config-snippets; ignored`,
 		`Ingress/shop/web haproxy-ingress.github.io/cors-enable true ignored unknown key, ignored`,
+		`Ingress/shop/web haproxy-ingress.github.io/hsts-preload "yes\u202e\x1b[2J" invalid invalid value "yes\u202e\x1b[2J", want true or false; using the default`,
 		`Ingress/shop/web haproxy-ingress.github.io/slots-min-free 4 ignored read from the global ConfigMap only so far (upstream scope Backend); ignored`,
 		`Ingress/shop/web haproxy-ingress.github.io/ssl-redirect false supported -`,
 		`Ingress/shop/web haproxy-ingress.github.io/timeout-connect 3s supported -`,
@@ -42,7 +43,7 @@ func TestCheckUpstreamConfig(t *testing.T) {
 		`Ingress/shop/web-api haproxy-ingress.github.io/timeout-connect 9s ignored backend shop_web_http: value "9s" ignored, Ingress/shop/web is older and sets "3s"`,
 		`Service/shop/web haproxy-ingress.github.io/app-root /home ignored Host key, read from Ingresses, not Services; ignored`,
 		`Service/shop/web haproxy-ingress.github.io/balance-algorithm leastconn supported -`,
-		`16 key(s): 4 supported, 10 ignored, 2 invalid`,
+		`17 key(s): 4 supported, 10 ignored, 3 invalid`,
 	}
 	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
 	for i, l := range lines {
