@@ -132,10 +132,10 @@ func (t *tracer) certAt(path string) *model.Cert {
 	return nil
 }
 
-// cfgLine blames a config line: in a backend section, the Service and the
-// Ingresses routing to it; elsewhere (global, defaults, frontends, which
-// only global keys shape), the ConfigMap keys without which the line would
-// not be rendered.
+// cfgLine blames a config line: in a backend section, the object whose
+// config-backend it comes from, else the Service and the Ingresses routing
+// to it; elsewhere (global, defaults, frontends, which only global keys
+// shape), the ConfigMap keys without which the line would not be rendered.
 func (t *tracer) cfgLine(alert, path string, n int) {
 	line, ok := t.line(path, n)
 	if !ok {
@@ -144,6 +144,11 @@ func (t *tracer) cfgLine(alert, path string, n int) {
 	if name, ok := strings.CutPrefix(t.section(path, n), "backend "); ok {
 		be := t.backend(name)
 		if be == nil {
+			return
+		}
+		// A config-backend line is the doing of the object that set it.
+		if sn := be.Policy.Snippet; slices.Contains(sn.Lines, strings.TrimSpace(line)) {
+			t.add(alert, sn.Field, sn.From)
 			return
 		}
 		t.add(alert, "", be.Service)

@@ -122,10 +122,23 @@ func TestFind(t *testing.T) {
 			snap.ConfigMap["syslog-endpoint"] = "no-such-host.invalid:514"
 			m.Global.SyslogEndpoint = "no-such-host.invalid:514"
 		}, []blame.Culprit{{Object: model.ConfigMapRef, Field: "syslog-endpoint"}}},
+		{"config-frontend snippet", func(m *model.Model, snap *model.Snapshot) {
+			snap.ConfigMap["config-frontend"] = "http-request frobnicate"
+			m.Global.ConfigFrontend = model.Snippet{"http-request frobnicate"}
+		}, []blame.Culprit{{Object: model.ConfigMapRef, Field: "config-frontend"}}},
+		{"config-backend snippet: its setter, not the backend's other objects", func(m *model.Model, _ *model.Snapshot) {
+			for i := range m.Backends {
+				if m.Backends[i].Name == "app_alpha_80" {
+					m.Backends[i].Policy.Snippet = model.BackendSnippet{Lines: model.Snippet{"http-response set-header X-Ok yes", "http-request frobnicate"},
+						From: model.Ref{Kind: "Service", Namespace: "app", Name: "alpha"}, Field: "annotation haproxy-ingress.github.io/config-backend"}
+				}
+			}
+		}, []blame.Culprit{{Object: model.Ref{Kind: "Service", Namespace: "app", Name: "alpha"}, Field: "annotation haproxy-ingress.github.io/config-backend"}}},
 	} {
 		haproxybin.Run(t, func(t *testing.T, hb haproxybin.Build) {
 			t.Run(c.name, func(t *testing.T) {
 				snap, opts := cluster(t)
+				opts.AllowConfigSnippets = true // for the snippet cases: the cluster has none
 				l := files.DefaultLayout(t.TempDir())
 				m, problems := model.Build(snap, opts)
 				if len(problems) > 0 {

@@ -15,6 +15,12 @@ import (
 // Problems never make Build fail: bad objects or keys are skipped or
 // defaulted and the rest is served.
 func Build(s *Snapshot, o Options) (*Model, []Problem) {
+	b, problems := build(s, o)
+	return b.m, problems
+}
+
+// build is Build, with the builder for what else the build read.
+func build(s *Snapshot, o Options) (*builder, []Problem) {
 	var problems []Problem
 	seen := map[Problem]bool{}
 	// A key set once can be read for many paths: one problem each.
@@ -25,7 +31,7 @@ func Build(s *Snapshot, o Options) (*Model, []Problem) {
 		}
 	}
 
-	m := &Model{Global: buildGlobal(s.ConfigMap, o.Resolves, report)}
+	m := &Model{Global: buildGlobal(withoutSnippets(s.ConfigMap, o.AllowConfigSnippets, report), o.Resolves, report)}
 	if len(o.DefaultCertificate) == 0 {
 		report(Problem{optionsRef, "default-certificate", "no default certificate, https disabled", Error})
 	} else if pem, err := splitBundle(o.DefaultCertificate); err != nil {
@@ -42,6 +48,7 @@ func Build(s *Snapshot, o Options) (*Model, []Problem) {
 		m:        m,
 		report:   report,
 		prefixes: o.AnnotationPrefixes,
+		snippets: o.AllowConfigSnippets,
 		backends: newBackends(s, &m.Global, report),
 		secrets:  make(map[string]*corev1.Secret, len(s.Secrets)),
 		routes:   map[routeKey]Ref{},
@@ -56,7 +63,7 @@ func Build(s *Snapshot, o Options) (*Model, []Problem) {
 		if cp.Missing != "" {
 			report(Problem{Ref{Kind: "IngressClass", Name: cp.Class}, "spec.parameters", cp.Source.String() + ": " + cp.Missing + "; its keys are not applied", Warning})
 		}
-		b.classes[name] = parameters(cp.Source, cp.Data, report)
+		b.classes[name] = layerWithoutSnippets(parameters(cp.Source, cp.Data, report), o.AllowConfigSnippets, report)
 	}
 	for _, sec := range s.Secrets {
 		b.secrets[sec.Namespace+"/"+sec.Name] = sec
@@ -66,7 +73,7 @@ func Build(s *Snapshot, o Options) (*Model, []Problem) {
 	}
 	b.defaultBackend(o.DefaultBackendService)
 	b.finish()
-	return m, problems
+	return b, problems
 }
 
 var optionsRef = Ref{Kind: "Options", Name: "controller"}
@@ -82,6 +89,7 @@ type builder struct {
 	m        *Model
 	report   func(Problem)
 	prefixes []string
+	snippets bool // --allow-config-snippets
 	backends *backends
 	secrets  map[string]*corev1.Secret
 	routes   map[routeKey]Ref  // claimed by the oldest Ingress
@@ -151,11 +159,15 @@ func (b *builder) service(ns, name string) layer {
 	l, ok := b.services[key]
 	if !ok {
 		if svc := b.backends.services[key]; svc != nil {
-			l = annotations(Ref{Kind: "Service", Namespace: ns, Name: name}, svc.Annotations, b.prefixes, b.report)
+			l = b.withoutSnippets(annotations(Ref{Kind: "Service", Namespace: ns, Name: name}, svc.Annotations, b.prefixes, b.report))
 		}
 		b.services[key] = l
 	}
 	return l
+}
+
+func (b *builder) withoutSnippets(l layer) layer {
+	return layerWithoutSnippets(l, b.snippets, b.report)
 }
 
 // pathSettings resolves the Path keys of one path.
@@ -284,7 +296,7 @@ func (b *builder) ingress(ing *networkingv1.Ingress) {
 	if ing.Spec.IngressClassName != nil {
 		class = *ing.Spec.IngressClassName
 	}
-	src := sources{class: b.classes[class], ingress: annotations(ref, ing.Annotations, b.prefixes, b.report)}
+	src := sources{class: b.classes[class], ingress: b.withoutSnippets(annotations(ref, ing.Annotations, b.prefixes, b.report))}
 	cands, p := b.validate(ing, src)
 	if p != nil {
 		p.Message += "; ingress skipped"

@@ -47,6 +47,11 @@ type Global struct {
 	// scale-up reload while 6 multiplies servers on big clusters).
 	SlotsIncrement int
 	SlotsMinFree   int
+
+	// Configuration snippets (config-*), empty unless the controller runs
+	// with --allow-config-snippets; ConfigBackend is every backend's
+	// default.
+	ConfigGlobal, ConfigDefaults, ConfigFrontend, ConfigBackend Snippet
 }
 
 const (

@@ -41,6 +41,9 @@ type KeyInfo struct {
 	// Aliases are other names of the key, weaker than Name when an object
 	// sets both (whitelist-source-range for allowlist-source-range).
 	Aliases []string
+	// Snippet: haproxy configuration pasted as written, read only with
+	// --allow-config-snippets.
+	Snippet bool
 }
 
 // configKey is a registry entry, whatever the type of its value.
@@ -51,6 +54,8 @@ type configKey interface {
 	setGlobal(g *Global, v string) bool
 	// inConfigMap tells whether the global ConfigMap may set the key.
 	inConfigMap() bool
+	// valid tells whether v parses.
+	valid(v string) bool
 	// perObject tells whether the IngressClass parameters and annotations
 	// may set the key: the model carries its value per host, backend or
 	// path. Keys whose upstream scope allows it but whose per-object value
@@ -81,6 +86,11 @@ type key[T any] struct {
 func (k *key[T]) info() *KeyInfo    { return &k.KeyInfo }
 func (k *key[T]) inConfigMap() bool { return k.global != nil }
 func (k *key[T]) perObject() bool   { return k.path != nil || k.backend != nil || k.host != nil }
+
+func (k *key[T]) valid(v string) bool {
+	_, ok := k.parse(v)
+	return ok
+}
 
 // def is the typed default; the registry test checks that every default parses.
 func (k *key[T]) def() T {
@@ -190,7 +200,7 @@ func parseBool(v string) (bool, bool) {
 
 // registry lists every key, in the order of the reference documentation:
 // by scope, each scope's keys declared in its own file.
-var registry = slices.Concat(globalKeys, frontendKeys, hostKeys, backendKeys, pathKeys, authKeys, corsKeys)
+var registry = slices.Concat(globalKeys, frontendKeys, hostKeys, backendKeys, pathKeys, authKeys, corsKeys, snippetKeys)
 
 // keysByName indexes the registry.
 var keysByName = func() map[string]configKey {
@@ -284,7 +294,9 @@ func annotations(ref Ref, ann map[string]string, prefixes []string, report func(
 				continue
 			}
 			if settable(ref, field, k, report) {
-				if _, set := l[name]; !set {
+				if prev, set := l[name]; set {
+					report(Problem{ref, field, "ignored, " + prev.field + " wins (first prefix of --annotations-prefix)", Warning})
+				} else {
 					l[name] = setting{ann[full], ref, field}
 				}
 			}

@@ -123,7 +123,10 @@ unknown key under our prefixes gives a Warning naming it.
 
 Scope is upstream's. Keys not read per object come from the global ConfigMap
 only so far: their annotations are reported and ignored. "reload": a change of the value can need a haproxy reload (any
-global ConfigMap change does).
+global ConfigMap change does). The config-* snippet keys paste haproxy
+configuration as written and are read only with ` + "`--allow-config-snippets`" + `.
+` + "`haproxy-ingress-controller check -f MANIFESTS`" + ` (or ` + "`--kubeconfig`" + `) lists the keys
+a configuration sets and what the controller makes of each.
 
 | key | scope | per object | default | accepts | reload | |
 |---|---|---|---|---|---|---|

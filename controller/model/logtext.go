@@ -17,3 +17,7 @@ func logText(s string) string {
 	}
 	return strconv.Quote(s)
 }
+
+// LogText is logText for the commands that print values from the cluster
+// to a terminal.
+func LogText(s string) string { return logText(s) }

@@ -49,6 +49,9 @@ type Options struct {
 	// AnnotationPrefixes are those of --annotations-prefix, without the
 	// "/", the first winning when two set one key; nil: upstream's default.
 	AnnotationPrefixes []string
+	// AllowConfigSnippets is --allow-config-snippets: read the config-*
+	// keys, which paste haproxy configuration as written.
+	AllowConfigSnippets bool
 }
 
 // Model is the haproxy configuration implied by a snapshot. All slices are

@@ -94,6 +94,7 @@ func (s *pathSettings) policy(r *Route, hasTLS bool) PathPolicy {
 type BackendPolicy struct {
 	Balance  string
 	Timeouts BackendTimeouts
+	Snippet  BackendSnippet // config-backend
 }
 
 // BackendTimeouts are the haproxy timeouts a backend can set.

@@ -42,6 +42,7 @@ type Options struct {
 	ElectionID               string
 	HealthzAddr              string
 	AnnotationsPrefix        string // comma-separated, without "/"
+	AllowConfigSnippets      bool
 }
 
 // ControllerName is the IngressClass spec.controller value we own.
@@ -74,6 +75,9 @@ func Register(fs *flag.FlagSet) *Options {
 	fs.StringVar(&o.HealthzAddr, "healthz-addr", ":10254", "address of /healthz, /readyz and /metrics")
 	fs.StringVar(&o.AnnotationsPrefix, "annotations-prefix", strings.Join(model.DefaultAnnotationPrefixes, ","),
 		"comma-separated prefixes, without \"/\", of the Ingress annotations read; the first one wins when two set the same key")
+	fs.BoolVar(&o.AllowConfigSnippets, "allow-config-snippets", false,
+		"read the config-global, config-defaults, config-frontend and config-backend keys, which paste haproxy configuration as written: "+
+			"whoever may annotate an Ingress or Service can then make haproxy do anything it can")
 	return o
 }
 

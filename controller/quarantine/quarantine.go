@@ -1,7 +1,8 @@
-// Package quarantine holds the objects and global ConfigMap keys whose
-// configuration haproxy rejected, and takes them out of later snapshots:
-// an object falls back to its last accepted version (or is left out when it
-// has none), a key to its default. An object leaves quarantine as soon as it
+// Package quarantine holds the objects and the keys of the global or an
+// IngressClass parameters ConfigMap whose configuration haproxy rejected,
+// and takes them out of later snapshots: an object falls back to its last
+// accepted version (or is left out when it has none), a key to what it
+// would be without it (the default). An object leaves quarantine as soon as it
 // changes, so a fix is tried at once, while an unchanged bad object costs no
 // further haproxy check.
 package quarantine
@@ -22,7 +23,14 @@ import (
 // and ready; it is not safe for concurrent use (the pipeline owns it).
 type Quarantine struct {
 	objects map[model.Ref]held
-	keys    map[string]held // global ConfigMap keys
+	keys    map[heldKey]held
+}
+
+// heldKey is a key of the global ConfigMap (model.ConfigMapRef) or of an
+// IngressClass parameters ConfigMap.
+type heldKey struct {
+	configMap model.Ref
+	key       string
 }
 
 // held remembers which version was rejected: resourceVersion for objects,
@@ -36,15 +44,16 @@ type held struct {
 // configuration was built from. It returns false when c is held already or
 // is not in snap (nothing to take out).
 func (q *Quarantine) Add(c blame.Culprit, snap *model.Snapshot) bool {
-	if c.Object == model.ConfigMapRef {
-		v, ok := snap.ConfigMap[c.Field]
-		if h, held := q.keys[c.Field]; !ok || held && h.version == v {
+	if c.Object.Kind == "ConfigMap" {
+		k := heldKey{c.Object, c.Field}
+		v, ok := configMapData(snap, c.Object)[c.Field]
+		if h, held := q.keys[k]; !ok || held && h.version == v {
 			return false
 		}
 		if q.keys == nil {
-			q.keys = map[string]held{}
+			q.keys = map[heldKey]held{}
 		}
-		q.keys[c.Field] = held{v, c.Alert}
+		q.keys[k] = held{v, c.Alert}
 		return true
 	}
 	obj := find(snap, c.Object)
@@ -94,21 +103,22 @@ func (q *Quarantine) Apply(snap, lastGood *model.Snapshot) (*model.Snapshot, []m
 		}
 		problems = append(problems, model.Problem{Object: ref, Message: "haproxy rejected the configuration it produces, " + what + ": " + h.alert, Severity: model.Error})
 	}
-	for key, h := range q.keys {
-		if v, ok := snap.ConfigMap[key]; !ok || v != h.version {
-			delete(q.keys, key)
+	for k, h := range q.keys {
+		if v, ok := configMapData(snap, k.configMap)[k.key]; !ok || v != h.version {
+			delete(q.keys, k)
 		}
 	}
 	if len(q.keys) > 0 {
-		cm := make(map[string]string, len(snap.ConfigMap))
-		for k, v := range snap.ConfigMap {
-			if _, bad := q.keys[k]; !bad {
-				cm[k] = v
+		out.ConfigMap = q.without(model.ConfigMapRef, snap.ConfigMap)
+		if snap.ClassParameters != nil {
+			out.ClassParameters = make(map[string]model.ClassParameters, len(snap.ClassParameters))
+			for class, cp := range snap.ClassParameters {
+				cp.Data = q.without(cp.Source, cp.Data)
+				out.ClassParameters[class] = cp
 			}
 		}
-		out.ConfigMap = cm
-		for key, h := range q.keys {
-			problems = append(problems, model.Problem{Object: model.ConfigMapRef, Field: key, Message: "haproxy rejected the value " + strconv.Quote(h.version) + ", using the default: " + h.alert, Severity: model.Error})
+		for k, h := range q.keys {
+			problems = append(problems, model.Problem{Object: k.configMap, Field: k.key, Message: "haproxy rejected the value " + strconv.Quote(h.version) + ", using the default: " + h.alert, Severity: model.Error})
 		}
 	}
 	// Map order must not reorder the reports.
@@ -116,6 +126,31 @@ func (q *Quarantine) Apply(snap, lastGood *model.Snapshot) (*model.Snapshot, []m
 		return cmp.Or(strings.Compare(a.Object.String(), b.Object.String()), strings.Compare(a.Field, b.Field))
 	})
 	return &out, problems
+}
+
+// configMapData is the data of the global ConfigMap or of the IngressClass
+// parameters ConfigMap ref; nil when s has none.
+func configMapData(s *model.Snapshot, ref model.Ref) map[string]string {
+	if ref == model.ConfigMapRef {
+		return s.ConfigMap
+	}
+	for _, cp := range s.ClassParameters {
+		if cp.Source == ref {
+			return cp.Data
+		}
+	}
+	return nil
+}
+
+// without is a copy of the data of ConfigMap ref without its held keys.
+func (q *Quarantine) without(ref model.Ref, data map[string]string) map[string]string {
+	out := make(map[string]string, len(data))
+	for k, v := range data {
+		if _, bad := q.keys[heldKey{ref, k}]; !bad {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 // find returns the object ref names in s, or nil.

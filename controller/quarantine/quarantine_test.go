@@ -94,3 +94,35 @@ func TestGlobalKeyFallsBackToItsDefault(t *testing.T) {
 		t.Error("a changed value must be tried again")
 	}
 }
+
+// TestClassParameterKeyLeftOut: a key of an IngressClass parameters
+// ConfigMap (a config-backend snippet there) is held like a global one,
+// in that ConfigMap only.
+func TestClassParameterKeyLeftOut(t *testing.T) {
+	params := model.Ref{Kind: "ConfigMap", Namespace: "ingress", Name: "edge"}
+	snap := &model.Snapshot{
+		ConfigMap:       map[string]string{"config-backend": "global"},
+		ClassParameters: map[string]model.ClassParameters{"edge": {Source: params, Data: map[string]string{"config-backend": "bad", "timeout-server": "1m"}}},
+	}
+	var q quarantine.Quarantine
+	if !q.Add(blame.Culprit{Object: params, Field: "config-backend", Alert: "[ALERT] nope"}, snap) {
+		t.Fatal("not held")
+	}
+	if q.Add(blame.Culprit{Object: model.Ref{Kind: "ConfigMap", Namespace: "ingress", Name: "other"}, Field: "config-backend"}, snap) {
+		t.Error("held a key of a ConfigMap the snapshot does not have")
+	}
+	got, problems := q.Apply(snap, nil)
+	if d := got.ClassParameters["edge"].Data; len(d) != 1 || d["timeout-server"] != "1m" || got.ConfigMap["config-backend"] != "global" {
+		t.Errorf("served %v and %v", got.ClassParameters, got.ConfigMap)
+	}
+	if snap.ClassParameters["edge"].Data["config-backend"] != "bad" {
+		t.Error("Apply changed the caller's snapshot")
+	}
+	if len(problems) != 1 || problems[0].Object != params || problems[0].Field != "config-backend" || !strings.Contains(problems[0].Message, "[ALERT] nope") {
+		t.Errorf("problems %+v", problems)
+	}
+	snap.ClassParameters["edge"].Data["config-backend"] = "fixed"
+	if got, problems := q.Apply(snap, nil); got.ClassParameters["edge"].Data["config-backend"] != "fixed" || len(problems) != 0 {
+		t.Errorf("a changed value must be tried again: %v %v", got.ClassParameters, problems)
+	}
+}

@@ -23,6 +23,7 @@ func backend(c *cfg, g *model.Global, be *model.Backend) {
 		return
 	}
 	backendPolicy(c, g, &be.Policy)
+	pasteSnippet(c, be.Policy.Snippet.Lines)
 	for _, s := range be.Servers {
 		server(c, s)
 	}

@@ -32,5 +32,6 @@ func defaults(g *model.Global) []byte {
 	c.line("timeout server", g.TimeoutServer.String())
 	c.line("timeout server-fin", g.TimeoutServerFin.String())
 	c.line("timeout tunnel", g.TimeoutTunnel.String())
+	pasteSnippet(&c, g.ConfigDefaults)
 	return c.bytes()
 }

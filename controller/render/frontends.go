@@ -85,6 +85,7 @@ func proxyFrontend(c *cfg, g *model.Global, pols policies, l files.Layout, schem
 		httpsRedirect(c, g)
 	}
 	pathRules(c, pols, scheme)
+	pasteSnippet(c, g.ConfigFrontend)
 	c.line("use_backend %[var(txn.backend)] if { var(txn.backend) -m found }")
 	c.line("default_backend", model.DefaultBackendName)
 }

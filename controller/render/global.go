@@ -30,5 +30,6 @@ func global(g *model.Global, l files.Layout) []byte {
 	if g.SyslogTag != "" {
 		c.line("log-tag", g.SyslogTag)
 	}
+	pasteSnippet(&c, g.ConfigGlobal)
 	return c.bytes()
 }

@@ -5,6 +5,7 @@
 //	haproxy-ingress-controller --configmap=NS/NAME [--master-socket=PATH] [flags]
 //	haproxy-ingress-controller --init [--local-filesystem-prefix=DIR]
 //	haproxy-ingress-controller render --configmap=NS/NAME -f FILE_OR_DIR... [--local-filesystem-prefix=DIR]
+//	haproxy-ingress-controller check [--configmap=NS/NAME] [-f FILE_OR_DIR... | --kubeconfig=PATH] [-o text|json]
 package main
 
 import (
@@ -20,6 +21,11 @@ import (
 
 func main() {
 	klog.InitFlags(nil)
+	if len(os.Args) > 1 && os.Args[1] == "check" {
+		code := checkExit(checkCommand(os.Args[2:], os.Stdout))
+		klog.Flush()
+		os.Exit(code)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 	var err error
@@ -33,4 +39,17 @@ func main() {
 		fmt.Fprintln(os.Stderr, "error:", err)
 		os.Exit(1)
 	}
+}
+
+// checkExit is the exit code of check: 0 when every key is supported, 1
+// when one is ignored or invalid, 2 when check could not tell.
+func checkExit(clean bool, err error) int {
+	switch {
+	case err != nil:
+		fmt.Fprintln(os.Stderr, "error:", err)
+		return 2
+	case !clean:
+		return 1
+	}
+	return 0
 }

@@ -42,11 +42,40 @@ func renderCommand(args []string) error {
 	if len(paths) == 0 {
 		return fmt.Errorf("render: at least one -f FILE_OR_DIR is needed")
 	}
-	objs, err := manifests.LoadPaths(paths...)
+	snap, err := manifestSnapshot(o, paths)
 	if err != nil {
 		return err
 	}
 	layout := files.DefaultLayout(o.LocalFilesystemPrefix)
+	mopts, err := modelOptions(o, &defaultcert.Keeper{Path: defaultCertPath(layout)}, snap)
+	if err != nil {
+		return err
+	}
+	_, set, problems := pipeline.Build(snap, mopts, layout)
+	for _, p := range problems {
+		logProblem(p)
+	}
+	store := filestore.New(layout)
+	plan, err := store.Plan(set)
+	if err != nil {
+		return err
+	}
+	if err := store.Apply(set, plan); err != nil {
+		return err
+	}
+	for _, f := range set {
+		fmt.Println(f.Path)
+	}
+	return nil
+}
+
+// manifestSnapshot is what the controller would read from the objects of
+// some manifests: the Ingresses of our class and the --configmap.
+func manifestSnapshot(o *options.Options, paths []string) (*model.Snapshot, error) {
+	objs, err := manifests.LoadPaths(paths...)
+	if err != nil {
+		return nil, err
+	}
 	ours := selector(o).Filter(objs.Ingresses, objs.IngressClasses)
 	if ignored := len(objs.Ingresses) - len(ours); ignored > 0 {
 		klog.Warningf("%d of %d Ingress(es) ignored: not of IngressClass controller %s nor annotated kubernetes.io/ingress.class=%s (see --watch-ingress-without-class)",
@@ -70,26 +99,7 @@ func renderCommand(args []string) error {
 			klog.Warningf("configmap %s not found in the manifests, using defaults", o.ConfigMap)
 		}
 	}
-	mopts, err := modelOptions(o, &defaultcert.Keeper{Path: defaultCertPath(layout)}, snap)
-	if err != nil {
-		return err
-	}
-	_, set, problems := pipeline.Build(snap, mopts, layout)
-	for _, p := range problems {
-		logProblem(p)
-	}
-	store := filestore.New(layout)
-	plan, err := store.Plan(set)
-	if err != nil {
-		return err
-	}
-	if err := store.Apply(set, plan); err != nil {
-		return err
-	}
-	for _, f := range set {
-		fmt.Println(f.Path)
-	}
-	return nil
+	return snap, nil
 }
 
 func selector(o *options.Options) ingressclass.Selector {
@@ -103,7 +113,7 @@ func defaultCertPath(l files.Layout) string { return filepath.Join(l.Certs(), re
 // modelOptions resolves the default certificate: --default-ssl-certificate's
 // Secret when it is in the snapshot, else the generated one kept on disk.
 func modelOptions(o *options.Options, generated *defaultcert.Keeper, snap *model.Snapshot) (model.Options, error) {
-	mo := model.Options{DefaultBackendService: o.DefaultBackendService, Resolves: resolves, AnnotationPrefixes: o.AnnotationPrefixes()}
+	mo := baseModelOptions(o)
 	if o.DefaultSSLCertificate != "" {
 		ns, name, _ := options.SplitName(o.DefaultSSLCertificate)
 		for _, s := range snap.Secrets {
@@ -117,6 +127,13 @@ func modelOptions(o *options.Options, generated *defaultcert.Keeper, snap *model
 	pem, err := generated.Get(time.Now())
 	mo.DefaultCertificate = pem
 	return mo, err
+}
+
+// baseModelOptions are the model options the flags set, without the
+// default certificate.
+func baseModelOptions(o *options.Options) model.Options {
+	return model.Options{DefaultBackendService: o.DefaultBackendService, Resolves: resolves, AnnotationPrefixes: o.AnnotationPrefixes(),
+		AllowConfigSnippets: o.AllowConfigSnippets}
 }
 
 // resolves looks a host name up as haproxy will when it loads the config,
