@@ -155,7 +155,7 @@ func (b *builder) service(ns, name string) layer {
 
 // pathSettings resolves the Path keys of one path.
 func (b *builder) pathSettings(src sources) pathSettings {
-	var st pathSettings
+	st := pathSettings{global: &b.m.Global}
 	for _, k := range registry {
 		k.setPath(&st, &b.m.Global, src, b.report)
 	}

@@ -29,7 +29,8 @@ func TestDiffClassifiesEveryField(t *testing.T) {
 		// Every policy field set, so that each is walked.
 		one := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
 		m.Routes[len(m.Routes)-1].Policy = PathPolicy{AllowSources: one, DenySources: one, Rewrite: &Rewrite{"/a", "/"},
-			HSTS: &HSTS{MaxAge: 1}, AppRoot: "/app"}
+			HSTS: &HSTS{MaxAge: 1}, AppRoot: "/app",
+			RedirectTo: &RedirectTo{"https://a.com/", 302}, BodyLimit: &BodyLimit{1, 1}}
 		return m
 	}
 	var leaves []string

@@ -38,6 +38,9 @@ type Global struct {
 	HSTSMaxAge            int
 	HSTSPreload           bool
 
+	RedirectToCode int
+	ProxyBodySize  int64 // bytes; 0: unlimited
+
 	// Server slots per backend: endpoints plus SlotsMinFree, rounded up to
 	// a multiple of SlotsIncrement (upstream key names; slots-min-free
 	// defaults to 2 here: upstream documents both 0 and 6, and 0 makes every

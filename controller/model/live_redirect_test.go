@@ -1,7 +1,9 @@
 package model_test
 
 import (
+	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 
 	networkingv1 "k8s.io/api/networking/v1"
@@ -177,6 +179,61 @@ func TestLiveHSTS(t *testing.T) {
 		}
 		if got := hsts("https", "b.test"); got != "" {
 			t.Errorf("https b.test, no spec.tls: Strict-Transport-Security %q, want none", got)
+		}
+	})
+}
+
+func TestLiveRedirectTo(t *testing.T) {
+	haproxybin.Run(t, func(t *testing.T, hb haproxybin.Build) {
+		snap := echoSnapshot(t,
+			annotated("a", "a.test", "/old", "web", map[string]string{"redirect-to": "https://www.app.test/login?from=old%2Fx"}),
+			ingress("b", "a.test", "/new", "web"))
+		p := liveproxy.Start(t, hb.Path, snap, model.Options{})
+		for _, scheme := range []string{"http", "https"} {
+			wantStatus(t, scheme+" redirect-to", p.Get(t, scheme, "a.test", "/old/x?y=1"), 302, "https://www.app.test/login?from=old%2Fx")
+			wantEcho(t, scheme+" another path", p.Get(t, scheme, "a.test", "/new"))
+		}
+		snap.ConfigMap = map[string]string{"redirect-to-code": "301"}
+		p = liveproxy.Start(t, hb.Path, snap, model.Options{})
+		wantStatus(t, "redirect-to-code 301", p.Get(t, "http", "a.test", "/old"), 301, "https://www.app.test/login?from=old%2Fx")
+	})
+}
+
+// TestLiveProxyBodySize: 1k refuses 1025 bytes and accepts 1024, whether
+// the size is announced (Content-Length) or not (chunked).
+func TestLiveProxyBodySize(t *testing.T) {
+	haproxybin.Run(t, func(t *testing.T, hb haproxybin.Build) {
+		snap := echoSnapshot(t,
+			annotated("a", "a.test", "/", "web", map[string]string{"proxy-body-size": "1k"}),
+			annotated("b", "b.test", "/", "web", map[string]string{"proxy-body-size": "unlimited"}),
+			ingress("c", "c.test", "/", "web"))
+		snap.ConfigMap = map[string]string{"proxy-body-size": "10k"}
+		p := liveproxy.Start(t, hb.Path, snap, model.Options{})
+		post := func(host string, size int, chunked bool) int {
+			req, err := http.NewRequest("POST", "http://x/", strings.NewReader(strings.Repeat("x", size)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Host = host
+			if chunked {
+				req.ContentLength, req.TransferEncoding = -1, []string{"chunked"}
+			}
+			return p.Do(t, req).Status
+		}
+		for _, c := range []struct {
+			host   string
+			size   int
+			status int
+		}{
+			{"a.test", 1024, 200}, {"a.test", 1025, 413}, {"a.test", 0, 200},
+			{"b.test", 20000, 200},
+			{"c.test", 10240, 200}, {"c.test", 10241, 413},
+		} {
+			for _, chunked := range []bool{false, true} {
+				if got := post(c.host, c.size, chunked); got != c.status {
+					t.Errorf("%s, %d bytes, chunked %v: status %d, want %d", c.host, c.size, chunked, got, c.status)
+				}
+			}
 		}
 	})
 }

@@ -28,6 +28,9 @@ type PathPolicy struct {
 	HSTS *HSTS `json:",omitempty"`
 	// AppRoot: a request for "/" is redirected (302) there; empty: none.
 	AppRoot string `json:",omitempty"`
+
+	RedirectTo *RedirectTo `json:",omitempty"` // see policy_redirect.go
+	BodyLimit  *BodyLimit  `json:",omitempty"`
 }
 
 // Rewrite sends a request for Prefix/<rest> as Target/<rest>.
@@ -68,6 +71,9 @@ type pathSettings struct {
 	hsts        HSTS
 	hstsEnabled bool
 	host        HostPolicy
+	redirectTo  string
+	maxBody     int64
+	global      *Global
 }
 
 // policy is the effect of the settings on a route; hasTLS: its host has TLS
@@ -82,6 +88,7 @@ func (s *pathSettings) policy(r *Route, hasTLS bool) PathPolicy {
 		h := s.hsts
 		p.HSTS = &h
 	}
+	s.redirectPolicy(&p)
 	return p
 }
 

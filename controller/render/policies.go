@@ -83,6 +83,8 @@ var features = []feature{
 			aclLines(c, acl+"_src", "src", strings.Fields(g.value))
 			c.line("http-request deny deny_status 403 if", acl, acl+"_src")
 		}},
+	bodyLimitFeature,
+	redirectToFeature,
 	{name: "approot", value: func(p *model.PathPolicy) (string, bool) { return p.AppRoot, p.AppRoot != "" },
 		rules: func(c *cfg, acl string, g group) {
 			c.line("http-request redirect location", quoteWord(logFormat(g.value)), "code 302 if", acl, "{ path / }")

@@ -1,0 +1,134 @@
+package model_test
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+
+	networkingv1 "k8s.io/api/networking/v1"
+
+	"github.com/external-haproxy/kit/controller/model"
+)
+
+// policyOf builds ings with the ConfigMap cm and returns the policy of the
+// route of each Ingress (one route each), by Ingress name.
+func policyOf(t *testing.T, cm map[string]string, ings ...*networkingv1.Ingress) (map[string]model.PathPolicy, []model.Problem) {
+	t.Helper()
+	m, problems := model.Build(&model.Snapshot{Ingresses: ings, ConfigMap: cm}, model.Options{})
+	out := map[string]model.PathPolicy{}
+	for _, r := range m.Routes {
+		out[r.Source.Name] = r.Policy
+	}
+	if len(out) != len(ings) {
+		t.Fatalf("routes %+v, want one per Ingress; problems %v", m.Routes, problems)
+	}
+	return out, problems
+}
+
+// wantProblem checks that problems name the annotation key of Ingress
+// name and its value.
+func wantProblem(t *testing.T, problems []model.Problem, name, key, value string) {
+	t.Helper()
+	for _, p := range problems {
+		if p.Object.Name == name && p.Field == "annotation haproxy-ingress.github.io/"+key && strings.Contains(p.Message, strconv.Quote(value)) &&
+			strings.Contains(p.Message, "using the default") {
+			return
+		}
+	}
+	t.Errorf("no problem naming %s %s=%q in %v", name, key, value, problems)
+}
+
+// keyProblems are the problems of key.
+func keyProblems(problems []model.Problem, key string) []model.Problem {
+	var out []model.Problem
+	for _, p := range problems {
+		if strings.HasSuffix(p.Field, key) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func TestRedirectTo(t *testing.T) {
+	ok := map[string]string{
+		"plain":   "https://www.app.test/login",
+		"port":    "http://127.0.0.1:8080",
+		"ipv6":    "https://[2001:db8::1]:8443/a?b=c&d=%41?e",
+		"upper":   "https://WWW.App.Test/X",
+		"nothing": "https://b.test?x",
+	}
+	bad := map[string]string{
+		"scheme":   "ftp://a.test/",
+		"relative": "/login",
+		"space":    "https://a.test/a b",
+		"newline":  "https://a.test/\nhttp-request deny",
+		"userinfo": "https://u:p@a.test/",
+		"fragment": "https://a.test/#x",
+		"port0":    "https://a.test:0/",
+		"noHost":   "https:///x",
+		"sample":   "https://a.test/%[src]",
+		"quote":    `https://a.test/"`,
+	}
+	var ings []*networkingv1.Ingress
+	for name, v := range ok {
+		ings = append(ings, annotated(name, name+".test", "/", "web", map[string]string{"redirect-to": v}))
+	}
+	for name, v := range bad {
+		ings = append(ings, annotated(strings.ToLower(name), strings.ToLower(name)+".test", "/", "web", map[string]string{"redirect-to": v}))
+	}
+	pols, problems := policyOf(t, map[string]string{"redirect-to-code": "301"}, ings...)
+	for name, v := range ok {
+		if r := pols[name].RedirectTo; r == nil || r.URL != v || r.Code != 301 {
+			t.Errorf("%s: redirect %+v, want %q code 301", name, r, v)
+		}
+	}
+	for name, v := range bad {
+		name = strings.ToLower(name)
+		if r := pols[name].RedirectTo; r != nil {
+			t.Errorf("%s: redirect %+v, want none", name, r)
+		}
+		wantProblem(t, problems, name, "redirect-to", v)
+	}
+
+	// The code defaults to 302; a bad one is reported and defaulted.
+	pols, problems = policyOf(t, map[string]string{"redirect-to-code": "200"}, annotated("a", "a.test", "/", "web", map[string]string{"redirect-to": ok["plain"]}))
+	if r := pols["a"].RedirectTo; r == nil || r.Code != 302 {
+		t.Errorf("redirect-to-code 200: %+v, want 302", r)
+	}
+	if p := keyProblems(problems, "redirect-to-code"); len(p) != 1 || p[0].Object.Kind != "ConfigMap" || !strings.Contains(p[0].Message, `"200"`) {
+		t.Errorf("problems %v, want one on the ConfigMap's redirect-to-code", problems)
+	}
+}
+
+func TestProxyBodySize(t *testing.T) {
+	for v, want := range map[string]int64{
+		"0": 0, "unlimited": 0, "1": 1, "100": 100, "1k": 1024, "2K": 2048, "10m": 10 << 20, "3G": 3 << 30, "1g": 1 << 30,
+	} {
+		pols, problems := policyOf(t, nil, annotated("a", "a.test", "/", "web", map[string]string{"proxy-body-size": v}))
+		got := pols["a"].BodyLimit
+		switch {
+		case len(keyProblems(problems, "proxy-body-size")) > 0:
+			t.Errorf("%q: problems %v", v, problems)
+		case want == 0 && got != nil:
+			t.Errorf("%q: limit %+v, want none", v, got)
+		case want > 0 && (got == nil || got.Max != want || got.Wait != 5000):
+			t.Errorf("%q: limit %+v, want %d bytes, waiting timeout-http-request", v, got, want)
+		}
+	}
+	for _, v := range []string{"-1", "+1", "1kb", "k", "1.5m", "1t", "9223372036854775807k", " 1", "ten"} {
+		pols, problems := policyOf(t, map[string]string{"proxy-body-size": "1m"}, annotated("a", "a.test", "/", "web", map[string]string{"proxy-body-size": v}))
+		if l := pols["a"].BodyLimit; l == nil || l.Max != 1<<20 {
+			t.Errorf("%q: limit %+v, want the ConfigMap's 1m", v, l)
+		}
+		wantProblem(t, problems, "a", "proxy-body-size", v)
+	}
+	// The ConfigMap gives every path its default; "unlimited" lifts it.
+	pols, _ := policyOf(t, map[string]string{"proxy-body-size": "1k", "timeout-http-request": "7s"},
+		ingress("a", "a.test", "/", "web"), annotated("b", "b.test", "/", "web", map[string]string{"proxy-body-size": "unlimited"}))
+	if l := pols["a"].BodyLimit; l == nil || *l != (model.BodyLimit{Max: 1024, Wait: 7000}) {
+		t.Errorf("ConfigMap 1k: %+v", l)
+	}
+	if l := pols["b"].BodyLimit; l != nil {
+		t.Errorf("unlimited over the ConfigMap: %+v", l)
+	}
+}
