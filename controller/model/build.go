@@ -439,6 +439,7 @@ func (b *builder) finish() {
 		}
 		return a.Match < c.Match
 	})
+	m.HostRedirects = b.hostRedirects(hosts)
 	m.Backends = b.backends.list(b.service)
 	for _, c := range b.certs {
 		sort.Strings(c.Hosts)

@@ -31,6 +31,7 @@ func TestDiffClassifiesEveryField(t *testing.T) {
 		m.Routes[len(m.Routes)-1].Policy = PathPolicy{AllowSources: one, DenySources: one, Rewrite: &Rewrite{"/a", "/"},
 			HSTS: &HSTS{MaxAge: 1}, AppRoot: "/app",
 			RedirectTo: &RedirectTo{"https://a.com/", 302}, BodyLimit: &BodyLimit{1, 1}}
+		m.HostRedirects = []HostRedirect{{From: "a.org", To: "a.com", Served: []string{"x.a.org"}}}
 		return m
 	}
 	var leaves []string

@@ -23,6 +23,22 @@ var redirectKeys = []configKey{
 		Doc:     "refuse (413) request bodies larger than this; a chunked body is checked on what fits haproxy's buffer (tune.bufsize)"},
 		parseBodySize, func(g *Global) *int64 { return &g.ProxyBodySize }),
 		func(p *pathSettings) *int64 { return &p.maxBody }),
+	onHost(&key[string]{KeyInfo: KeyInfo{Name: "redirect-from", Scope: ScopeHost, Reload: true,
+		Accepts: "a host name, or *.<domain> for its subdomains of one more label",
+		Doc:     "redirect (redirect-from-code) the requests of this other host to the Ingress's host, keeping scheme, path and query; a host that routes serve is never redirected"},
+		parse: func(v string) (string, bool) {
+			v = strings.ToLower(v)
+			return v, v == "" || validDNSName(v, true)
+		}},
+		func(p *HostPolicy) *string { return &p.RedirectFrom }),
+	onHost(&key[string]{KeyInfo: KeyInfo{Name: "redirect-from-regex", Scope: ScopeHost, Reload: true,
+		Accepts: "a regular expression on the lower-case request host, unanchored (the subset regex paths accept)",
+		Doc:     "as redirect-from, for the hosts the expression matches; tried after every redirect-from"},
+		parse: func(v string) (string, bool) { return v, v == "" || checkRegexPath(v) == nil }},
+		func(p *HostPolicy) *string { return &p.RedirectFromRegex }),
+	&key[int]{KeyInfo: KeyInfo{Name: "redirect-from-code", Scope: ScopeGlobal, Default: "302", Accepts: redirectCodes, Reload: true,
+		Doc: "HTTP status of the redirect-from redirects"},
+		parse: parseRedirectCode, global: func(g *Global) *int { return &g.RedirectFromCode }},
 }
 
 const redirectCodes = "301, 302, 303, 307 or 308"

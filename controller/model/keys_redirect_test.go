@@ -1,9 +1,12 @@
 package model_test
 
 import (
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	networkingv1 "k8s.io/api/networking/v1"
 
@@ -130,5 +133,54 @@ func TestProxyBodySize(t *testing.T) {
 	}
 	if l := pols["b"].BodyLimit; l != nil {
 		t.Errorf("unlimited over the ConfigMap: %+v", l)
+	}
+}
+
+func TestRedirectFrom(t *testing.T) {
+	older := func(ing *networkingv1.Ingress, age int) *networkingv1.Ingress {
+		ing.CreationTimestamp.Time = ing.CreationTimestamp.Add(time.Duration(age) * time.Hour)
+		return ing
+	}
+	two := annotated("two", "two-a.test", "/", "web", map[string]string{"redirect-from": "dup.test"})
+	two.Spec.Rules = append(two.Spec.Rules, *ingress("", "two-b.test", "/", "web").Spec.Rules[0].DeepCopy())
+	m, problems := model.Build(&model.Snapshot{Ingresses: []*networkingv1.Ingress{
+		older(annotated("www", "www.app.test", "/", "web", map[string]string{"redirect-from": "App.Test"}), 0),
+		older(annotated("shop", "shop.test", "/", "web", map[string]string{"redirect-from": "*.shop.test", "redirect-from-regex": `^shop[0-9]\.test$`}), 1),
+		older(ingress("kept", "kept.shop.test", "/x", "web"), 2),
+		older(ingress("wild", "*.wild.test", "/", "web"), 3),
+		older(annotated("late", "late.test", "/", "web", map[string]string{"redirect-from": "app.test"}), 4),
+		older(annotated("served", "served.test", "/", "web", map[string]string{"redirect-from": "kept.shop.test"}), 5),
+		older(annotated("bywild", "bywild.test", "/", "web", map[string]string{"redirect-from": "a.wild.test"}), 6),
+		older(annotated("towild", "*.to.test", "/", "web", map[string]string{"redirect-from": "to.test"}), 7),
+		older(annotated("bad", "bad.test", "/", "web", map[string]string{"redirect-from": "a b", "redirect-from-regex": "(?i)x"}), 8),
+		older(two, 9),
+		older(ingress("shop1", "shop1.test", "/", "web"), 10),
+	}}, model.Options{})
+	want := []model.HostRedirect{
+		{From: "app.test", To: "www.app.test"},
+		{From: "*.shop.test", To: "shop.test", Served: []string{"kept.shop.test"}},
+		{From: "dup.test", To: "two-a.test"},
+		{From: `^shop[0-9]\.test$`, Regex: true, To: "shop.test", Served: []string{"*.to.test", "*.wild.test", "shop1.test"}},
+	}
+	if !reflect.DeepEqual(m.HostRedirects, want) {
+		t.Errorf("host redirects\n%+v\nwant\n%+v", m.HostRedirects, want)
+	}
+	for name, msg := range map[string]string{
+		"late":   `already redirected to www.app.test`,
+		"served": "served by routes",
+		"bywild": "served by routes",
+		"towild": "wildcard host *.to.test cannot be a redirect target",
+		"two":    "already redirected to two-a.test",
+	} {
+		if !slices.ContainsFunc(problems, func(p model.Problem) bool {
+			return p.Object.Name == name && strings.HasPrefix(p.Field, "annotation haproxy-ingress.github.io/redirect-from") && strings.Contains(p.Message, msg)
+		}) {
+			t.Errorf("%s: no problem %q in %v", name, msg, problems)
+		}
+	}
+	wantProblem(t, problems, "bad", "redirect-from", "a b")
+	wantProblem(t, problems, "bad", "redirect-from-regex", "(?i)x")
+	if len(m.Routes) != 12 {
+		t.Errorf("%d routes, want every Ingress served", len(m.Routes))
 	}
 }

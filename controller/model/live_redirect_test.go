@@ -237,3 +237,33 @@ func TestLiveProxyBodySize(t *testing.T) {
 		}
 	})
 }
+
+// TestLiveRedirectFrom: requests for the source hosts go to the Ingress's
+// host, same scheme, port, path and query; hosts that routes serve are not
+// redirected.
+func TestLiveRedirectFrom(t *testing.T) {
+	haproxybin.Run(t, func(t *testing.T, hb haproxybin.Build) {
+		snap := echoSnapshot(t,
+			annotated("www", "www.app.test", "/", "web", map[string]string{"redirect-from": "app.test"}),
+			annotated("wild", "shop.test", "/", "web", map[string]string{"redirect-from": "*.shop.test"}),
+			annotated("re", "new.test", "/", "web", map[string]string{"redirect-from-regex": `^old[0-9]+\.test$`}),
+			ingress("served", "kept.shop.test", "/only", "web"),
+			ingress("old1", "old1.test", "/", "web"))
+		p := liveproxy.Start(t, hb.Path, snap, model.Options{})
+		httpPort, httpsPort := ":"+strconv.Itoa(p.HTTPPort), ":"+strconv.Itoa(p.HTTPSPort)
+		wantStatus(t, "http source", p.Get(t, "http", "app.test", "/a/b?c=d"), 302, "http://www.app.test"+httpPort+"/a/b?c=d")
+		wantStatus(t, "https source", p.Get(t, "https", "app.test", "/a?b"), 302, "https://www.app.test"+httpsPort+"/a?b")
+		wantStatus(t, "wildcard source", p.Get(t, "http", "x.shop.test", "/"), 302, "http://shop.test"+httpPort+"/")
+		wantStatus(t, "regex source", p.Get(t, "http", "old22.test", "/z"), 302, "http://new.test"+httpPort+"/z")
+		wantEcho(t, "the target", p.Get(t, "http", "www.app.test", "/a"))
+		// A route host is served, even on a path it has no route for.
+		wantEcho(t, "host served under a wildcard source", p.Get(t, "http", "kept.shop.test", "/only"))
+		wantStatus(t, "host served, other path", p.Get(t, "http", "kept.shop.test", "/other"), 404, "")
+		wantEcho(t, "host served under a regex source", p.Get(t, "http", "old1.test", "/"))
+		wantStatus(t, "not a source", p.Get(t, "http", "old.test", "/"), 404, "")
+
+		snap.ConfigMap = map[string]string{"redirect-from-code": "301"}
+		p = liveproxy.Start(t, hb.Path, snap, model.Options{})
+		wantStatus(t, "redirect-from-code 301", p.Get(t, "http", "app.test", "/"), 301, "http://www.app.test:"+strconv.Itoa(p.HTTPPort)+"/")
+	})
+}

@@ -59,6 +59,9 @@ type Model struct {
 	// DefaultCert is the fallback certificate; nil when none was supplied
 	// or it was invalid, in which case no https frontend is rendered.
 	DefaultCert *Cert
+	// HostRedirects send the requests of other hosts to route hosts, in
+	// the order they are tried; see policy_redirect.go.
+	HostRedirects []HostRedirect
 }
 
 // DefaultBackendName is the backend used when no route matches: 404, or the

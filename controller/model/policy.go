@@ -106,4 +106,6 @@ type BackendTimeouts struct {
 // HostPolicy is what the Host keys set for one host.
 type HostPolicy struct {
 	AppRoot string
+
+	RedirectFrom, RedirectFromRegex string // see policy_redirect.go
 }

@@ -18,6 +18,8 @@ import (
 type policies struct {
 	ids []string // sorted
 	by  map[string]*model.PathPolicy
+	// redirects are the host redirects, which run before the routing.
+	redirects []model.HostRedirect
 }
 
 func distinctPolicies(routes []model.Route) policies {
