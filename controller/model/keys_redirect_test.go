@@ -10,7 +10,10 @@ import (
 
 	networkingv1 "k8s.io/api/networking/v1"
 
+	"github.com/external-haproxy/kit/controller/files"
 	"github.com/external-haproxy/kit/controller/model"
+	"github.com/external-haproxy/kit/controller/render"
+	"github.com/external-haproxy/kit/test/haproxybin"
 )
 
 // policyOf builds ings with the ConfigMap cm and returns the policy of the
@@ -183,4 +186,49 @@ func TestRedirectFrom(t *testing.T) {
 	if len(m.Routes) != 12 {
 		t.Errorf("%d routes, want every Ingress served", len(m.Routes))
 	}
+}
+
+// TestHostileRedirectKeys puts every hostile token, alone and after a
+// valid value, into the redirect keys: a refused value is a problem naming
+// the annotation, and every configuration rendered from an accepted one
+// passes haproxy -c (2.6 and 3.0). Accepted values change the rendered
+// lines, so TestHostileInput's same-shape check does not apply.
+func TestHostileRedirectKeys(t *testing.T) {
+	l := hostileLayout(haproxybin.TempDir(t))
+	distinct := map[string]files.Set{}
+	for key, benign := range map[string]string{
+		"redirect-to": "https://a.test/x?y=1", "proxy-body-size": "1k",
+		"redirect-from": "old.test", "redirect-from-regex": `^old[0-9]\.test$`,
+	} {
+		for _, tok := range hostileTokens {
+			for _, v := range []string{benign + tok, tok} {
+				s, o := hostileBase(t)
+				ref := hostileIngress(s, func(ing *networkingv1.Ingress) {
+					ing.Annotations = map[string]string{"haproxy-ingress.github.io/" + key: v}
+				})
+				m, problems := model.Build(s, o)
+				if p := problemOn(problems, ref, "annotation haproxy-ingress.github.io/"+key); p != nil {
+					if len(p.Message) > 1024 {
+						t.Errorf("%s %.40q: problem of %d bytes", key, v, len(p.Message))
+					}
+					continue
+				}
+				set := render.Render(m, l)
+				var b strings.Builder
+				for _, f := range set {
+					b.WriteString(f.Path + "\x00" + string(f.Data) + "\x00")
+				}
+				distinct[b.String()] = set
+			}
+		}
+	}
+	t.Logf("%d distinct accepted configurations", len(distinct))
+	haproxybin.Run(t, func(t *testing.T, hb haproxybin.Build) {
+		for _, set := range distinct {
+			writeSet(t, set, l)
+			if err := haproxyCheck(t, hb.Path, l); err != nil {
+				t.Error(err)
+			}
+		}
+	})
 }
