@@ -47,20 +47,10 @@ type HostRedirect struct {
 // hosts, the oldest Ingress's first (the one a shared source goes to), and
 // the regexes after the hosts, as haproxy tries them.
 func (b *builder) hostRedirects(hosts map[string]HostPolicy) []HostRedirect {
-	served := map[string]bool{}
-	var order, wildcards []string
-	for _, p := range b.pending {
-		if h := p.route.Host; h != "" && !served[h] {
-			served[h] = true
-			order = append(order, h)
-			if strings.HasPrefix(h, "*.") {
-				wildcards = append(wildcards, h)
-			}
-		}
-	}
+	rh := b.routeHosts()
 	var out, regexes []HostRedirect
-	sources := map[string]string{} // source → the host it goes to
-	for _, to := range order {
+	sources := map[string]string{} // key and source → the host it goes to
+	for _, to := range rh.order {
 		hp := hosts[to]
 		for _, from := range []struct {
 			key, value string
@@ -69,34 +59,16 @@ func (b *builder) hostRedirects(hosts map[string]HostPolicy) []HostRedirect {
 			if from.value == "" {
 				continue
 			}
-			st, ok := b.hosts[to].set[from.key]
-			if !ok {
-				st = b.hosts[to].class[from.key]
-			}
 			hr := HostRedirect{From: from.value, Regex: from.regex, To: to}
-			msg := ""
-			switch old, dup := sources[from.key+" "+from.value]; {
-			case strings.HasPrefix(to, "*."):
-				msg = "the wildcard host " + to + " cannot be a redirect target; ignored"
-			case dup:
-				msg = "source already redirected to " + old + " by an older Ingress; ignored"
-			case from.regex:
-				hr.Served = regexServed(from.value, order, wildcards)
-			case served[from.value] || slices.ContainsFunc(wildcards, func(w string) bool { return hostMatches(w, from.value) }):
-				msg = "host " + from.value + " is served by routes, never redirected; ignored"
-			default:
-				for _, h := range order {
-					if h != from.value && hostMatches(from.value, h) {
-						hr.Served = append(hr.Served, h)
-					}
+			if msg := rh.check(&hr, sources[from.key+" "+from.value]); msg != "" {
+				st, ok := b.hosts[to].set[from.key]
+				if !ok {
+					st = b.hosts[to].class[from.key]
 				}
-			}
-			if msg != "" {
-				b.report(Problem{st.ref, st.field, msg, Warning})
+				b.report(Problem{st.ref, st.field, msg + "; ignored", Warning})
 				continue
 			}
 			sources[from.key+" "+from.value] = to
-			slices.Sort(hr.Served)
 			if from.regex {
 				regexes = append(regexes, hr)
 			} else {
@@ -105,6 +77,50 @@ func (b *builder) hostRedirects(hosts map[string]HostPolicy) []HostRedirect {
 		}
 	}
 	return append(out, regexes...)
+}
+
+// routeHosts are the hosts of the routes, in the order of their oldest
+// Ingress.
+type routeHosts struct {
+	order, wildcards []string
+	served           map[string]bool
+}
+
+func (b *builder) routeHosts() routeHosts {
+	rh := routeHosts{served: map[string]bool{}}
+	for _, p := range b.pending {
+		if h := p.route.Host; h != "" && !rh.served[h] {
+			rh.served[h] = true
+			rh.order = append(rh.order, h)
+			if strings.HasPrefix(h, "*.") {
+				rh.wildcards = append(rh.wildcards, h)
+			}
+		}
+	}
+	return rh
+}
+
+// check fills the Served hosts of hr, or says why it cannot redirect;
+// taken is the host an older claim already redirects its source to.
+func (rh routeHosts) check(hr *HostRedirect, taken string) string {
+	switch {
+	case strings.HasPrefix(hr.To, "*."):
+		return "the wildcard host " + hr.To + " cannot be a redirect target"
+	case taken != "":
+		return "source already redirected to " + taken + " (by an older Ingress, or another host of this one)"
+	case hr.Regex:
+		hr.Served = regexServed(hr.From, rh.order, rh.wildcards)
+	case rh.served[hr.From] || slices.ContainsFunc(rh.wildcards, func(w string) bool { return hostMatches(w, hr.From) }):
+		return "host " + hr.From + " is served by routes, never redirected"
+	default:
+		for _, h := range rh.order {
+			if h != hr.From && hostMatches(hr.From, h) {
+				hr.Served = append(hr.Served, h)
+			}
+		}
+	}
+	slices.Sort(hr.Served)
+	return ""
 }
 
 // regexServed are the route hosts that a source regex matches, and every
