@@ -172,7 +172,7 @@ func (b *builder) withoutSnippets(l layer) layer {
 
 // pathSettings resolves the Path keys of one path.
 func (b *builder) pathSettings(src sources) pathSettings {
-	var st pathSettings
+	st := pathSettings{global: &b.m.Global}
 	for _, k := range registry {
 		k.setPath(&st, &b.m.Global, src, b.report)
 	}
@@ -457,6 +457,7 @@ func (b *builder) finish() {
 		}
 		return a.Match < c.Match
 	})
+	m.HostRedirects = b.hostRedirects(hosts)
 	m.Backends = b.backends.list(b.service)
 	m.Userlists = b.sortedUserlists()
 	for _, c := range b.certs {

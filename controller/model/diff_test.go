@@ -31,8 +31,10 @@ func TestDiffClassifiesEveryField(t *testing.T) {
 		// Every policy field set, so that each is walked.
 		one := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
 		m.Routes[len(m.Routes)-1].Policy = PathPolicy{AllowSources: one, DenySources: one, Rewrite: &Rewrite{"/a", "/"},
-			HSTS: &HSTS{MaxAge: 1}, AppRoot: "/app", Auth: &Auth{Userlist: "ns_u", Realm: "r"}, CORS: &CORS{Origins: []string{"https://a.com"}}}
+			HSTS: &HSTS{MaxAge: 1}, AppRoot: "/app", Auth: &Auth{Userlist: "ns_u", Realm: "r"}, CORS: &CORS{Origins: []string{"https://a.com"}},
+			RedirectTo: &RedirectTo{"https://a.com/", 302}, BodyLimit: &BodyLimit{1, 1}}
 		m.Userlists = []Userlist{{Name: "ns_u", Source: Ref{Kind: "Secret", Namespace: "ns", Name: "u"}, Users: []User{{Name: "a", Password: "p"}}}}
+		m.HostRedirects = []HostRedirect{{From: "a.org", To: "a.com", Served: []string{"x.a.org"}}}
 		return m
 	}
 	var leaves []string

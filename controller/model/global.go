@@ -38,8 +38,11 @@ type Global struct {
 	HSTSMaxAge            int
 	HSTSPreload           bool
 
-	Auth AuthGlobal
-	CORS CORSSettings
+	Auth             AuthGlobal
+	CORS             CORSSettings
+	RedirectToCode   int
+	RedirectFromCode int
+	ProxyBodySize    int64 // bytes; 0: unlimited
 
 	// Server slots per backend: endpoints plus SlotsMinFree, rounded up to
 	// a multiple of SlotsIncrement (upstream key names; slots-min-free

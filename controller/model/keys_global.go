@@ -1,7 +1,6 @@
 package model
 
 import (
-	"strconv"
 	"strings"
 )
 
@@ -25,14 +24,7 @@ var globalKeys = []configKey{
 	intKey("max-connections", ScopeGlobal, "2000", 1, maxConnections, "maximum concurrent connections (maxconn); haproxy needs about twice as many open files", func(g *Global) *int { return &g.MaxConnections }),
 	intKey("nbthread", ScopeGlobal, "0", 0, maxThreads, "haproxy threads; 0: haproxy's default", func(g *Global) *int { return &g.NbThread }),
 	&key[int]{KeyInfo: KeyInfo{Name: "ssl-redirect-code", Scope: ScopeGlobal, Default: "302", Accepts: "301, 302, 303, 307 or 308", Reload: true, Doc: "HTTP status of the https redirect"},
-		parse: func(v string) (int, bool) {
-			switch v {
-			case "301", "302", "303", "307", "308":
-				n, _ := strconv.Atoi(v)
-				return n, true
-			}
-			return 0, false
-		}, global: func(g *Global) *int { return &g.SSLRedirectCode }},
+		parse: parseRedirectCode, global: func(g *Global) *int { return &g.SSLRedirectCode }},
 	newKey(KeyInfo{Name: "no-tls-redirect-locations", Scope: ScopeGlobal, Default: "/.well-known/acme-challenge", Accepts: "a comma-separated list of absolute paths",
 		Reload: true, Doc: "path prefixes that ssl-redirect never sends to https (ACME http-01 challenges)"},
 		parsePathList, func(g *Global) *[]string { return &g.NoTLSRedirect }),

@@ -67,6 +67,9 @@ type Model struct {
 	DefaultCert *Cert
 	// Userlists are the basic auth users of the routes, sorted by Name.
 	Userlists []Userlist
+	// HostRedirects send the requests of other hosts to route hosts, in
+	// the order they are tried; see policy_redirect.go.
+	HostRedirects []HostRedirect
 }
 
 // DefaultBackendName is the backend used when no route matches: 404, or the

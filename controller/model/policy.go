@@ -30,6 +30,9 @@ type PathPolicy struct {
 	AppRoot string `json:",omitempty"`
 	Auth    *Auth  `json:",omitempty"` // basic authentication; nil: none
 	CORS    *CORS  `json:",omitempty"` // nil: no CORS handling
+
+	RedirectTo *RedirectTo `json:",omitempty"` // see policy_redirect.go
+	BodyLimit  *BodyLimit  `json:",omitempty"`
 }
 
 // Rewrite sends a request for Prefix/<rest> as Target/<rest>.
@@ -72,6 +75,9 @@ type pathSettings struct {
 	host        HostPolicy
 	auth        authSettings
 	cors        CORSSettings
+	redirectTo  string
+	maxBody     int64
+	global      *Global
 }
 
 // policy is the effect of the settings on a route; hasTLS: its host has TLS
@@ -87,6 +93,7 @@ func (s *pathSettings) policy(r *Route, hasTLS bool) PathPolicy {
 		h := s.hsts
 		p.HSTS = &h
 	}
+	s.redirectPolicy(&p)
 	return p
 }
 
@@ -105,4 +112,6 @@ type BackendTimeouts struct {
 // HostPolicy is what the Host keys set for one host.
 type HostPolicy struct {
 	AppRoot string
+
+	RedirectFrom, RedirectFromRegex string // see policy_redirect.go
 }

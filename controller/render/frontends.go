@@ -78,6 +78,7 @@ func proxyFrontend(c *cfg, g *model.Global, pols policies, l files.Layout, schem
 		c.line("http-request del-header X-Forwarded-For")
 	}
 	hostChecks(c)
+	hostRedirectRules(c, g, pols.redirects, l, scheme)
 	lookups(c, mapPaths(l, scheme))
 	c.line("http-request set-var(txn.backend) var(txn.route),field(1,@)")
 	c.line("http-request set-var(txn.policy) var(txn.route),field(2,@)")

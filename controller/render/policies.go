@@ -18,6 +18,8 @@ import (
 type policies struct {
 	ids []string // sorted
 	by  map[string]*model.PathPolicy
+	// redirects are the host redirects, which run before the routing.
+	redirects []model.HostRedirect
 }
 
 func distinctPolicies(routes []model.Route) policies {
@@ -85,6 +87,8 @@ var features = []feature{
 		}},
 	corsPreflight,
 	authFeature,
+	bodyLimitFeature,
+	redirectToFeature,
 	{name: "approot", value: func(p *model.PathPolicy) (string, bool) { return p.AppRoot, p.AppRoot != "" },
 		rules: func(c *cfg, acl string, g group) {
 			c.line("http-request redirect location", quoteWord(logFormat(g.value)), "code 302 if", acl, "{ path / }")

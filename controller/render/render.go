@@ -27,10 +27,11 @@ func Render(m *model.Model, l files.Layout) files.Set {
 	set := files.Set{
 		{Path: filepath.Join(l.Etc, GlobalFile), Data: global(&m.Global, l)},
 		{Path: filepath.Join(l.Etc, DefaultsFile), Data: defaults(&m.Global)},
-		{Path: filepath.Join(l.Etc, FrontendsFile), Data: append(userlists(m.Userlists), frontends(m.Frontends, &m.Global, distinctPolicies(m.Routes), l)...)},
+		{Path: filepath.Join(l.Etc, FrontendsFile), Data: append(userlists(m.Userlists), frontends(m.Frontends, &m.Global, frontendPolicies(m), l)...)},
 		{Path: filepath.Join(l.Etc, BackendsFile), Data: backends(&m.Global, m.Backends)},
 	}
 	set = append(set, routeMaps(m, l)...)
+	set = append(set, hostRedirectMaps(m, l)...)
 	set = append(set, certs(m, l)...)
 	set.Sort()
 	return set
