@@ -12,7 +12,8 @@ import (
 // TestInvalidIngressSkippedWithEvent: Ingresses the apiserver accepts but
 // the controller cannot serve safely are skipped, each with a Warning Event
 // naming the field and a log line, while every other Ingress keeps being
-// served; fixing one serves it.
+// served; fixing one serves it. A bad annotation value is only a fallback
+// to the key's default, with the same Event.
 func TestInvalidIngressSkippedWithEvent(t *testing.T) {
 	r := newRT(t, nil)
 	r.service("svc", r.backend("echo"))
@@ -32,24 +33,26 @@ func TestInvalidIngressSkippedWithEvent(t *testing.T) {
 	r.create(routeIngress("good", e2eenv.ClassName, routeRule(good, prefixRoute("/", "svc"))))
 	r.waitServer(good, "/", "echo")
 	r.waitServer(missing, "/ok", "echo")
-	r.expectStatus(badType, "/", 404)
+	// A bad annotation value falls back to the key's default (begin): the
+	// Ingress is served.
+	r.waitServer(badType, "/x", "echo")
 	r.expectStatus(badRegex, "/", 404)
 	r.expectStatus(missing, "/", 503)
 
-	r.waitEvent("Ingress", "bad-type", "InvalidConfiguration", "annotation path-type", `"bogus"`, "skipped")
+	r.waitEvent("Ingress", "bad-type", "InvalidConfiguration", "annotation haproxy-ingress.github.io/path-type", `"bogus"`, "want begin, prefix, exact or regex; using the default")
 	r.waitEvent("Ingress", "bad-regex", "InvalidConfiguration", "spec.rules[0].http.paths[0].path", `"/("`, "skipped")
 	r.waitEvent("Ingress", "missing-svc", "ConfigurationWarning", "spec.rules[0].http.paths[0].backend", "app/nope", "not found")
 
 	log := r.env.Pod.Log(e2eenv.Controller)
-	for _, want := range []string{`Ingress/app/bad-type annotation path-type: invalid value "bogus"`, `Ingress/app/bad-regex spec.rules[0].http.paths[0].path: invalid regex path "/("`} {
+	for _, want := range []string{`Ingress/app/bad-type annotation haproxy-ingress.github.io/path-type: invalid value "bogus"`, `Ingress/app/bad-regex spec.rules[0].http.paths[0].path: invalid regex path "/("`} {
 		if !strings.Contains(log, want) {
 			t.Errorf("controller log lacks %q", want)
 		}
 	}
 
 	// Fixed: served.
-	r.update("bad-type", func(ing *networkingv1.Ingress) { delete(ing.Annotations, "haproxy-ingress.github.io/path-type") })
-	r.waitServer(badType, "/x", "echo")
+	r.update("bad-regex", func(ing *networkingv1.Ingress) { ing.Spec.Rules[0].HTTP.Paths[0].Path = "/[a-z]+$" })
+	r.waitServer(badRegex, "/abc", "echo")
 	r.expectServer(good, "/", "echo")
-	r.expectStatus(badRegex, "/", 404)
+	r.expectStatus(badRegex, "/1", 404)
 }

@@ -189,7 +189,7 @@ func TestFaultAPIServerOutage(t *testing.T) {
 	// A fresh apiserver may refuse watches (RBAC not synced yet) for a few
 	// seconds after it is ready: the recovery line can come after the
 	// changes were served, so it is waited for.
-	for _, re := range []string{`watch of \w+ failed, retrying`, `watches of \[[^\]]+\] recovered after`} {
+	for _, re := range []string{`watch of [\w ]+ failed, retrying`, `watches of \[[^\]]+\] recovered after`} {
 		if m, err := env.Pod.WaitLog(e2eenv.Controller, regexp.MustCompile(`[^\n]*`+re+`[^\n]*`), 20*time.Second); err != nil {
 			t.Errorf("controller log does not match %q: %v\n%s", re, err, env.Pod.Log(e2eenv.Controller)[logStart:])
 		} else {
