@@ -38,14 +38,22 @@ type Echo struct {
 	Proto      string // HTTP/1.1, HTTP/2.0
 	TLS        bool
 	RemoteAddr string
-	Header     http.Header
+	// Server is the endpoint's address:port that answered, to tell the
+	// endpoints of one Service apart.
+	Server string
+	Header http.Header
 }
 
 // EchoHandler answers every request with the Echo of it.
 func EchoHandler(service string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(Echo{service, r.Method, r.URL.RequestURI(), r.Proto, r.TLS != nil, r.RemoteAddr, r.Header})
+		local, _ := r.Context().Value(http.LocalAddrContextKey).(net.Addr)
+		e := Echo{Service: service, Method: r.Method, Path: r.URL.RequestURI(), Proto: r.Proto, TLS: r.TLS != nil, RemoteAddr: r.RemoteAddr, Header: r.Header}
+		if local != nil {
+			e.Server = local.String()
+		}
+		json.NewEncoder(w).Encode(e)
 	})
 }
 
@@ -55,11 +63,39 @@ func EchoHandler(service string) http.Handler {
 // endpoint's port.
 func Backend(t testing.TB, snap *model.Snapshot, ns, name string, srv *http.Server) int {
 	t.Helper()
+	snap.Services = append(snap.Services, &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+		Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Port: 80}}}})
+	return Endpoint(t, snap, ns, name, srv)
+}
+
+// Endpoint adds to the Service ns/name of snap (added by Backend) another
+// loopback endpoint served by srv, as Backend does, in an EndpointSlice of
+// its own since its port differs. It returns the endpoint's port; the
+// model orders a Service's endpoints by port, so a later endpoint is in a
+// later server slot only if its port is higher.
+func Endpoint(t testing.TB, snap *model.Snapshot, ns, name string, srv *http.Server) int {
+	t.Helper()
+	port := serve(t, srv, EchoHandler(name))
+	p := int32(port)
+	snap.EndpointSlices = append(snap.EndpointSlices, &discoveryv1.EndpointSlice{
+		ObjectMeta:  metav1.ObjectMeta{Name: name + "-" + strconv.Itoa(port), Namespace: ns, Labels: map[string]string{discoveryv1.LabelServiceName: name}},
+		AddressType: discoveryv1.AddressTypeIPv4,
+		Ports:       []discoveryv1.EndpointPort{{Port: &p}},
+		Endpoints:   []discoveryv1.Endpoint{{Addresses: []string{"127.0.0.1"}}},
+	})
+	return port
+}
+
+// serve runs srv (nil: a new one; its Handler nil: handler) on a free
+// loopback port until the test ends, with TLS if srv.TLSConfig is set, and
+// returns the port.
+func serve(t testing.TB, srv *http.Server, handler http.Handler) int {
+	t.Helper()
 	if srv == nil {
 		srv = &http.Server{}
 	}
 	if srv.Handler == nil {
-		srv.Handler = EchoHandler(name)
+		srv.Handler = handler
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -71,16 +107,7 @@ func Backend(t testing.TB, snap *model.Snapshot, ns, name string, srv *http.Serv
 		go srv.Serve(l)
 	}
 	t.Cleanup(func() { srv.Close() })
-	port := int32(l.Addr().(*net.TCPAddr).Port)
-	snap.Services = append(snap.Services, &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
-		Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Port: 80}}}})
-	snap.EndpointSlices = append(snap.EndpointSlices, &discoveryv1.EndpointSlice{
-		ObjectMeta:  metav1.ObjectMeta{Name: name, Namespace: ns, Labels: map[string]string{discoveryv1.LabelServiceName: name}},
-		AddressType: discoveryv1.AddressTypeIPv4,
-		Ports:       []discoveryv1.EndpointPort{{Port: &port}},
-		Endpoints:   []discoveryv1.Endpoint{{Addresses: []string{"127.0.0.1"}}},
-	})
-	return int(port)
+	return l.Addr().(*net.TCPAddr).Port
 }
 
 // Proxy is haproxy serving the model of a snapshot.
