@@ -258,6 +258,7 @@ func (b *backends) list(service func(ns, name string) layer) []Backend {
 		for _, k := range registry {
 			k.setBackend(&be.Policy, b.g, src, b.report)
 		}
+		be.Policy.Cookie = be.Policy.Cookie.effective(src, b.report)
 		out = append(out, *be)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })

@@ -30,6 +30,8 @@ func TestDiffClassifiesEveryField(t *testing.T) {
 		one := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
 		m.Routes[len(m.Routes)-1].Policy = PathPolicy{AllowSources: one, DenySources: one, Rewrite: &Rewrite{"/a", "/"},
 			HSTS: &HSTS{MaxAge: 1}, AppRoot: "/app"}
+		m.Global.Cookie.Keywords = []CookieKeyword{{"maxidle", "1s"}}
+		m.Backends[len(m.Backends)-1].Policy.Cookie.Keywords = []CookieKeyword{{"maxidle", "1s"}}
 		return m
 	}
 	var leaves []string

@@ -31,6 +31,8 @@ type Global struct {
 	NoTLSRedirect []string
 
 	BalanceAlgorithm string
+	CookieKey        string // dynamic-cookie-key of the backends with affinity
+	Cookie           Cookie // the ConfigMap's affinity of every backend
 	ForwardFor       string // add, ignore or ifmissing
 
 	HSTS                  bool

@@ -139,6 +139,7 @@ var configMapKeys = []struct{ key, benign string }{
 	{"ssl-redirect", "true"}, {"ssl-redirect-code", "302"}, {"balance-algorithm", "random(2)"}, {"forwardfor", "add"},
 	{"hsts", "true"}, {"hsts-include-subdomains", "true"}, {"hsts-max-age", "15768000"}, {"hsts-preload", "true"},
 	{"backend-server-slots-increment", "4"}, {"slots-min-free", "2"},
+	{"affinity", "cookie"}, {"session-cookie-name", "S"}, {"session-cookie-keywords", "attr SameSite=None domain a.test"}, {"cookie-key", "k"},
 }
 
 func tlsSecret(name string, cert, key []byte) *corev1.Secret {

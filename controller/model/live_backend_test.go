@@ -3,10 +3,12 @@ package model_test
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 
 	networkingv1 "k8s.io/api/networking/v1"
 
+	"github.com/external-haproxy/kit/controller/haproxy/runtime"
 	"github.com/external-haproxy/kit/controller/model"
 	"github.com/external-haproxy/kit/test/haproxybin"
 	"github.com/external-haproxy/kit/test/liveproxy"
@@ -82,5 +84,79 @@ func TestLiveBalanceAlgorithm(t *testing.T) {
 			}
 			prev = got
 		}
+	})
+}
+
+// sticky sends n requests for host with the cookie and fails unless want
+// answers each.
+func sticky(t *testing.T, p *liveproxy.Proxy, host string, ck *http.Cookie, want string, n int) {
+	t.Helper()
+	for i := range n {
+		req, _ := http.NewRequest("GET", "http://x/", nil)
+		req.Host = host
+		req.AddCookie(ck)
+		r := p.Do(t, req)
+		if e := r.Echo(); e == nil || e.Server != want {
+			t.Fatalf("%s request %d with cookie %s: answer %d %q, want %s", host, i, ck, r.Status, r.Body, want)
+		}
+	}
+}
+
+// firstCookie is the endpoint that answers a request for host without
+// cookie and the affinity cookie it sets.
+func firstCookie(t *testing.T, p *liveproxy.Proxy, host, name string) (string, *http.Cookie) {
+	t.Helper()
+	r := p.Get(t, "http", host, "/")
+	e := r.Echo()
+	resp := http.Response{Header: r.Header}
+	for _, ck := range resp.Cookies() {
+		if ck.Name == name && e != nil {
+			return e.Server, ck
+		}
+	}
+	t.Fatalf("%s: answer %d %v %q, want an echo setting cookie %s", host, r.Status, r.Header, r.Body, name)
+	return "", nil
+}
+
+// TestLiveCookieAffinity: the first answer sets the affinity cookie, and
+// requests that send it back stay on the endpoint that answered, two
+// endpoints roundrobin otherwise. A dynamic cookie follows its endpoint
+// when the runtime API moves it to another slot, as the controller does;
+// a slot-name cookie (session-cookie-dynamic false) stays with the slot.
+func TestLiveCookieAffinity(t *testing.T) {
+	haproxybin.Run(t, func(t *testing.T, hb haproxybin.Build) {
+		snap := &model.Snapshot{}
+		dynEps := twoEndpoints(t, snap, "dyn")
+		named := twoEndpoints(t, snap, "named")
+		dyn := ingress("dyn", "dyn.test", "/", "dyn")
+		dyn.Annotations = map[string]string{"haproxy-ingress.github.io/affinity": "cookie"}
+		byName := ingress("named", "named.test", "/", "named")
+		byName.Annotations = map[string]string{"haproxy-ingress.github.io/affinity": "cookie", "haproxy-ingress.github.io/session-cookie-dynamic": "false",
+			"haproxy-ingress.github.io/session-cookie-name": "SRV"}
+		snap.Ingresses = []*networkingv1.Ingress{dyn, byName}
+		p := liveproxy.Start(t, hb.Path, snap, model.Options{})
+
+		ep, ck := firstCookie(t, p, "named.test", "SRV")
+		slot := map[string]string{named[0]: "srv001", named[1]: "srv002"}[ep]
+		if ck.Value != slot {
+			t.Errorf("named.test: cookie %s from %s, want the slot name %s", ck, ep, slot)
+		}
+		sticky(t, p, "named.test", ck, ep, 10)
+
+		ep, ck = firstCookie(t, p, "dyn.test", "INGRESSCOOKIE")
+		sticky(t, p, "dyn.test", ck, ep, 10)
+		// The endpoint moves from its slot to the free srv003.
+		port, _ := strconv.Atoi(ep[len("127.0.0.1:"):])
+		from := map[string]string{dynEps[0]: "srv001", dynEps[1]: "srv002"}[ep]
+		for _, op := range []model.SlotOp{
+			{Backend: "ns_dyn_80", Server: "srv003", Action: model.SlotAddr, Addr: "127.0.0.1", Port: port},
+			{Backend: "ns_dyn_80", Server: "srv003", Action: model.SlotReady},
+			{Backend: "ns_dyn_80", Server: from, Action: model.SlotMaint},
+		} {
+			if out := p.Runtime(t, runtime.SetServer(op)); strings.Contains(out, "No such") || strings.Contains(out, "invalid") {
+				t.Fatalf("%s: %s", runtime.SetServer(op), out)
+			}
+		}
+		sticky(t, p, "dyn.test", ck, ep, 10)
 	})
 }

@@ -89,6 +89,7 @@ func (s *pathSettings) policy(r *Route, hasTLS bool) PathPolicy {
 type BackendPolicy struct {
 	Balance  string
 	Timeouts BackendTimeouts
+	Cookie   Cookie
 }
 
 // BackendTimeouts are the haproxy timeouts a backend can set.

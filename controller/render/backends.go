@@ -23,14 +23,15 @@ func backend(c *cfg, g *model.Global, be *model.Backend) {
 		return
 	}
 	backendPolicy(c, g, &be.Policy)
-	for _, s := range be.Servers {
-		server(c, s)
+	cookie(c, g, &be.Policy.Cookie)
+	for i := range be.Servers {
+		server(c, &be.Policy, &be.Servers[i])
 	}
 }
 
 // server writes a slot's line piece by piece: backends can hold tens of
 // thousands of them.
-func server(c *cfg, s model.Server) {
+func server(c *cfg, p *model.BackendPolicy, s *model.Server) {
 	c.WriteString("    server ")
 	c.WriteString(s.Name)
 	c.WriteByte(' ')
@@ -41,6 +42,7 @@ func server(c *cfg, s model.Server) {
 	}
 	c.WriteByte(':')
 	c.WriteString(itoa(s.Port))
+	serverCookie(c, &p.Cookie, s)
 	if !s.Enabled {
 		c.WriteString(" disabled")
 	}

@@ -230,3 +230,23 @@ func (p *Proxy) Get(t testing.TB, scheme, host, path string) *Response {
 	req.Host = host
 	return p.Do(t, req)
 }
+
+// Runtime sends one command to haproxy's runtime API (the admin socket)
+// and returns its answer.
+func (p *Proxy) Runtime(t testing.TB, cmd string) string {
+	t.Helper()
+	c, err := net.Dial("unix", p.Layout.AdminSocket())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.WriteString(c, cmd+"\n"); err != nil {
+		t.Fatal(err)
+	}
+	out, err := io.ReadAll(c)
+	if err != nil {
+		t.Fatalf("%s: %v", cmd, err)
+	}
+	return string(out)
+}
