@@ -259,6 +259,7 @@ func (b *backends) list(service func(ns, name string) layer) []Backend {
 			k.setBackend(&be.Policy, b.g, src, b.report)
 		}
 		be.Policy.Cookie = be.Policy.Cookie.effective(src, b.report)
+		be.Policy.Upstream = be.Policy.Upstream.effective()
 		out = append(out, *be)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })

@@ -140,6 +140,7 @@ var configMapKeys = []struct{ key, benign string }{
 	{"hsts", "true"}, {"hsts-include-subdomains", "true"}, {"hsts-max-age", "15768000"}, {"hsts-preload", "true"},
 	{"backend-server-slots-increment", "4"}, {"slots-min-free", "2"},
 	{"affinity", "cookie"}, {"session-cookie-name", "S"}, {"session-cookie-keywords", "attr SameSite=None domain a.test"}, {"cookie-key", "k"},
+	{"backend-protocol", "h2-ssl"}, {"secure-backends", "true"}, {"secure-sni", "b.example"},
 }
 
 func tlsSecret(name string, cert, key []byte) *corev1.Secret {

@@ -1,6 +1,7 @@
 package model_test
 
 import (
+	"crypto/tls"
 	"net/http"
 	"strconv"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/external-haproxy/kit/controller/model"
 	"github.com/external-haproxy/kit/test/haproxybin"
 	"github.com/external-haproxy/kit/test/liveproxy"
+	"github.com/external-haproxy/kit/test/testcert"
 )
 
 // hangs answers nothing until haproxy gives up on the request.
@@ -158,5 +160,65 @@ func TestLiveCookieAffinity(t *testing.T) {
 			}
 		}
 		sticky(t, p, "dyn.test", ck, ep, 10)
+	})
+}
+
+// TestLiveBackendProtocol: backend-protocol h2 talks HTTP/2 in clear to
+// the server, h1-ssl and secure-backends TLS, with the SNI secure-sni
+// names, h2-ssl HTTP/2 over TLS; a backend with none of them gets
+// HTTP/1.1 in clear.
+func TestLiveBackendProtocol(t *testing.T) {
+	haproxybin.Run(t, func(t *testing.T, hb haproxybin.Build) {
+		crt, key := testcert.SelfSigned(t, testcert.ECKey(t), "backend", "backend")
+		pair, err := tls.X509KeyPair(crt, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tlsServer := func(h2 bool) *http.Server {
+			cfg := &tls.Config{Certificates: []tls.Certificate{pair}, NextProtos: []string{"http/1.1"}}
+			if h2 {
+				cfg.NextProtos = []string{"h2"}
+			}
+			return &http.Server{TLSConfig: cfg}
+		}
+		h2c := &http.Server{Protocols: new(http.Protocols)}
+		h2c.Protocols.SetUnencryptedHTTP2(true)
+		snap := &model.Snapshot{}
+		liveproxy.Backend(t, snap, "ns", "plain", nil)
+		liveproxy.Backend(t, snap, "ns", "h2c", h2c)
+		liveproxy.Backend(t, snap, "ns", "tls", tlsServer(false))
+		liveproxy.Backend(t, snap, "ns", "secure", tlsServer(false))
+		liveproxy.Backend(t, snap, "ns", "h2tls", tlsServer(true))
+		const pre = "haproxy-ingress.github.io/"
+		ing := func(name string, ann map[string]string) *networkingv1.Ingress {
+			i := ingress(name, name+".test", "/", name)
+			i.Annotations = ann
+			return i
+		}
+		snap.Ingresses = []*networkingv1.Ingress{
+			ing("plain", nil),
+			ing("h2c", map[string]string{pre + "backend-protocol": "h2"}),
+			ing("tls", map[string]string{pre + "backend-protocol": "h1-ssl", pre + "secure-sni": "host"}),
+			ing("secure", map[string]string{pre + "secure-backends": "true", pre + "secure-sni": "backend.example"}),
+			ing("h2tls", map[string]string{pre + "backend-protocol": "grpcs"}),
+		}
+		p := liveproxy.Start(t, hb.Path, snap, model.Options{})
+		for _, c := range []struct {
+			host, proto string
+			tls         bool
+			sni         string
+		}{
+			{"plain.test", "HTTP/1.1", false, ""},
+			{"h2c.test", "HTTP/2.0", false, ""},
+			{"tls.test", "HTTP/1.1", true, "tls.test"},
+			{"secure.test", "HTTP/1.1", true, "backend.example"},
+			{"h2tls.test", "HTTP/2.0", true, ""},
+		} {
+			r := p.Get(t, "http", c.host, "/")
+			e := r.Echo()
+			if e == nil || e.Proto != c.proto || e.TLS != c.tls || e.SNI != c.sni {
+				t.Errorf("%s: answer %d %q, want an echo of %s, TLS %v, SNI %q", c.host, r.Status, r.Body, c.proto, c.tls, c.sni)
+			}
+		}
 	})
 }

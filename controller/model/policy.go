@@ -90,6 +90,7 @@ type BackendPolicy struct {
 	Balance  string
 	Timeouts BackendTimeouts
 	Cookie   Cookie
+	Upstream Upstream
 }
 
 // BackendTimeouts are the haproxy timeouts a backend can set.

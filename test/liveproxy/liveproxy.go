@@ -37,6 +37,7 @@ type Echo struct {
 	Path       string // with the query
 	Proto      string // HTTP/1.1, HTTP/2.0
 	TLS        bool
+	SNI        string // the server name a TLS client sent
 	RemoteAddr string
 	// Server is the endpoint's address:port that answered, to tell the
 	// endpoints of one Service apart.
@@ -52,6 +53,9 @@ func EchoHandler(service string) http.Handler {
 		e := Echo{Service: service, Method: r.Method, Path: r.URL.RequestURI(), Proto: r.Proto, TLS: r.TLS != nil, RemoteAddr: r.RemoteAddr, Header: r.Header}
 		if local != nil {
 			e.Server = local.String()
+		}
+		if r.TLS != nil {
+			e.SNI = r.TLS.ServerName
 		}
 		json.NewEncoder(w).Encode(e)
 	})
