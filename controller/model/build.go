@@ -439,6 +439,7 @@ func (b *builder) finish() {
 		}
 		return a.Match < c.Match
 	})
+	b.backends.secret = func(ns, name string) *corev1.Secret { return b.secrets[ns+"/"+name] }
 	m.Backends = b.backends.list(b.service)
 	for _, c := range b.certs {
 		sort.Strings(c.Hosts)

@@ -19,7 +19,17 @@ var protocolKeys = []configKey{
 		},
 		func(g *Global) *string { return &g.Upstream.SNI }),
 		func(p *BackendPolicy) *string { return &p.Upstream.SNI }),
+	onBackend(newKey(KeyInfo{Name: "secure-crt-secret", Scope: ScopeBackend, Accepts: "the name of a kubernetes.io/tls Secret of the backend's namespace", Reload: true,
+		Doc: "client certificate haproxy presents to TLS servers"}, parseSecretName, nil),
+		func(p *BackendPolicy) *string { return &p.Upstream.CrtSecret }),
+	onBackend(newKey(KeyInfo{Name: "secure-verify-ca-secret", Scope: ScopeBackend, Accepts: "the name of a kubernetes.io/tls Secret (the only type the controller watches) of the backend's namespace with a ca.crt", Reload: true,
+		Doc: "CA bundle (the Secret's ca.crt) that TLS servers' certificates must chain to; none: not verified"}, parseSecretName, nil),
+		func(p *BackendPolicy) *string { return &p.Upstream.CASecret }),
 }
+
+// parseSecretName accepts a Secret name: only the backend's own namespace,
+// so that an Ingress cannot make haproxy use another tenant's keys.
+func parseSecretName(v string) (string, bool) { return v, v == "" || validName(v) }
 
 // parseBackendProtocol gives upstream's aliases their h1/h2 name.
 func parseBackendProtocol(v string) (string, bool) {

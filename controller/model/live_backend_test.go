@@ -2,12 +2,15 @@ package model_test
 
 import (
 	"crypto/tls"
+	"maps"
 	"net/http"
 	"strconv"
 	"strings"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/external-haproxy/kit/controller/haproxy/runtime"
 	"github.com/external-haproxy/kit/controller/model"
@@ -218,6 +221,65 @@ func TestLiveBackendProtocol(t *testing.T) {
 			e := r.Echo()
 			if e == nil || e.Proto != c.proto || e.TLS != c.tls || e.SNI != c.sni {
 				t.Errorf("%s: answer %d %q, want an echo of %s, TLS %v, SNI %q", c.host, r.Status, r.Body, c.proto, c.tls, c.sni)
+			}
+		}
+	})
+}
+
+// TestLiveBackendTLSSecrets: secure-verify-ca-secret makes haproxy refuse
+// a server whose certificate does not chain to the Secret's ca.crt (503)
+// and accept one that does; secure-crt-secret presents the Secret's
+// certificate to a server that requires one, which fails without.
+func TestLiveBackendTLSSecrets(t *testing.T) {
+	haproxybin.Run(t, func(t *testing.T, hb haproxybin.Build) {
+		serverCrt, serverKey := testcert.SelfSigned(t, testcert.ECKey(t), "backend", "backend")
+		otherCrt, _ := testcert.SelfSigned(t, testcert.ECKey(t), "other", "other")
+		clientCrt, clientKey := testcert.SelfSigned(t, testcert.ECKey(t), "client", "client")
+		pair, err := tls.X509KeyPair(serverCrt, serverKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		server := func(auth tls.ClientAuthType) *http.Server {
+			return &http.Server{TLSConfig: &tls.Config{Certificates: []tls.Certificate{pair}, ClientAuth: auth}}
+		}
+		snap := &model.Snapshot{Secrets: []*corev1.Secret{
+			{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "ca"}, Data: map[string][]byte{"ca.crt": serverCrt}},
+			{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "other-ca"}, Data: map[string][]byte{"ca.crt": otherCrt}},
+			{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "client"}, Type: corev1.SecretTypeTLS,
+				Data: map[string][]byte{"tls.crt": clientCrt, "tls.key": clientKey}},
+		}}
+		const pre = "haproxy-ingress.github.io/"
+		var ings []*networkingv1.Ingress
+		for _, c := range []struct {
+			name string
+			auth tls.ClientAuthType
+			ann  map[string]string
+		}{
+			{"trusted", tls.NoClientCert, map[string]string{pre + "secure-verify-ca-secret": "ca"}},
+			{"untrusted", tls.NoClientCert, map[string]string{pre + "secure-verify-ca-secret": "other-ca"}},
+			{"client", tls.RequireAnyClientCert, map[string]string{pre + "secure-crt-secret": "client"}},
+			{"anonymous", tls.RequireAnyClientCert, nil},
+		} {
+			liveproxy.Backend(t, snap, "ns", c.name, server(c.auth))
+			ing := ingress(c.name, c.name+".test", "/", c.name)
+			// A short timeout-connect makes haproxy's retries of the
+			// refused handshakes quick.
+			ing.Annotations = map[string]string{pre + "backend-protocol": "h1-ssl", pre + "secure-sni": "backend", pre + "timeout-connect": "100ms"}
+			maps.Copy(ing.Annotations, c.ann)
+			ings = append(ings, ing)
+		}
+		snap.Ingresses = ings
+		p := liveproxy.Start(t, hb.Path, snap, model.Options{})
+		// The server refuses a missing client certificate once the TLS 1.3
+		// handshake is over for haproxy: 502, or 503 if it noticed before
+		// sending the request (the 0 here).
+		for host, want := range map[string]int{"trusted.test": 200, "untrusted.test": 503, "client.test": 200, "anonymous.test": 0} {
+			r := p.Get(t, "http", host, "/")
+			if want == 0 && (r.Status == 502 || r.Status == 503) {
+				continue
+			}
+			if r.Status != want || want == 200 && r.Echo() == nil {
+				t.Errorf("%s: answer %d %q, want %d", host, r.Status, r.Body, want)
 			}
 		}
 	})
