@@ -141,6 +141,7 @@ var configMapKeys = []struct{ key, benign string }{
 	{"backend-server-slots-increment", "4"}, {"slots-min-free", "2"},
 	{"affinity", "cookie"}, {"session-cookie-name", "S"}, {"session-cookie-keywords", "attr SameSite=None domain a.test"}, {"cookie-key", "k"},
 	{"backend-protocol", "h2-ssl"}, {"secure-backends", "true"}, {"secure-sni", "b.example"},
+	{"maxconn-server", "10"}, {"health-check-uri", "/healthz"}, {"health-check-interval", "2s"}, {"proxy-protocol", "v2"},
 }
 
 func tlsSecret(name string, cert, key []byte) *corev1.Secret {

@@ -1,16 +1,22 @@
 package model_test
 
 import (
+	"bufio"
+	"context"
 	"crypto/tls"
+	"fmt"
 	"maps"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/external-haproxy/kit/controller/haproxy/runtime"
 	"github.com/external-haproxy/kit/controller/model"
@@ -281,6 +287,115 @@ func TestLiveBackendTLSSecrets(t *testing.T) {
 			if r.Status != want || want == 200 && r.Echo() == nil {
 				t.Errorf("%s: answer %d %q, want %d", host, r.Status, r.Body, want)
 			}
+		}
+	})
+}
+
+// holding answers once release is closed, telling started of each request.
+func holding(started chan<- struct{}, release <-chan struct{}) *http.Server {
+	echo := liveproxy.EchoHandler("busy")
+	return &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		started <- struct{}{}
+		<-release
+		echo.ServeHTTP(w, r)
+	})}
+}
+
+// TestLiveServerLimits: with maxconn-server 1 a second request waits
+// while the first is served, answered 503 after timeout-queue.
+func TestLiveServerLimits(t *testing.T) {
+	haproxybin.Run(t, func(t *testing.T, hb haproxybin.Build) {
+		started, release := make(chan struct{}, 2), make(chan struct{})
+		snap := &model.Snapshot{}
+		liveproxy.Backend(t, snap, "ns", "conn", holding(started, release))
+		conn := ingress("conn", "conn.test", "/", "conn")
+		conn.Annotations = map[string]string{"haproxy-ingress.github.io/maxconn-server": "1", "haproxy-ingress.github.io/timeout-queue": "200ms"}
+		snap.Ingresses = []*networkingv1.Ingress{conn}
+		p := liveproxy.Start(t, hb.Path, snap, model.Options{})
+
+		done := make(chan int, 1)
+		go func() { done <- p.Get(t, "http", "conn.test", "/").Status }()
+		<-started
+		r := p.Get(t, "http", "conn.test", "/")
+		close(release)
+		if r.Status != 503 {
+			t.Errorf("conn.test beyond maxconn-server: %d, want 503 after timeout-queue", r.Status)
+		}
+		if s := <-done; s != 200 {
+			t.Errorf("held request: %d, want 200 once released", s)
+		}
+	})
+}
+
+// TestLiveHealthCheck: the endpoint whose health-check-uri fails is taken
+// down, and every request then goes to the healthy one.
+func TestLiveHealthCheck(t *testing.T) {
+	haproxybin.Run(t, func(t *testing.T, hb haproxybin.Build) {
+		snap := &model.Snapshot{}
+		echo := liveproxy.EchoHandler("checked")
+		sick := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/healthz" {
+				w.WriteHeader(500)
+				return
+			}
+			echo.ServeHTTP(w, r)
+		})}
+		healthy := "127.0.0.1:" + strconv.Itoa(liveproxy.Backend(t, snap, "ns", "checked", nil))
+		liveproxy.Endpoint(t, snap, "ns", "checked", sick)
+		ing := ingress("checked", "checked.test", "/", "checked")
+		ing.Annotations = map[string]string{"haproxy-ingress.github.io/health-check-uri": "/healthz",
+			"haproxy-ingress.github.io/health-check-interval": "50ms", "haproxy-ingress.github.io/health-check-fall-count": "1"}
+		snap.Ingresses = []*networkingv1.Ingress{ing}
+		p := liveproxy.Start(t, hb.Path, snap, model.Options{})
+		err := wait.PollUntilContextTimeout(context.Background(), 20*time.Millisecond, 5*time.Second, true, func(context.Context) (bool, error) {
+			for range 4 {
+				if served(t, p, "checked.test") != healthy {
+					return false, nil
+				}
+			}
+			return true, nil
+		})
+		if err != nil {
+			t.Fatalf("requests still reach the failing endpoint: %v", err)
+		}
+	})
+}
+
+// TestLiveProxyProtocol: with proxy-protocol v1 the server gets a PROXY
+// header naming the client's address before the request.
+func TestLiveProxyProtocol(t *testing.T) {
+	haproxybin.Run(t, func(t *testing.T, hb haproxybin.Build) {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { l.Close() })
+		// Answers each request with the PROXY line its connection began with.
+		go func() {
+			for {
+				c, err := l.Accept()
+				if err != nil {
+					return
+				}
+				go func() {
+					defer c.Close()
+					br := bufio.NewReader(c)
+					header, _ := br.ReadString('\n')
+					if _, err := http.ReadRequest(br); err != nil {
+						return
+					}
+					fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", len(header), header)
+				}()
+			}
+		}()
+		snap := &model.Snapshot{}
+		liveproxy.ServiceAt(snap, "ns", "pp", l.Addr().(*net.TCPAddr).Port)
+		ing := ingress("pp", "pp.test", "/", "pp")
+		ing.Annotations = map[string]string{"haproxy-ingress.github.io/proxy-protocol": "v1"}
+		snap.Ingresses = []*networkingv1.Ingress{ing}
+		p := liveproxy.Start(t, hb.Path, snap, model.Options{})
+		if r := p.Get(t, "http", "pp.test", "/"); r.Status != 200 || !strings.HasPrefix(r.Body, "PROXY TCP4 127.0.0.1 127.0.0.1 ") {
+			t.Errorf("answer %d %q, want the PROXY v1 header of a loopback client", r.Status, r.Body)
 		}
 	})
 }

@@ -91,6 +91,7 @@ type BackendPolicy struct {
 	Timeouts BackendTimeouts
 	Cookie   Cookie
 	Upstream Upstream
+	Server   ServerOptions
 }
 
 // BackendTimeouts are the haproxy timeouts a backend can set.

@@ -12,9 +12,9 @@ import (
 // file names.
 const backendTLSDir = "backends"
 
-// upstream writes how haproxy talks to the servers of backend name as one
-// default-server line, so that the many server lines stay short.
-func upstream(c *cfg, name string, u *model.Upstream) {
+// upstream are the default-server options of how haproxy talks to the
+// servers of backend name.
+func upstream(name string, u *model.Upstream) []string {
 	var words []string
 	if u.TLS() {
 		words = append(words, "ssl")
@@ -41,9 +41,7 @@ func upstream(c *cfg, name string, u *model.Upstream) {
 	default:
 		words = append(words, "sni", quoteWord("str("+u.SNI+")"))
 	}
-	if len(words) > 0 {
-		c.line(append([]string{"default-server"}, words...)...)
-	}
+	return words
 }
 
 func backendTLSFile(backend, kind string) string {

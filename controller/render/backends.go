@@ -24,7 +24,7 @@ func backend(c *cfg, g *model.Global, be *model.Backend) {
 	}
 	backendPolicy(c, g, &be.Policy)
 	cookie(c, g, &be.Policy.Cookie)
-	upstream(c, be.Name, &be.Policy.Upstream)
+	serverDefaults(c, be)
 	for i := range be.Servers {
 		server(c, &be.Policy, &be.Servers[i])
 	}

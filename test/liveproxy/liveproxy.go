@@ -67,9 +67,17 @@ func EchoHandler(service string) http.Handler {
 // endpoint's port.
 func Backend(t testing.TB, snap *model.Snapshot, ns, name string, srv *http.Server) int {
 	t.Helper()
+	port := serve(t, srv, EchoHandler(name))
+	ServiceAt(snap, ns, name, port)
+	return port
+}
+
+// ServiceAt adds to snap the Service ns/name with port 80 and one endpoint
+// at the loopback port, for a server the test runs itself.
+func ServiceAt(snap *model.Snapshot, ns, name string, port int) {
 	snap.Services = append(snap.Services, &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
 		Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Port: 80}}}})
-	return Endpoint(t, snap, ns, name, srv)
+	endpointAt(snap, ns, name, port)
 }
 
 // Endpoint adds to the Service ns/name of snap (added by Backend) another
@@ -80,6 +88,11 @@ func Backend(t testing.TB, snap *model.Snapshot, ns, name string, srv *http.Serv
 func Endpoint(t testing.TB, snap *model.Snapshot, ns, name string, srv *http.Server) int {
 	t.Helper()
 	port := serve(t, srv, EchoHandler(name))
+	endpointAt(snap, ns, name, port)
+	return port
+}
+
+func endpointAt(snap *model.Snapshot, ns, name string, port int) {
 	p := int32(port)
 	snap.EndpointSlices = append(snap.EndpointSlices, &discoveryv1.EndpointSlice{
 		ObjectMeta:  metav1.ObjectMeta{Name: name + "-" + strconv.Itoa(port), Namespace: ns, Labels: map[string]string{discoveryv1.LabelServiceName: name}},
@@ -87,7 +100,6 @@ func Endpoint(t testing.TB, snap *model.Snapshot, ns, name string, srv *http.Ser
 		Ports:       []discoveryv1.EndpointPort{{Port: &p}},
 		Endpoints:   []discoveryv1.Endpoint{{Addresses: []string{"127.0.0.1"}}},
 	})
-	return port
 }
 
 // serve runs srv (nil: a new one; its Handler nil: handler) on a free
