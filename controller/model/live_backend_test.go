@@ -327,6 +327,62 @@ func TestLiveServerLimits(t *testing.T) {
 	})
 }
 
+// TestLiveServerQueue: maxqueue-server bounds the queue of a server,
+// where requests wait that must go to it (by their affinity cookie): with
+// maxconn-server 1 and maxqueue-server 1, a held request and a queued one
+// leave no room for a third, answered 503 at once, whatever timeout-queue.
+func TestLiveServerQueue(t *testing.T) {
+	haproxybin.Run(t, func(t *testing.T, hb haproxybin.Build) {
+		started, release := make(chan struct{}, 3), make(chan struct{})
+		snap := &model.Snapshot{}
+		liveproxy.Backend(t, snap, "ns", "queue", holding(started, release))
+		const pre = "haproxy-ingress.github.io/"
+		queue := ingress("queue", "queue.test", "/", "queue")
+		queue.Annotations = map[string]string{pre + "maxconn-server": "1", pre + "maxqueue-server": "1", pre + "timeout-queue": "1m",
+			pre + "affinity": "cookie", pre + "session-cookie-dynamic": "false"}
+		snap.Ingresses = []*networkingv1.Ingress{queue}
+		p := liveproxy.Start(t, hb.Path, snap, model.Options{})
+		get := func() int {
+			req, _ := http.NewRequest("GET", "http://x/", nil)
+			req.Host = "queue.test"
+			req.AddCookie(&http.Cookie{Name: "INGRESSCOOKIE", Value: "srv001"})
+			return p.Do(t, req).Status
+		}
+		done := make(chan int, 2)
+		go func() { done <- get() }()
+		<-started
+		go func() { done <- get() }()
+		err := wait.PollUntilContextTimeout(context.Background(), 10*time.Millisecond, 3*time.Second, true, func(context.Context) (bool, error) {
+			return serverQueue(t, p, "ns_queue_80", "srv001") == "1", nil
+		})
+		if err != nil {
+			close(release)
+			t.Fatalf("second request not in the server's queue: %v", err)
+		}
+		s := get()
+		close(release)
+		if s != 503 {
+			t.Errorf("beyond maxqueue-server: %d, want 503", s)
+		}
+		for range 2 {
+			if s := <-done; s != 200 {
+				t.Errorf("held or queued request: %d, want 200 once released", s)
+			}
+		}
+	})
+}
+
+// serverQueue is the current queue (qcur) of server srv of backend be,
+// from the runtime API's show stat.
+func serverQueue(t *testing.T, p *liveproxy.Proxy, be, srv string) string {
+	for _, line := range strings.Split(p.Runtime(t, "show stat"), "\n") {
+		if f := strings.Split(line, ","); len(f) > 2 && f[0] == be && f[1] == srv {
+			return f[2]
+		}
+	}
+	return ""
+}
+
 // TestLiveHealthCheck: the endpoint whose health-check-uri fails is taken
 // down, and every request then goes to the healthy one.
 func TestLiveHealthCheck(t *testing.T) {
