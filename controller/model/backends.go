@@ -33,6 +33,7 @@ type backends struct {
 	report   func(Problem)
 	warned   map[string]bool // EndpointSlices (ns/name) already reported
 	claims   claims          // Backend keys the Ingresses set, by backend name
+	secret   func(ns, name string) *corev1.Secret
 }
 
 func newBackends(s *Snapshot, g *Global, report func(Problem)) *backends {
@@ -258,6 +259,8 @@ func (b *backends) list(service func(ns, name string) layer) []Backend {
 		for _, k := range registry {
 			k.setBackend(&be.Policy, b.g, src, b.report)
 		}
+		be.Policy.Cookie = be.Policy.Cookie.effective(src, b.report)
+		be.Policy.Upstream = be.Policy.Upstream.effective(be.Service.Namespace, b.secret, src, b.report)
 		out = append(out, *be)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })

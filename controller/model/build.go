@@ -458,6 +458,7 @@ func (b *builder) finish() {
 		return a.Match < c.Match
 	})
 	m.HostRedirects = b.hostRedirects(hosts)
+	b.backends.secret = func(ns, name string) *corev1.Secret { return b.secrets[ns+"/"+name] }
 	m.Backends = b.backends.list(b.service)
 	m.Userlists = b.sortedUserlists()
 	for _, c := range b.certs {

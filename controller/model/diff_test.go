@@ -35,6 +35,8 @@ func TestDiffClassifiesEveryField(t *testing.T) {
 			RedirectTo: &RedirectTo{"https://a.com/", 302}, BodyLimit: &BodyLimit{1, 1}}
 		m.Userlists = []Userlist{{Name: "ns_u", Source: Ref{Kind: "Secret", Namespace: "ns", Name: "u"}, Users: []User{{Name: "a", Password: "p"}}}}
 		m.HostRedirects = []HostRedirect{{From: "a.org", To: "a.com", Served: []string{"x.a.org"}}}
+		m.Global.Cookie.Keywords = []CookieKeyword{{"maxidle", "1s"}}
+		m.Backends[len(m.Backends)-1].Policy.Cookie.Keywords = []CookieKeyword{{"maxidle", "1s"}}
 		return m
 	}
 	var leaves []string

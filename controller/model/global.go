@@ -31,7 +31,11 @@ type Global struct {
 	NoTLSRedirect []string
 
 	BalanceAlgorithm string
-	ForwardFor       string // add, ignore or ifmissing
+	CookieKey        string        // dynamic-cookie-key of the backends with affinity
+	Cookie           Cookie        // the ConfigMap's affinity of every backend
+	Upstream         Upstream      // the ConfigMap's protocol to every backend
+	Server           ServerOptions // the ConfigMap's server options of every backend
+	ForwardFor       string        // add, ignore or ifmissing
 
 	HSTS                  bool
 	HSTSIncludeSubdomains bool

@@ -140,6 +140,9 @@ var configMapKeys = []struct{ key, benign string }{
 	{"hsts", "true"}, {"hsts-include-subdomains", "true"}, {"hsts-max-age", "15768000"}, {"hsts-preload", "true"},
 	{"backend-server-slots-increment", "4"}, {"slots-min-free", "2"},
 	{"redirect-to-code", "308"}, {"redirect-from-code", "301"}, {"proxy-body-size", "1m"},
+	{"affinity", "cookie"}, {"session-cookie-name", "S"}, {"session-cookie-keywords", "attr SameSite=None domain a.test"}, {"cookie-key", "k"},
+	{"backend-protocol", "h2-ssl"}, {"secure-backends", "true"}, {"secure-sni", "b.example"},
+	{"maxconn-server", "10"}, {"health-check-uri", "/healthz"}, {"health-check-interval", "2s"}, {"proxy-protocol", "v2"},
 }
 
 func tlsSecret(name string, cert, key []byte) *corev1.Secret {

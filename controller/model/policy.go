@@ -102,6 +102,9 @@ type BackendPolicy struct {
 	Balance  string
 	Timeouts BackendTimeouts
 	Snippet  BackendSnippet // config-backend
+	Cookie   Cookie
+	Upstream Upstream
+	Server   ServerOptions
 }
 
 // BackendTimeouts are the haproxy timeouts a backend can set.

@@ -23,15 +23,17 @@ func backend(c *cfg, g *model.Global, be *model.Backend) {
 		return
 	}
 	backendPolicy(c, g, &be.Policy)
+	cookie(c, g, &be.Policy.Cookie)
+	serverDefaults(c, be)
 	pasteSnippet(c, be.Policy.Snippet.Lines)
-	for _, s := range be.Servers {
-		server(c, s)
+	for i := range be.Servers {
+		server(c, &be.Policy, &be.Servers[i])
 	}
 }
 
 // server writes a slot's line piece by piece: backends can hold tens of
 // thousands of them.
-func server(c *cfg, s model.Server) {
+func server(c *cfg, p *model.BackendPolicy, s *model.Server) {
 	c.WriteString("    server ")
 	c.WriteString(s.Name)
 	c.WriteByte(' ')
@@ -42,6 +44,7 @@ func server(c *cfg, s model.Server) {
 	}
 	c.WriteByte(':')
 	c.WriteString(itoa(s.Port))
+	serverCookie(c, &p.Cookie, s)
 	if !s.Enabled {
 		c.WriteString(" disabled")
 	}

@@ -38,15 +38,27 @@ type Echo struct {
 	Path       string // with the query
 	Proto      string // HTTP/1.1, HTTP/2.0
 	TLS        bool
+	SNI        string // the server name a TLS client sent
 	RemoteAddr string
-	Header     http.Header
+	// Server is the endpoint's address:port that answered, to tell the
+	// endpoints of one Service apart.
+	Server string
+	Header http.Header
 }
 
 // EchoHandler answers every request with the Echo of it.
 func EchoHandler(service string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(Echo{service, r.Method, r.URL.RequestURI(), r.Proto, r.TLS != nil, r.RemoteAddr, r.Header})
+		local, _ := r.Context().Value(http.LocalAddrContextKey).(net.Addr)
+		e := Echo{Service: service, Method: r.Method, Path: r.URL.RequestURI(), Proto: r.Proto, TLS: r.TLS != nil, RemoteAddr: r.RemoteAddr, Header: r.Header}
+		if local != nil {
+			e.Server = local.String()
+		}
+		if r.TLS != nil {
+			e.SNI = r.TLS.ServerName
+		}
+		json.NewEncoder(w).Encode(e)
 	})
 }
 
@@ -56,11 +68,51 @@ func EchoHandler(service string) http.Handler {
 // endpoint's port.
 func Backend(t testing.TB, snap *model.Snapshot, ns, name string, srv *http.Server) int {
 	t.Helper()
+	port := serve(t, srv, EchoHandler(name))
+	ServiceAt(snap, ns, name, port)
+	return port
+}
+
+// ServiceAt adds to snap the Service ns/name with port 80 and one endpoint
+// at the loopback port, for a server the test runs itself.
+func ServiceAt(snap *model.Snapshot, ns, name string, port int) {
+	snap.Services = append(snap.Services, &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+		Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Port: 80}}}})
+	endpointAt(snap, ns, name, port)
+}
+
+// Endpoint adds to the Service ns/name of snap (added by Backend) another
+// loopback endpoint served by srv, as Backend does, in an EndpointSlice of
+// its own since its port differs. It returns the endpoint's port; the
+// model orders a Service's endpoints by port, so a later endpoint is in a
+// later server slot only if its port is higher.
+func Endpoint(t testing.TB, snap *model.Snapshot, ns, name string, srv *http.Server) int {
+	t.Helper()
+	port := serve(t, srv, EchoHandler(name))
+	endpointAt(snap, ns, name, port)
+	return port
+}
+
+func endpointAt(snap *model.Snapshot, ns, name string, port int) {
+	p := int32(port)
+	snap.EndpointSlices = append(snap.EndpointSlices, &discoveryv1.EndpointSlice{
+		ObjectMeta:  metav1.ObjectMeta{Name: name + "-" + strconv.Itoa(port), Namespace: ns, Labels: map[string]string{discoveryv1.LabelServiceName: name}},
+		AddressType: discoveryv1.AddressTypeIPv4,
+		Ports:       []discoveryv1.EndpointPort{{Port: &p}},
+		Endpoints:   []discoveryv1.Endpoint{{Addresses: []string{"127.0.0.1"}}},
+	})
+}
+
+// serve runs srv (nil: a new one; its Handler nil: handler) on a free
+// loopback port until the test ends, with TLS if srv.TLSConfig is set, and
+// returns the port.
+func serve(t testing.TB, srv *http.Server, handler http.Handler) int {
+	t.Helper()
 	if srv == nil {
 		srv = &http.Server{}
 	}
 	if srv.Handler == nil {
-		srv.Handler = EchoHandler(name)
+		srv.Handler = handler
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -72,16 +124,7 @@ func Backend(t testing.TB, snap *model.Snapshot, ns, name string, srv *http.Serv
 		go srv.Serve(l)
 	}
 	t.Cleanup(func() { srv.Close() })
-	port := int32(l.Addr().(*net.TCPAddr).Port)
-	snap.Services = append(snap.Services, &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
-		Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Port: 80}}}})
-	snap.EndpointSlices = append(snap.EndpointSlices, &discoveryv1.EndpointSlice{
-		ObjectMeta:  metav1.ObjectMeta{Name: name, Namespace: ns, Labels: map[string]string{discoveryv1.LabelServiceName: name}},
-		AddressType: discoveryv1.AddressTypeIPv4,
-		Ports:       []discoveryv1.EndpointPort{{Port: &port}},
-		Endpoints:   []discoveryv1.Endpoint{{Addresses: []string{"127.0.0.1"}}},
-	})
-	return int(port)
+	return l.Addr().(*net.TCPAddr).Port
 }
 
 // Proxy is haproxy serving the model of a snapshot.
@@ -208,4 +251,24 @@ func (p *Proxy) Get(t testing.TB, scheme, host, path string) *Response {
 	}
 	req.Host = host
 	return p.Do(t, req)
+}
+
+// Runtime sends one command to haproxy's runtime API (the admin socket)
+// and returns its answer.
+func (p *Proxy) Runtime(t testing.TB, cmd string) string {
+	t.Helper()
+	c, err := net.Dial("unix", p.Layout.AdminSocket())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.WriteString(c, cmd+"\n"); err != nil {
+		t.Fatal(err)
+	}
+	out, err := io.ReadAll(c)
+	if err != nil {
+		t.Fatalf("%s: %v", cmd, err)
+	}
+	return string(out)
 }

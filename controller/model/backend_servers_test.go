@@ -1,0 +1,45 @@
+package model_test
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/external-haproxy/kit/controller/model"
+)
+
+func TestServerOptions(t *testing.T) {
+	const pre = "haproxy-ingress.github.io/"
+	for _, c := range []struct {
+		name    string
+		cm, ann map[string]string
+		want    model.ServerOptions
+		problem string
+	}{
+		{"none by default", nil, nil, model.ServerOptions{}, ""},
+		{"every key", nil, map[string]string{pre + "maxconn-server": "10", pre + "maxqueue-server": "5", pre + "health-check-uri": "/healthz",
+			pre + "health-check-interval": "500ms", pre + "health-check-rise-count": "1", pre + "health-check-fall-count": "2", pre + "proxy-protocol": "v2-ssl"},
+			model.ServerOptions{MaxConn: 10, MaxQueue: 5, Check: model.HealthCheck{URI: "/healthz", Interval: 500, Rise: 1, Fall: 2}, ProxyProtocol: "v2-ssl"}, ""},
+		{"ConfigMap default", map[string]string{"health-check-interval": "1s", "proxy-protocol": "v1"}, nil,
+			model.ServerOptions{Check: model.HealthCheck{Interval: 1000}, ProxyProtocol: "v1"}, ""},
+		{"negative maxconn", nil, map[string]string{pre + "maxconn-server": "-1"}, model.ServerOptions{}, `invalid value "-1"`},
+		{"check path with a space", nil, map[string]string{pre + "health-check-uri": "/a b"}, model.ServerOptions{}, "health-check-uri"},
+		{"unknown PROXY version", nil, map[string]string{pre + "proxy-protocol": "v3"}, model.ServerOptions{}, `invalid value "v3"`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p, problems := backendPolicy(t, c.cm, c.ann)
+			if !reflect.DeepEqual(p.Server, c.want) {
+				t.Errorf("server options %+v, want %+v", p.Server, c.want)
+			}
+			var got []string
+			for _, pr := range problems {
+				if strings.HasPrefix(pr.Field, "annotation ") {
+					got = append(got, pr.String())
+				}
+			}
+			if c.problem == "" && len(got) > 0 || c.problem != "" && (len(got) != 1 || !strings.Contains(got[0], c.problem)) {
+				t.Errorf("problems %q, want %q", got, c.problem)
+			}
+		})
+	}
+}
