@@ -29,7 +29,9 @@ func TestDiffClassifiesEveryField(t *testing.T) {
 		// Every policy field set, so that each is walked.
 		one := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
 		m.Routes[len(m.Routes)-1].Policy = PathPolicy{AllowSources: one, DenySources: one, Rewrite: &Rewrite{"/a", "/"},
-			HSTS: &HSTS{MaxAge: 1}, AppRoot: "/app"}
+			HSTS: &HSTS{MaxAge: 1}, AppRoot: "/app", ClientCert: &ClientCertCheck{ErrorPage: "/e"}}
+		m.TLSHosts = []TLSHost{{Host: "a.com", Cert: "ns_a", TLS: HostTLS{ClientCA: "ns_ca", ALPN: "h2"}}}
+		m.ClientCAs = []ClientCA{{Name: "ns_ca", PEM: []byte("ca"), CRL: []byte("crl"), Source: Ref{Kind: "Secret", Namespace: "ns", Name: "ca"}}}
 		return m
 	}
 	var leaves []string

@@ -28,6 +28,8 @@ type PathPolicy struct {
 	HSTS *HSTS `json:",omitempty"`
 	// AppRoot: a request for "/" is redirected (302) there; empty: none.
 	AppRoot string `json:",omitempty"`
+	// ClientCert checks client certificates (auth-tls-*); nil: none.
+	ClientCert *ClientCertCheck `json:",omitempty"`
 }
 
 // Rewrite sends a request for Prefix/<rest> as Target/<rest>.
@@ -68,6 +70,7 @@ type pathSettings struct {
 	hsts        HSTS
 	hstsEnabled bool
 	host        HostPolicy
+	clientCert  *ClientCertCheck
 }
 
 // policy is the effect of the settings on a route; hasTLS: its host has TLS
@@ -78,6 +81,7 @@ func (s *pathSettings) policy(r *Route, hasTLS bool) PathPolicy {
 		p.Rewrite = &Rewrite{Prefix: r.Path, Target: s.rewrite}
 	}
 	p.AppRoot = s.host.AppRoot
+	p.ClientCert = s.clientCert
 	if s.hstsEnabled && hasTLS {
 		h := s.hsts
 		p.HSTS = &h
@@ -89,6 +93,9 @@ func (s *pathSettings) policy(r *Route, hasTLS bool) PathPolicy {
 type BackendPolicy struct {
 	Balance  string
 	Timeouts BackendTimeouts
+	// ClientCertHeader: the client certificate goes to the servers in
+	// X-SSL-Client-Cert.
+	ClientCertHeader bool
 }
 
 // BackendTimeouts are the haproxy timeouts a backend can set.
@@ -98,5 +105,8 @@ type BackendTimeouts struct {
 
 // HostPolicy is what the Host keys set for one host.
 type HostPolicy struct {
-	AppRoot string
+	AppRoot    string
+	Aliases    []string
+	ClientAuth clientAuthSettings
+	TLS        hostTLSSettings
 }

@@ -1,0 +1,169 @@
+package model_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/external-haproxy/kit/controller/model"
+	"github.com/external-haproxy/kit/test/testcert"
+)
+
+// aged makes ing created at minute n: lower is older.
+func aged(ing *networkingv1.Ingress, n int) *networkingv1.Ingress {
+	ing.CreationTimestamp = metav1.NewTime(time.Date(2026, 1, 1, 0, n, 0, 0, time.UTC))
+	return ing
+}
+
+func routeHosts(m *model.Model) []string {
+	var out []string
+	for _, r := range m.Routes {
+		out = append(out, r.Host)
+	}
+	return out
+}
+
+// hasProblem tells whether a problem of the Ingress name mentions every
+// part.
+func hasProblem(ps []model.Problem, name string, parts ...string) bool {
+	for _, p := range ps {
+		if p.Object.Name == name && !slices.ContainsFunc(parts, func(s string) bool { return !strings.Contains(p.Detail(), s) }) {
+			return true
+		}
+	}
+	return false
+}
+
+// TestServerAlias: an alias repeats the routes of its host and shares its
+// certificate; a name that is some Ingress's host, or already an alias,
+// is not taken, with a warning.
+func TestServerAlias(t *testing.T) {
+	crt, key := testcert.SelfSigned(t, testcert.ECKey(t), "a", "a.test")
+	a := aged(hostIngress("a", "a.test", "web", map[string]string{"server-alias": "b.test, Alias.test,*.w.test"}), 1)
+	a.Spec.TLS = []networkingv1.IngressTLS{{Hosts: []string{"a.test"}, SecretName: "a"}}
+	snap := &model.Snapshot{
+		Ingresses: []*networkingv1.Ingress{a,
+			aged(hostIngress("b", "b.test", "web", nil), 2),
+			aged(hostIngress("c", "c.test", "web", map[string]string{"server-alias": "alias.test"}), 3),
+			aged(hostIngress("d", "d.test", "web", map[string]string{"server-alias": "bad_host!"}), 4)},
+		Secrets: []*corev1.Secret{{ObjectMeta: metav1.ObjectMeta{Name: "a", Namespace: "ns"}, Type: corev1.SecretTypeTLS,
+			Data: map[string][]byte{"tls.crt": crt, "tls.key": key}}},
+	}
+	m, problems := model.Build(snap, model.Options{DefaultCertificate: defaultCert(t)})
+	if got, want := routeHosts(m), []string{"*.w.test", "a.test", "alias.test", "b.test", "c.test", "d.test"}; !slices.Equal(got, want) {
+		t.Errorf("route hosts %q, want %q", got, want)
+	}
+	for _, r := range m.Routes {
+		if r.Host == "alias.test" && r.Source.Name != "a" {
+			t.Errorf("alias.test route from %s, want a", r.Source)
+		}
+	}
+	if len(m.Certs) != 1 || !slices.Equal(m.Certs[0].Hosts, []string{"*.w.test", "a.test", "alias.test"}) {
+		t.Errorf("certificates %+v, want a's for its host and aliases", m.Certs)
+	}
+	for _, want := range []struct{ ing, host, what string }{
+		{"a", "b.test", "a host of its own"},
+		{"c", "alias.test", "already an alias of host a.test"},
+		{"d", "bad_host!", "want a comma-separated list of host names"},
+	} {
+		if !hasProblem(problems, want.ing, "server-alias", want.host, want.what) {
+			t.Errorf("no problem of %s about %s (%s) in %v", want.ing, want.host, want.what, problems)
+		}
+	}
+}
+
+// TestClientCertModel: auth-tls-secret gives the host a TLS line with its
+// CA and its routes a check; verify modes; a missing, foreign or invalid
+// Secret refuses everything (strict) or nothing (not strict), with a
+// problem; invalid values are problems, the default used.
+func TestClientCertModel(t *testing.T) {
+	ca := testcert.NewCA(t, "ca")
+	secrets := []*corev1.Secret{caSecret("ca", ca.PEM), caSecret("junk", []byte("not pem")),
+		{ObjectMeta: metav1.ObjectMeta{Name: "crl", Namespace: "ns"}, Data: map[string][]byte{"ca.crt": ca.PEM, "ca.crl": ca.PEM}}}
+	for _, c := range []struct {
+		name    string
+		ann     map[string]string
+		check   *model.ClientCertCheck
+		ca      string
+		problem []string
+	}{
+		{"on by default", map[string]string{"auth-tls-secret": "ca"}, &model.ClientCertCheck{Required: true, Verified: true}, "ns_ca", nil},
+		{"optional, namespace/name", map[string]string{"auth-tls-secret": "ns/ca", "auth-tls-verify-client": "optional"}, &model.ClientCertCheck{Verified: true}, "ns_ca", nil},
+		{"optional_no_ca with error page", map[string]string{"auth-tls-secret": "ca", "auth-tls-verify-client": "optional_no_ca", "auth-tls-error-page": "https://e.test/cert"},
+			&model.ClientCertCheck{ErrorPage: "https://e.test/cert"}, "ns_ca", nil},
+		{"off", map[string]string{"auth-tls-secret": "ca", "auth-tls-verify-client": "off"}, nil, "", nil},
+		{"invalid mode: on", map[string]string{"auth-tls-secret": "ca", "auth-tls-verify-client": "maybe"}, &model.ClientCertCheck{Required: true, Verified: true}, "ns_ca",
+			[]string{"auth-tls-verify-client", `invalid value "maybe"`, "off, on, optional or optional_no_ca"}},
+		{"missing, strict", map[string]string{"auth-tls-secret": "nope"}, &model.ClientCertCheck{Refuse: true}, "", []string{"secret nope not found", "every request refused"}},
+		{"missing, not strict", map[string]string{"auth-tls-secret": "nope", "auth-tls-strict": "false"}, nil, "", []string{"secret nope not found", "served without"}},
+		{"another namespace", map[string]string{"auth-tls-secret": "kube-system/ca"}, &model.ClientCertCheck{Refuse: true}, "", []string{"another namespace"}},
+		{"not PEM", map[string]string{"auth-tls-secret": "junk"}, &model.ClientCertCheck{Refuse: true}, "", []string{"secret junk", "no CERTIFICATE block"}},
+		{"CRL not a CRL", map[string]string{"auth-tls-secret": "crl"}, &model.ClientCertCheck{Refuse: true}, "", []string{"ca.crl block 0", "want X509 CRL"}},
+		{"bad error page", map[string]string{"auth-tls-secret": "ca", "auth-tls-error-page": "javascript:alert(1)"}, &model.ClientCertCheck{Required: true, Verified: true}, "ns_ca",
+			[]string{"auth-tls-error-page", "want an http or https URL"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			snap := &model.Snapshot{Ingresses: []*networkingv1.Ingress{hostIngress("a", "a.test", "web", c.ann)}, Secrets: secrets}
+			m, problems := model.Build(snap, model.Options{DefaultCertificate: defaultCert(t)})
+			if len(m.Routes) != 1 {
+				t.Fatalf("routes %+v", m.Routes)
+			}
+			if got := m.Routes[0].Policy.ClientCert; (got == nil) != (c.check == nil) || got != nil && *got != *c.check {
+				t.Errorf("check %+v, want %+v", got, c.check)
+			}
+			var tlsCA string
+			if len(m.TLSHosts) == 1 {
+				tlsCA = m.TLSHosts[0].TLS.ClientCA
+			}
+			if tlsCA != c.ca || len(m.ClientCAs) != min(len(c.ca), 1) {
+				t.Errorf("TLS hosts %+v, CAs %d, want CA %q", m.TLSHosts, len(m.ClientCAs), c.ca)
+			}
+			if c.problem == nil && hasProblem(problems, "a", "auth-tls") {
+				t.Errorf("problems %v", problems)
+			}
+			if c.problem != nil && !hasProblem(problems, "a", c.problem...) {
+				t.Errorf("no problem with %q in %v", c.problem, problems)
+			}
+		})
+	}
+}
+
+// TestHostTLSModel: the crt-list keys of a host land on its TLS line, with
+// the certificate that serves it; invalid values are problems naming key
+// and value, the rest served; of two Ingresses of a host the oldest wins.
+func TestHostTLSModel(t *testing.T) {
+	snap := &model.Snapshot{Ingresses: []*networkingv1.Ingress{
+		aged(hostIngress("a", "a.test", "web", map[string]string{"ssl-ciphers": "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256",
+			"ssl-cipher-suites": "TLS_AES_128_GCM_SHA256", "ssl-options-host": "ssl-min-ver TLSv1.2 no-ca-names", "tls-alpn": "h2, http/1.1"}), 1),
+		aged(hostIngress("young", "a.test", "web2", map[string]string{"ssl-ciphers": "AES128-GCM-SHA256"}), 2),
+		aged(hostIngress("bad", "bad.test", "web", map[string]string{"ssl-ciphers": "ALL:!aNULL", "ssl-cipher-suites": "TLS_FOO",
+			"ssl-options-host": "ssl-min-ver TLSv1.3 ssl-max-ver TLSv1.2", "tls-alpn": "h2 x"}), 3),
+		aged(hostIngress("c", "c.test", "web", map[string]string{"tls-alpn": "http/1.1"}), 4),
+	}}
+	m, problems := model.Build(snap, model.Options{DefaultCertificate: defaultCert(t)})
+	want := []model.TLSHost{
+		{Host: "a.test", Cert: "default", TLS: model.HostTLS{Ciphers: "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256",
+			CipherSuites: "TLS_AES_128_GCM_SHA256", Options: model.SSLOptions{MinVer: "TLSv1.2", NoCANames: true}}},
+		{Host: "c.test", Cert: "default", TLS: model.HostTLS{ALPN: "http/1.1"}},
+	}
+	if !slices.Equal(m.TLSHosts, want) {
+		t.Errorf("TLS hosts %+v, want %+v", m.TLSHosts, want)
+	}
+	if !hasProblem(problems, "young", "ssl-ciphers", `"AES128-GCM-SHA256" ignored`, "Ingress/ns/a is older") {
+		t.Errorf("no conflict warning for the younger Ingress in %v", problems)
+	}
+	for _, k := range []string{`ssl-ciphers: invalid value "ALL:!aNULL"`, `ssl-cipher-suites: invalid value "TLS_FOO"`,
+		`ssl-options-host: invalid value "ssl-min-ver TLSv1.3 ssl-max-ver TLSv1.2"`, `tls-alpn: invalid value "h2 x"`} {
+		if !hasProblem(problems, "bad", k, "using the default") {
+			t.Errorf("no problem %q in %v", k, problems)
+		}
+	}
+	if !slices.Contains(routeHosts(m), "bad.test") {
+		t.Error("bad.test is not served")
+	}
+}
