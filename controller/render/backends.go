@@ -23,6 +23,7 @@ func backend(c *cfg, g *model.Global, be *model.Backend) {
 		return
 	}
 	backendPolicy(c, g, &be.Policy)
+	clientCertHeader(c, &be.Policy)
 	for _, s := range be.Servers {
 		server(c, s)
 	}

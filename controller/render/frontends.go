@@ -20,7 +20,9 @@ func frontends(fs []model.Frontend, g *model.Global, pols policies, l files.Layo
 			proxyFrontend(&c, g, pols, l, "http")
 		case model.FrontendHTTPS:
 			c.line("bind", bindAddr(f), "ssl crt", quoteWord(filepath.Join(l.Certs(), DefaultCertFile)),
-				"crt-list", quoteWord(filepath.Join(l.Certs(), CrtListFile)), "alpn h2,http/1.1")
+				"crt-list", quoteWord(filepath.Join(l.Certs(), CrtListFile)), "alpn", model.DefaultALPN,
+				// Client certificate errors are for the routes' rules to answer.
+				"ca-ignore-err all crt-ignore-err all")
 			proxyFrontend(&c, g, pols, l, "https")
 		case model.FrontendHealthz:
 			c.line("bind", bindAddr(f))

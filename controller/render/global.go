@@ -15,6 +15,7 @@ func global(g *model.Global, l files.Layout) []byte {
 	c.line("stats socket", quoteWord(l.AdminSocket()), "mode 600 level admin expose-fd listeners")
 	// crt-list lines cannot quote a path: they name bundles relative to this.
 	c.line("crt-base", quoteWord(l.Certs()))
+	c.line("ca-base", quoteWord(l.Certs())) // crt-list ca-file and crl-file
 	c.line("hard-stop-after", g.TimeoutStop.String())
 	c.line("maxconn", itoa(g.MaxConnections))
 	if g.NbThread > 0 {

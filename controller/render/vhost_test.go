@@ -1,0 +1,83 @@
+package render
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/external-haproxy/kit/controller/files"
+	"github.com/external-haproxy/kit/controller/model"
+)
+
+// TestTLSHostLines: a host with options of its own leaves its
+// certificate's line for a line with the options; hosts sharing a
+// certificate and options share a line; CA and CRL files are written.
+func TestTLSHostLines(t *testing.T) {
+	l := files.DefaultLayout("")
+	tlsA := model.HostTLS{ClientCA: "ns_ca", HasCRL: true, Ciphers: "AES128-GCM-SHA256", CipherSuites: "TLS_AES_128_GCM_SHA256",
+		Options: model.SSLOptions{MinVer: "TLSv1.2", MaxVer: "TLSv1.3", NoCANames: true}}
+	m := &model.Model{
+		DefaultCert: &model.Cert{Name: "default", PEM: []byte("d")},
+		Certs: []model.Cert{{Name: "ns_a", PEM: []byte("a"), Hosts: []string{"a.test", "b.test"}},
+			{Name: "ns_c", PEM: []byte("c"), Hosts: []string{"c.test"}}},
+		TLSHosts: []model.TLSHost{{Host: "a.test", Cert: "ns_a", TLS: tlsA}, {Host: "c.test", Cert: "ns_c", TLS: model.HostTLS{ALPN: "http/1.1"}},
+			{Host: "d.test", Cert: "default", TLS: model.HostTLS{ALPN: "http/1.1"}}, {Host: "e.test", Cert: "default", TLS: model.HostTLS{ALPN: "http/1.1"}}},
+		ClientCAs: []model.ClientCA{{Name: "ns_ca", PEM: []byte("ca"), CRL: []byte("crl")}},
+	}
+	got := map[string]string{}
+	for _, f := range certs(m, l) {
+		got[strings.TrimPrefix(f.Path, l.Certs()+"/")] = string(f.Data)
+	}
+	checkLines(t, []byte(got[CrtListFile]), []string{
+		"ns_a.pem b.test",
+		"ns_a.pem [ca-file ca/ns_ca.pem verify optional crl-file crl/ns_ca.pem ciphers AES128-GCM-SHA256 ciphersuites TLS_AES_128_GCM_SHA256 ssl-min-ver TLSv1.2 ssl-max-ver TLSv1.3 no-ca-names] a.test",
+		"ns_c.pem [alpn http/1.1] c.test",
+		"default.pem [alpn http/1.1] d.test e.test",
+	}, []string{"ns_c.pem c.test", "ns_a.pem a.test"})
+	if got[filepath.Join(caDir, "ns_ca.pem")] != "ca" || got[filepath.Join(crlDir, "ns_ca.pem")] != "crl" {
+		t.Errorf("CA files: %q", got)
+	}
+}
+
+func TestClientCertSnippets(t *testing.T) {
+	for _, tc := range []struct {
+		name         string
+		check        model.ClientCertCheck
+		want, absent []string
+	}{
+		{"required", model.ClientCertCheck{Required: true, Verified: true}, []string{
+			"http-request deny deny_status 496 content-type text/plain string 'client certificate required' if pol_clientcert_0 !{ ssl_c_used }",
+			"http-request deny deny_status 421 if pol_clientcert_0 { ssl_c_used } !{ ssl_fc_sni,lower,strcmp(txn.host) eq 0 }",
+			"http-request deny deny_status 495 content-type text/plain string 'invalid client certificate' if pol_clientcert_0 { ssl_c_used } !{ ssl_c_verify 0 }",
+			"http-request del-header X-SSL-Client-DN if pol_clientcert_0",
+			"http-request set-header X-SSL-Client-SHA1 %[ssl_c_sha1,hex] if pol_clientcert_0 { ssl_c_used }",
+			"http-request set-header X-SSL-Client-DN %[ssl_c_s_dn] if pol_clientcert_0 { ssl_c_used }",
+			"http-request set-header X-SSL-Client-CN %[ssl_c_s_dn(cn)] if pol_clientcert_0 { ssl_c_used }",
+		}, nil},
+		{"optional_no_ca", model.ClientCertCheck{}, []string{
+			"http-request set-header X-SSL-Client-CN %[ssl_c_s_dn(cn)] if pol_clientcert_0 { ssl_c_used }",
+		}, []string{"http-request deny deny_status 496", "http-request deny deny_status 495"}},
+		{"error page", model.ClientCertCheck{Required: true, Verified: true, ErrorPage: "https://e.test/100%"}, []string{
+			"http-request redirect location 'https://e.test/100%%' code 302 if pol_clientcert_0 !{ ssl_c_used }",
+			"http-request redirect location 'https://e.test/100%%' code 302 if pol_clientcert_0 { ssl_c_used } !{ ssl_c_verify 0 }",
+		}, []string{"http-request deny deny_status 496", "http-request deny deny_status 495"}},
+		{"refuse", model.ClientCertCheck{Refuse: true}, []string{
+			"http-request deny deny_status 496 content-type text/plain string 'client certificate required' if pol_clientcert_0",
+		}, []string{"http-request set-header X-SSL-Client", "http-request deny deny_status 421"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			check := tc.check
+			checkLines(t, policyFrontends(model.PathPolicy{ClientCert: &check}), tc.want, tc.absent)
+		})
+	}
+}
+
+func TestClientCertHeaderSnippet(t *testing.T) {
+	g := model.Global{}
+	be := func(on bool) []model.Backend {
+		return []model.Backend{{Name: "ns_web_80", Service: model.Ref{Name: "web"}, Policy: model.BackendPolicy{ClientCertHeader: on}}}
+	}
+	lines := []string{"http-request del-header X-SSL-Client-Cert", "http-request set-header X-SSL-Client-Cert %[ssl_c_der,base64] if { ssl_c_used }"}
+	checkLines(t, backends(&g, be(true)), lines, nil)
+	checkLines(t, backends(&g, be(false)), nil, lines)
+}
