@@ -145,17 +145,27 @@ func TestLiveClientCert(t *testing.T) {
 }
 
 // TestLiveServerAlias: the paths of a host answer for its aliases, a
-// wildcard alias for one label; other hosts do not.
+// wildcard alias for one label, and for the hosts its alias regex finds
+// but a host of its own; other hosts do not.
 func TestLiveServerAlias(t *testing.T) {
 	haproxybin.Run(t, func(t *testing.T, hb haproxybin.Build) {
 		snap := &model.Snapshot{}
 		liveproxy.Backend(t, snap, "ns", "web", nil)
-		snap.Ingresses = []*networkingv1.Ingress{hostIngress("a", "a.test", "web", map[string]string{"server-alias": "alias.test, *.wild.test"})}
+		liveproxy.Backend(t, snap, "ns", "own", nil)
+		snap.Ingresses = []*networkingv1.Ingress{
+			hostIngress("a", "a.test", "web", map[string]string{"server-alias": "alias.test, *.wild.test", "server-alias-regex": `^app[0-9]+\.test$`}),
+			hostIngress("own", "app1.test", "own", nil),
+		}
 		p := liveproxy.Start(t, hb.Path, snap, model.Options{})
-		for host, want := range map[string]int{"a.test": 200, "alias.test": 200, "x.wild.test": 200, "x.y.wild.test": 404, "other.test": 404} {
+		if len(p.Problems) > 0 {
+			t.Fatalf("problems: %v", p.Problems)
+		}
+		for host, want := range map[string]string{"a.test": "web", "alias.test": "web", "x.wild.test": "web", "app22.test:8080": "web",
+			"app1.test": "own", "x.y.wild.test": "", "other.test": "", "app.test": "", "xapp2.test": ""} {
 			for _, scheme := range []string{"http", "https"} {
-				if r := p.Get(t, scheme, host, "/"); r.Status != want {
-					t.Errorf("%s://%s/: %d, want %d", scheme, host, r.Status, want)
+				r := p.Get(t, scheme, host, "/")
+				if e := r.Echo(); want == "" && r.Status != 404 || want != "" && (e == nil || e.Service != want) {
+					t.Errorf("%s://%s/: %d %s, want service %q (none: 404)", scheme, host, r.Status, r.Body, want)
 				}
 			}
 		}

@@ -59,6 +59,10 @@ type Model struct {
 
 	TLSHosts  []TLSHost  // sorted by Host: SNIs with crt-list options of their own
 	ClientCAs []ClientCA // sorted by Name: the CAs of the TLSHosts
+	// AliasRegexes are the server-alias-regex of the hosts, by host name:
+	// the first that finds a request's host gives the host whose routes
+	// answer.
+	AliasRegexes []AliasRegex
 	// DefaultCert is the fallback certificate; nil when none was supplied
 	// or it was invalid, in which case no https frontend is rendered.
 	DefaultCert *Cert

@@ -107,6 +107,7 @@ type BackendTimeouts struct {
 type HostPolicy struct {
 	AppRoot    string
 	Aliases    []string
+	AliasRegex string
 	ClientAuth clientAuthSettings
 	TLS        hostTLSSettings
 }

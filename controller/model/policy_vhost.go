@@ -76,6 +76,13 @@ type HostTLS struct {
 	ALPN                  string // empty: the bind's
 }
 
+// AliasRegex sends the requests for the hosts Regex finds to Host's
+// routes.
+type AliasRegex struct {
+	Regex, Host string
+	Source      Ref // who set it
+}
+
 // ClientCA is a bundle of CA certificates, with an optional CRL, from a
 // Secret.
 type ClientCA struct {
@@ -133,6 +140,11 @@ func (b *builder) vhosts(hosts map[string]HostPolicy) {
 // certificate. A name that is a host of some Ingress, or an alias of
 // another host (by name order), stays theirs.
 func (b *builder) aliases(names []string, hosts map[string]HostPolicy, checks map[string]*ClientCertCheck, tlsOf map[string]HostTLS) {
+	for _, h := range names {
+		if re := hosts[h].AliasRegex; re != "" {
+			b.m.AliasRegexes = append(b.m.AliasRegexes, AliasRegex{Regex: re, Host: h, Source: b.hostSetting(h, "server-alias-regex").ref})
+		}
+	}
 	owner := map[string]string{}
 	routes := map[string][]pendingRoute{}
 	for _, p := range b.pending {

@@ -41,16 +41,16 @@ func hasProblem(ps []model.Problem, name string, parts ...string) bool {
 
 // TestServerAlias: an alias repeats the routes of its host and shares its
 // certificate; a name that is some Ingress's host, or already an alias,
-// is not taken, with a warning.
+// is not taken, with a warning. An alias regex is kept for the lookup.
 func TestServerAlias(t *testing.T) {
 	crt, key := testcert.SelfSigned(t, testcert.ECKey(t), "a", "a.test")
-	a := aged(hostIngress("a", "a.test", "web", map[string]string{"server-alias": "b.test, Alias.test,*.w.test"}), 1)
+	a := aged(hostIngress("a", "a.test", "web", map[string]string{"server-alias": "b.test, Alias.test,*.w.test", "server-alias-regex": `^x[0-9]+\.test$`}), 1)
 	a.Spec.TLS = []networkingv1.IngressTLS{{Hosts: []string{"a.test"}, SecretName: "a"}}
 	snap := &model.Snapshot{
 		Ingresses: []*networkingv1.Ingress{a,
 			aged(hostIngress("b", "b.test", "web", nil), 2),
 			aged(hostIngress("c", "c.test", "web", map[string]string{"server-alias": "alias.test"}), 3),
-			aged(hostIngress("d", "d.test", "web", map[string]string{"server-alias": "bad_host!"}), 4)},
+			aged(hostIngress("d", "d.test", "web", map[string]string{"server-alias": "bad_host!", "server-alias-regex": "(x"}), 4)},
 		Secrets: []*corev1.Secret{{ObjectMeta: metav1.ObjectMeta{Name: "a", Namespace: "ns"}, Type: corev1.SecretTypeTLS,
 			Data: map[string][]byte{"tls.crt": crt, "tls.key": key}}},
 	}
@@ -65,6 +65,12 @@ func TestServerAlias(t *testing.T) {
 	}
 	if len(m.Certs) != 1 || !slices.Equal(m.Certs[0].Hosts, []string{"*.w.test", "a.test", "alias.test"}) {
 		t.Errorf("certificates %+v, want a's for its host and aliases", m.Certs)
+	}
+	if want := []model.AliasRegex{{Regex: `^x[0-9]+\.test$`, Host: "a.test", Source: model.Ref{Kind: "Ingress", Namespace: "ns", Name: "a"}}}; !slices.Equal(m.AliasRegexes, want) {
+		t.Errorf("alias regexes %+v, want %+v", m.AliasRegexes, want)
+	}
+	if !hasProblem(problems, "d", "server-alias-regex", `invalid value "(x"`) {
+		t.Errorf("no problem of the invalid regex in %v", problems)
 	}
 	for _, want := range []struct{ ing, host, what string }{
 		{"a", "b.test", "a host of its own"},

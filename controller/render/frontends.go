@@ -144,7 +144,10 @@ func lookups(c *cfg, maps mapFiles) {
 		first = false
 		c.line(rule)
 	}
-	for _, subject := range []string{"txn.hostpath", "txn.wildpath"} {
+	for _, subject := range []string{"txn.hostpath", "txn.wildpath", "txn.aliaspath"} {
+		if subject == "txn.aliaspath" {
+			aliasLookup(c, maps.aliasRegex)
+		}
 		lookup(subject, "map_str", maps.exact)
 		lookup(subject, "map_beg", maps.prefix)
 		lookup(subject, "map_reg", maps.regex)

@@ -152,3 +152,22 @@ func clientCertHeader(c *cfg, p *model.BackendPolicy) {
 		c.line("http-request set-header X-SSL-Client-Cert %[ssl_c_der,base64] if { ssl_c_used }")
 	}
 }
+
+// aliasRegexFile is the map of the server-alias-regex: a regex map, so
+// first-match in file order, and changes reload (MapChanges).
+const aliasRegexFile = "host-alias-regex.map"
+
+// aliasRegexMap maps each regex to its host, in the model's order.
+func aliasRegexMap(m *model.Model, l files.Layout) mapFile {
+	var es []entry
+	for i, a := range m.AliasRegexes {
+		es = append(es, entry{a.Regex, a.Host, 0, i, a.Source})
+	}
+	return mapFile{filepath.Join(l.Maps(), aliasRegexFile), es}
+}
+
+// aliasLookup sets txn.aliaspath, the lookup key of a host an alias regex
+// finds, when neither the host nor its wildcard has a route.
+func aliasLookup(c *cfg, file string) {
+	c.line("http-request set-var(txn.aliaspath) var(txn.host),map_reg(" + quoteArg(file) + "),concat(,txn.path,) if !{ var(txn.route) -m found }")
+}

@@ -81,3 +81,28 @@ func TestClientCertHeaderSnippet(t *testing.T) {
 	checkLines(t, backends(&g, be(true)), lines, nil)
 	checkLines(t, backends(&g, be(false)), nil, lines)
 }
+
+// TestAliasRegexMap: the alias regexes map to their hosts in model order,
+// looked up after the host and its wildcard, before rules without host.
+func TestAliasRegexMap(t *testing.T) {
+	l := files.DefaultLayout("")
+	m := &model.Model{Frontends: []model.Frontend{{Kind: model.FrontendHTTP, Port: 80}},
+		AliasRegexes: []model.AliasRegex{{Regex: `^b[0-9]+\.test$`, Host: "b.test"}, {Regex: `^a`, Host: "a.test"}}}
+	var data string
+	for _, f := range routeMaps(m, l) {
+		if filepath.Base(f.Path) == aliasRegexFile {
+			data = string(f.Data)
+		}
+	}
+	if want := "^b[0-9]+\\.test$ b.test\n^a a.test\n"; data != want {
+		t.Errorf("alias map %q, want %q", data, want)
+	}
+	text := string(frontends(m.Frontends, &model.Global{}, policies{}, l))
+	wild := strings.Index(text, "var(txn.wildpath),map_reg(")
+	alias := strings.Index(text, `http-request set-var(txn.aliaspath) var(txn.host),map_reg('"/etc/haproxy/maps/host-alias-regex.map"'),concat(,txn.path,) if !{ var(txn.route) -m found }`)
+	lookup := strings.Index(text, `http-request set-var(txn.route) var(txn.aliaspath),map_str(`)
+	any := strings.Index(text, "var(txn.path),map_str(")
+	if wild < 0 || !(wild < alias && alias < lookup && lookup < any) {
+		t.Errorf("alias lookup not between the wildcard and the hostless lookups:\n%s", text)
+	}
+}
