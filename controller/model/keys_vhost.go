@@ -2,7 +2,9 @@ package model
 
 import (
 	"net/url"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -33,7 +35,7 @@ var vhostKeys = []configKey{
 	onHost(boolKey("auth-tls-strict", ScopeHost, "true", "with auth-tls-secret unusable, refuse every request (496) instead of serving without client certificates", nil),
 		func(p *HostPolicy) *bool { return &p.ClientAuth.Strict }),
 	onHost(&key[string]{KeyInfo: KeyInfo{Name: "auth-tls-error-page", Scope: ScopeHost, Reload: true,
-		Accepts: "an http or https URL, or an absolute path",
+		Accepts: "an http or https URL without query, or an absolute path",
 		Doc:     "redirect (302) clients whose certificate is missing or invalid here instead of answering 495 or 496"},
 		parse: func(v string) (string, bool) { return v, v == "" || validLocation(v) }},
 		func(p *HostPolicy) *string { return &p.ClientAuth.ErrorPage }),
@@ -52,7 +54,7 @@ var vhostKeys = []configKey{
 		Doc:     "TLS versions and options of the host's handshake"},
 		parse: parseSSLOptions}, func(p *HostPolicy) *SSLOptions { return &p.TLS.Options }),
 	onHost(&key[string]{KeyInfo: KeyInfo{Name: "tls-alpn", Scope: ScopeHost, Default: DefaultALPN, Reload: true,
-		Accepts: "a comma-separated list of protocol names (letters, digits, '.', '/', '-')",
+		Accepts: "a comma-separated list of protocol IDs such as h2, http/1.1 or acme-tls/1",
 		Doc:     "protocols the host offers in the TLS ALPN extension"},
 		parse: parseALPN}, func(p *HostPolicy) *string { return &p.TLS.ALPN }),
 }
@@ -71,13 +73,15 @@ const DefaultALPN = "h2,http/1.1"
 // every path of the host.
 const maxAliases = 100
 
+// parseAliases reads "a.test, *.b.test"; an empty name (",,", " ") is
+// a mistake, not no alias.
 func parseAliases(v string) ([]string, bool) {
+	if v == "" {
+		return nil, true
+	}
 	var out []string
 	for _, f := range strings.Split(v, ",") {
 		f = strings.ToLower(strings.TrimSpace(f))
-		if f == "" {
-			continue
-		}
 		if !validDNSName(f, true) {
 			return nil, false
 		}
@@ -98,22 +102,23 @@ func validSecretRef(v string) bool {
 }
 
 // validLocation is a redirect target: an absolute path, or an http(s) URL
-// whose host is a DNS name, all of printable ASCII without spaces, quotes or
-// backslashes so that it stays one haproxy word.
+// whose host is a DNS name, with an optional port and a path; paths are
+// validPath's (a query is not needed for an error page).
 func validLocation(v string) bool {
-	if len(v) > 2048 {
+	if strings.HasPrefix(v, "/") {
+		return !strings.HasPrefix(v, "//") && validPath(v)
+	}
+	u, err := url.Parse(v)
+	if err != nil || u.Scheme != "http" && u.Scheme != "https" || u.Opaque != "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" ||
+		!validDNSName(strings.ToLower(u.Hostname()), false) || strings.HasSuffix(u.Host, ":") {
 		return false
 	}
-	for i := 0; i < len(v); i++ {
-		if v[i] <= ' ' || v[i] >= 0x7f || strings.IndexByte(`"'\`, v[i]) >= 0 {
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 || p[0] == '0' {
 			return false
 		}
 	}
-	if strings.HasPrefix(v, "/") {
-		return !strings.HasPrefix(v, "//")
-	}
-	u, err := url.Parse(v)
-	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.User == nil && validDNSName(strings.ToLower(u.Hostname()), false)
+	return u.RawPath == "" && (u.Path == "" || validPath(u.Path)) && v == u.Scheme+"://"+u.Host+u.Path
 }
 
 // tls12Ciphers are the OpenSSL names of the TLS 1.2 ciphers haproxy's
@@ -170,18 +175,24 @@ func parseSSLOptions(v string) (SSLOptions, bool) {
 			return SSLOptions{}, false
 		}
 	}
+	if len(words) == 0 && v != "" {
+		return SSLOptions{}, false // blanks only: a mistake, not no option
+	}
 	if o.MinVer != "" && o.MaxVer != "" && slices.Index(tlsVersions, o.MinVer) > slices.Index(tlsVersions, o.MaxVer) {
 		return SSLOptions{}, false
 	}
 	return o, true
 }
 
+// alpnRe is a protocol ID as IANA lists them: h2, http/1.1, acme-tls/1.
+var alpnRe = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]*(/[0-9][0-9.]*)?$`)
+
 // parseALPN reads "h2, http/1.1" as "h2,http/1.1": haproxy's alpn word.
 func parseALPN(v string) (string, bool) {
 	var out []string
 	for _, f := range strings.Split(v, ",") {
 		f = strings.TrimSpace(f)
-		if f == "" || len(f) > 255 || strings.Trim(f, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789./-") != "" {
+		if len(f) > 255 || !alpnRe.MatchString(f) {
 			return "", false
 		}
 		out = append(out, f)

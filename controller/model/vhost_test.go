@@ -173,3 +173,37 @@ func TestHostTLSModel(t *testing.T) {
 		t.Error("bad.test is not served")
 	}
 }
+
+// vhostHostileFields are the host keys whose values reach haproxy's files,
+// each with a valid value other than its default: a refused value leaves
+// the Ingress as without the annotation.
+func vhostHostileFields(t *testing.T) []hostileField {
+	ca := testcert.NewCA(t, "ca")
+	field := func(key, benign string) hostileField {
+		add := func(s *model.Snapshot, v string) model.Ref {
+			s.Secrets = append(s.Secrets, caSecret("ca", ca.PEM))
+			return hostileIngress(s, func(ing *networkingv1.Ingress) {
+				ing.Annotations = map[string]string{annPrefix + key: v}
+				if key != "auth-tls-secret" && strings.HasPrefix(key, "auth-tls-") {
+					ing.Annotations[annPrefix+"auth-tls-secret"] = "ca"
+				}
+			})
+		}
+		return hostileField{"annotation " + key, benign, func(s *model.Snapshot, _ *model.Options, v string) (model.Ref, string) {
+			return add(s, v), "annotation " + annPrefix + key
+		}, func(s *model.Snapshot, _ *model.Options) {
+			add(s, benign)
+			delete(s.Ingresses[len(s.Ingresses)-1].Annotations, annPrefix+key)
+		}}
+	}
+	return []hostileField{
+		field("server-alias", "alias.test"),
+		field("server-alias-regex", `^h[0-9]+\.test$`),
+		field("auth-tls-secret", "ca"),
+		field("auth-tls-verify-client", "optional"),
+		field("ssl-ciphers", "AES128-GCM-SHA256"),
+		field("ssl-cipher-suites", "TLS_AES_128_GCM_SHA256"),
+		field("ssl-options-host", "ssl-min-ver TLSv1.2"),
+		field("tls-alpn", "http/1.1"),
+	}
+}
