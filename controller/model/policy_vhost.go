@@ -118,6 +118,7 @@ func (b *builder) vhosts(hosts map[string]HostPolicy) {
 		}
 		tlsOf[h] = t
 	}
+	b.aliasRegexes(names, hosts)
 	b.aliases(names, hosts, checks, tlsOf)
 	for i := range b.pending {
 		b.pending[i].settings.clientCert = checks[b.pending[i].route.Host]
@@ -140,11 +141,6 @@ func (b *builder) vhosts(hosts map[string]HostPolicy) {
 // certificate. A name that is a host of some Ingress, or an alias of
 // another host (by name order), stays theirs.
 func (b *builder) aliases(names []string, hosts map[string]HostPolicy, checks map[string]*ClientCertCheck, tlsOf map[string]HostTLS) {
-	for _, h := range names {
-		if re := hosts[h].AliasRegex; re != "" {
-			b.m.AliasRegexes = append(b.m.AliasRegexes, AliasRegex{Regex: re, Host: h, Source: b.hostSetting(h, "server-alias-regex").ref})
-		}
-	}
 	owner := map[string]string{}
 	routes := map[string][]pendingRoute{}
 	for _, p := range b.pending {
@@ -174,6 +170,17 @@ func (b *builder) aliases(names []string, hosts map[string]HostPolicy, checks ma
 	// routes get their host's Host keys.
 	for a, h := range owner {
 		hosts[a] = hosts[h]
+	}
+}
+
+// aliasRegexes lists the server-alias-regex of the hosts, by host name:
+// the render's lookup finds the host whose routes answer, so the routes
+// are not copied.
+func (b *builder) aliasRegexes(names []string, hosts map[string]HostPolicy) {
+	for _, h := range names {
+		if re := hosts[h].AliasRegex; re != "" {
+			b.m.AliasRegexes = append(b.m.AliasRegexes, AliasRegex{Regex: re, Host: h, Source: b.hostSetting(h, "server-alias-regex").ref})
+		}
 	}
 }
 

@@ -2,7 +2,6 @@ package render
 
 import (
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"github.com/external-haproxy/kit/controller/files"
@@ -82,7 +81,7 @@ func crtListOptions(t *model.HostTLS) []string {
 	if t.Options.NoCANames {
 		o = append(o, "no-ca-names")
 	}
-	return slices.Clip(o)
+	return o
 }
 
 // clientCertFeature refuses the requests of routes whose client
