@@ -105,7 +105,9 @@ type BackendTimeouts struct {
 
 // HostPolicy is what the Host keys set for one host.
 type HostPolicy struct {
-	AppRoot    string
+	AppRoot string
+
+	// The server-alias, auth-tls and crt-list keys (keys_vhost.go).
 	Aliases    []string
 	AliasRegex string
 	ClientAuth clientAuthSettings

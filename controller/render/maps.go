@@ -26,10 +26,11 @@ type mapFiles struct {
 func mapPaths(l files.Layout, scheme string) mapFiles {
 	dir := l.Maps()
 	return mapFiles{
-		exact:      filepath.Join(dir, scheme+"-exact.map"),
-		prefix:     filepath.Join(dir, scheme+"-prefix.map"),
-		regex:      filepath.Join(dir, scheme+"-regex.map"),
-		regexAny:   filepath.Join(dir, scheme+"-regex-any.map"),
+		exact:    filepath.Join(dir, scheme+"-exact.map"),
+		prefix:   filepath.Join(dir, scheme+"-prefix.map"),
+		regex:    filepath.Join(dir, scheme+"-regex.map"),
+		regexAny: filepath.Join(dir, scheme+"-regex-any.map"),
+
 		aliasRegex: filepath.Join(dir, aliasRegexFile),
 	}
 }
