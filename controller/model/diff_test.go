@@ -31,6 +31,7 @@ func TestDiffClassifiesEveryField(t *testing.T) {
 		m.Routes[len(m.Routes)-1].Policy = PathPolicy{AllowSources: one, DenySources: one, Rewrite: &Rewrite{"/a", "/"},
 			HSTS: &HSTS{MaxAge: 1}, AppRoot: "/app", ClientCert: &ClientCertCheck{ErrorPage: "/e"}}
 		m.TLSHosts = []TLSHost{{Host: "a.com", Cert: "ns_a", TLS: HostTLS{ClientCA: "ns_ca", ALPN: "h2"}}}
+		m.Passthrough = []PassthroughHost{{Host: "p.com", Backend: "ns_p_443"}}
 		m.AliasRegexes = []AliasRegex{{Regex: "^a", Host: "a.com", Source: Ref{Kind: "Ingress", Namespace: "ns", Name: "a"}}}
 		m.ClientCAs = []ClientCA{{Name: "ns_ca", PEM: []byte("ca"), CRL: []byte("crl"), Source: Ref{Kind: "Secret", Namespace: "ns", Name: "ca"}}}
 		return m

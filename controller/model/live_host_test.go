@@ -233,3 +233,46 @@ func echoOf(t *testing.T, body []byte) *liveproxy.Echo {
 	}
 	return &e
 }
+
+// TestLiveSSLPassthrough: the client of a passthrough host talks TLS with
+// the backend itself (its certificate, its answer); other hosts get the
+// https frontend as before, the client's address kept.
+func TestLiveSSLPassthrough(t *testing.T) {
+	crt, key := testcert.SelfSigned(t, testcert.ECKey(t), "backend-own", "p.test")
+	own, err := tls.X509KeyPair(crt, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	haproxybin.Run(t, func(t *testing.T, hb haproxybin.Build) {
+		snap := &model.Snapshot{}
+		liveproxy.Backend(t, snap, "ns", "tls", &http.Server{TLSConfig: &tls.Config{Certificates: []tls.Certificate{own}}})
+		liveproxy.Backend(t, snap, "ns", "web", nil)
+		snap.Ingresses = []*networkingv1.Ingress{
+			hostIngress("p", "p.test", "tls", map[string]string{"ssl-passthrough": "true"}),
+			hostIngress("d", "d.test", "web", nil),
+		}
+		p := liveproxy.Start(t, hb.Path, snap, model.Options{})
+		if len(p.Problems) > 0 {
+			t.Fatalf("problems: %v", p.Problems)
+		}
+		for sni, want := range map[string]string{"p.test": "backend-own", "d.test": "localhost"} {
+			c, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", "127.0.0.1:"+strconv.Itoa(p.HTTPSPort),
+				&tls.Config{ServerName: sni, InsecureSkipVerify: true})
+			if err != nil {
+				t.Fatalf("%s: %v", sni, err)
+			}
+			if cn := c.ConnectionState().PeerCertificates[0].Subject.CommonName; cn != want {
+				t.Errorf("%s: certificate %q, want %q", sni, cn, want)
+			}
+			c.Close()
+		}
+		resp, body, err := tlsDo(p, "p.test", "p.test", &tls.Config{}, nil)
+		if err != nil || resp.StatusCode != 200 || !echoOf(t, body).TLS {
+			t.Errorf("p.test: %v %v %s, want the backend's own TLS answer", resp, err, body)
+		}
+		resp, body, err = tlsDo(p, "d.test", "d.test", &tls.Config{}, nil)
+		if err != nil || resp.StatusCode != 200 || echoOf(t, body).Header.Get("X-Forwarded-For") != "127.0.0.1" {
+			t.Errorf("d.test: %v %v %s, want 200 with X-Forwarded-For 127.0.0.1", resp, err, body)
+		}
+	})
+}

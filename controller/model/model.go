@@ -63,6 +63,7 @@ type Model struct {
 	// the first that finds a request's host gives the host whose routes
 	// answer.
 	AliasRegexes []AliasRegex
+	Passthrough  []PassthroughHost // sorted by Host
 	// DefaultCert is the fallback certificate; nil when none was supplied
 	// or it was invalid, in which case no https frontend is rendered.
 	DefaultCert *Cert

@@ -96,6 +96,8 @@ type BackendPolicy struct {
 	// ClientCertHeader: the client certificate goes to the servers in
 	// X-SSL-Client-Cert.
 	ClientCertHeader bool
+	// TCP: the backend takes the TLS connections of ssl-passthrough hosts.
+	TCP bool
 }
 
 // BackendTimeouts are the haproxy timeouts a backend can set.
@@ -108,8 +110,9 @@ type HostPolicy struct {
 	AppRoot string
 
 	// The server-alias, auth-tls and crt-list keys (keys_vhost.go).
-	Aliases    []string
-	AliasRegex string
-	ClientAuth clientAuthSettings
-	TLS        hostTLSSettings
+	Aliases     []string
+	AliasRegex  string
+	ClientAuth  clientAuthSettings
+	TLS         hostTLSSettings
+	Passthrough bool
 }

@@ -118,6 +118,7 @@ func (b *builder) vhosts(hosts map[string]HostPolicy) {
 		}
 		tlsOf[h] = t
 	}
+	b.passthrough(names, hosts)
 	b.aliasRegexes(names, hosts)
 	b.aliases(names, hosts, checks, tlsOf)
 	for i := range b.pending {
@@ -325,4 +326,60 @@ func crlBundle(data []byte) ([]byte, error) {
 		return nil, errors.New("no X509 CRL block in " + caCRLKey)
 	}
 	return out.Bytes(), nil
+}
+
+// FrontendPassthrough is the TCP frontend on the https address that sends
+// the connections of ssl-passthrough hosts to their backends by SNI and
+// the others to the https frontend, which then listens locally.
+const FrontendPassthrough FrontendKind = "passthrough"
+
+// PassthroughHost sends the TLS connections for SNI Host to Backend.
+type PassthroughHost struct {
+	Host, Backend string
+}
+
+// passthrough takes the ssl-passthrough hosts out of HTTP routing: the
+// backend of a host's path "/" gets its TLS connections, in TCP mode, so
+// no HTTP route may use that backend.
+func (b *builder) passthrough(names []string, hosts map[string]HostPolicy) {
+	users := map[string]int{}
+	for _, p := range b.pending {
+		users[p.route.Backend]++
+	}
+	drop := map[string]bool{}
+	for _, h := range names {
+		if !hosts[h].Passthrough || b.m.DefaultCert == nil {
+			continue
+		}
+		st := b.hostSetting(h, "ssl-passthrough")
+		be, own := "", map[string]int{}
+		for _, p := range b.pending {
+			if p.route.Host == h {
+				own[p.route.Backend]++
+				if p.route.Path == "/" && (p.route.Match == MatchPrefix || p.route.Match == MatchBegin) {
+					be = p.route.Backend
+				}
+			}
+		}
+		switch {
+		case be == "" || be == DefaultBackendName:
+			b.report(Problem{st.ref, st.field, "host " + h + " has no path / with a service: ssl-passthrough ignored", Error})
+		case users[be] != own[be]:
+			b.report(Problem{st.ref, st.field, "host " + h + ": backend " + be + " also serves other hosts over HTTP: ssl-passthrough ignored", Error})
+		default:
+			drop[h] = true
+			b.backends.built[be].Policy.TCP = true
+			b.m.Passthrough = append(b.m.Passthrough, PassthroughHost{Host: h, Backend: be})
+		}
+	}
+	if len(drop) == 0 {
+		return
+	}
+	b.pending = slices.DeleteFunc(b.pending, func(p pendingRoute) bool { return drop[p.route.Host] })
+	for _, f := range b.m.Frontends {
+		if f.Kind == FrontendHTTPS {
+			b.m.Frontends = append(b.m.Frontends, Frontend{Kind: FrontendPassthrough, IP: f.IP, Port: f.Port})
+			break
+		}
+	}
 }

@@ -207,3 +207,37 @@ func vhostHostileFields(t *testing.T) []hostileField {
 		field("tls-alpn", "http/1.1"),
 	}
 }
+
+// TestSSLPassthroughModel: a passthrough host leaves HTTP routing, its path
+// / backend turns TCP and a passthrough frontend joins the https one; a
+// host without path / or whose backend other routes use stays HTTP, with
+// a problem.
+func TestSSLPassthroughModel(t *testing.T) {
+	on := map[string]string{"ssl-passthrough": "true"}
+	shared := aged(hostIngress("shared", "s.test", "web", on), 3)
+	noRoot := aged(ingress("noroot", "n.test", "/api", "api"), 4)
+	noRoot.Annotations = map[string]string{annPrefix + "ssl-passthrough": "true"}
+	snap := &model.Snapshot{Ingresses: []*networkingv1.Ingress{
+		aged(hostIngress("p", "p.test", "tls", on), 1),
+		aged(hostIngress("other", "o.test", "web", nil), 2),
+		shared, noRoot,
+	}}
+	m, problems := model.Build(snap, model.Options{DefaultCertificate: defaultCert(t)})
+	if want := []model.PassthroughHost{{Host: "p.test", Backend: "ns_tls_80"}}; !slices.Equal(m.Passthrough, want) {
+		t.Errorf("passthrough %+v, want %+v", m.Passthrough, want)
+	}
+	if got, want := routeHosts(m), []string{"n.test", "o.test", "s.test"}; !slices.Equal(got, want) {
+		t.Errorf("route hosts %q, want %q", got, want)
+	}
+	for _, be := range m.Backends {
+		if be.Policy.TCP != (be.Name == "ns_tls_80") {
+			t.Errorf("backend %s TCP %v", be.Name, be.Policy.TCP)
+		}
+	}
+	if !slices.Contains(m.Frontends, model.Frontend{Kind: model.FrontendPassthrough, Port: 443}) {
+		t.Errorf("frontends %+v, want a passthrough one on 443", m.Frontends)
+	}
+	if !hasProblem(problems, "shared", "ssl-passthrough", "also serves other hosts") || !hasProblem(problems, "noroot", "ssl-passthrough", "no path /") {
+		t.Errorf("problems %v", problems)
+	}
+}

@@ -11,6 +11,9 @@ func backends(g *model.Global, bes []model.Backend) []byte {
 	var c cfg
 	c.Grow(len(bes) * 128)
 	for i := range bes {
+		if bes[i].Policy.TCP {
+			continue // passthroughFiles
+		}
 		backend(&c, g, &bes[i])
 	}
 	return c.bytes()
@@ -23,7 +26,7 @@ func backend(c *cfg, g *model.Global, be *model.Backend) {
 		return
 	}
 	backendPolicy(c, g, &be.Policy)
-	clientCertHeader(c, &be.Policy)
+	vhostBackend(c, &be.Policy)
 	for _, s := range be.Servers {
 		server(c, s)
 	}

@@ -13,13 +13,16 @@ import (
 func frontends(fs []model.Frontend, g *model.Global, pols policies, l files.Layout) []byte {
 	var c cfg
 	for _, f := range fs {
+		if f.Kind == model.FrontendPassthrough {
+			continue // passthroughFiles
+		}
 		c.section("frontend " + string(f.Kind))
 		switch f.Kind {
 		case model.FrontendHTTP:
 			c.line("bind", bindAddr(f))
 			proxyFrontend(&c, g, pols, l, "http")
 		case model.FrontendHTTPS:
-			c.line("bind", bindAddr(f), "ssl crt", quoteWord(filepath.Join(l.Certs(), DefaultCertFile)),
+			c.line("bind", httpsBind(fs, f, l), "ssl crt", quoteWord(filepath.Join(l.Certs(), DefaultCertFile)),
 				"crt-list", quoteWord(filepath.Join(l.Certs(), CrtListFile)), "alpn", model.DefaultALPN,
 				// Client certificate errors are for the routes' rules to answer.
 				"ca-ignore-err all crt-ignore-err all")

@@ -143,9 +143,9 @@ var clientHeaders = []struct{ name, sample string }{
 	{"X-SSL-Client-CN", "ssl_c_s_dn(cn)"},
 }
 
-// clientCertHeader is auth-tls-cert-header in a backend: the certificate
-// of the connection, never one the client wrote in the header.
-func clientCertHeader(c *cfg, p *model.BackendPolicy) {
+// vhostBackend is auth-tls-cert-header: the certificate of the
+// connection, never one the client wrote in the header.
+func vhostBackend(c *cfg, p *model.BackendPolicy) {
 	if p.ClientCertHeader {
 		c.line("http-request del-header X-SSL-Client-Cert")
 		c.line("http-request set-header X-SSL-Client-Cert %[ssl_c_der,base64] if { ssl_c_used }")
@@ -169,4 +169,88 @@ func aliasRegexMap(m *model.Model, l files.Layout) mapFile {
 // finds, when neither the host nor its wildcard has a route.
 func aliasLookup(c *cfg, file string) {
 	c.line("http-request set-var(txn.aliaspath) var(txn.host),map_reg(" + quoteArg(file) + "),concat(,txn.path,) if !{ var(txn.route) -m found }")
+}
+
+// passthroughFile maps the SNI of ssl-passthrough hosts to their backends.
+const passthroughFile = "passthrough.map"
+
+// httpsSocket is where the https frontend listens behind the passthrough
+// frontend.
+func httpsSocket(l files.Layout) string { return filepath.Join(l.Run, "https.sock") }
+
+// httpsLocal is the backend of the passthrough frontend that leads to the
+// https frontend; no Service backend starts with "_".
+const httpsLocal = "_https_local"
+
+func passthroughMap(m *model.Model, l files.Layout) files.File {
+	var es []entry
+	for _, p := range m.Passthrough {
+		es = append(es, entry{p.Host, p.Backend, 0, 0, model.Ref{}})
+	}
+	return files.File{Path: filepath.Join(l.Maps(), passthroughFile), Data: mapData(es)}
+}
+
+// httpsBind is the https frontend's address: its own, or the local socket
+// the passthrough frontend forwards to, with the client's address in the
+// PROXY protocol.
+func httpsBind(fs []model.Frontend, f model.Frontend, l files.Layout) string {
+	for _, p := range fs {
+		if p.Kind == model.FrontendPassthrough {
+			return quoteWord("unix@"+httpsSocket(l)) + " accept-proxy"
+		}
+	}
+	return bindAddr(f)
+}
+
+// PassthroughFile holds the TCP sections of ssl-passthrough, after every
+// other section: its defaults section is the last one, which sections
+// without "from" would inherit.
+const PassthroughFile = "40-passthrough.cfg"
+
+// passthroughFiles is the TCP frontend on the https address, which reads
+// the SNI of the TLS hello and picks the passthrough host's backend, or
+// the https frontend; and those backends.
+func passthroughFiles(m *model.Model, l files.Layout) files.Set {
+	var c cfg
+	for _, f := range m.Frontends {
+		if f.Kind != model.FrontendPassthrough {
+			continue
+		}
+		// HTTP options of the other defaults would be warnings here.
+		c.section("defaults tcp")
+		c.line("mode tcp")
+		c.line("balance", m.Global.BalanceAlgorithm)
+		if m.Global.SyslogEndpoint != "" {
+			c.line("log global")
+		}
+		for _, t := range []struct {
+			name string
+			d    model.Duration
+		}{{"client", m.Global.TimeoutClient}, {"client-fin", m.Global.TimeoutClientFin}, {"connect", m.Global.TimeoutConnect},
+			{"queue", m.Global.TimeoutQueue}, {"server", m.Global.TimeoutServer}, {"server-fin", m.Global.TimeoutServerFin}, {"tunnel", m.Global.TimeoutTunnel}} {
+			c.line("timeout", t.name, t.d.String())
+		}
+		c.section("frontend passthrough from tcp")
+		c.line("bind", bindAddr(f))
+		c.line("tcp-request inspect-delay 5s")
+		// Before accept, which ends the rules; the condition waits for
+		// the whole hello.
+		c.line("tcp-request content set-var(txn.passthrough) req.ssl_sni,lower,map_str(" + quoteArg(filepath.Join(l.Maps(), passthroughFile)) + ") if { req.ssl_hello_type 1 }")
+		c.line("tcp-request content accept if { req.ssl_hello_type 1 }")
+		c.line("use_backend %[var(txn.passthrough)] if { var(txn.passthrough) -m found }")
+		c.line("default_backend", httpsLocal)
+		c.section("backend " + httpsLocal + " from tcp")
+		c.line("server https", quoteWord("unix@"+httpsSocket(l)), "send-proxy-v2")
+		for i := range m.Backends {
+			if be := &m.Backends[i]; be.Policy.TCP {
+				c.section("backend " + be.Name + " from tcp")
+				backendPolicy(&c, &m.Global, &be.Policy)
+				for _, s := range be.Servers {
+					server(&c, s)
+				}
+			}
+		}
+		return files.Set{{Path: filepath.Join(l.Etc, PassthroughFile), Data: c.bytes()}, passthroughMap(m, l)}
+	}
+	return nil
 }

@@ -106,3 +106,41 @@ func TestAliasRegexMap(t *testing.T) {
 		t.Errorf("alias lookup not between the wildcard and the hostless lookups:\n%s", text)
 	}
 }
+
+// TestPassthroughSnippets: with a passthrough host the https frontend
+// listens on a local socket behind the TCP frontend, which picks by SNI;
+// the TCP backend leaves the HTTP backends' file.
+func TestPassthroughSnippets(t *testing.T) {
+	l := files.DefaultLayout("")
+	g := model.Global{BalanceAlgorithm: "roundrobin", TimeoutClient: 1000}
+	m := &model.Model{Global: g,
+		Frontends:   []model.Frontend{{Kind: model.FrontendHTTPS, Port: 443}, {Kind: model.FrontendPassthrough, Port: 443}},
+		Passthrough: []model.PassthroughHost{{Host: "p.test", Backend: "ns_tls_443"}},
+		Backends: []model.Backend{{Name: "ns_tls_443", Service: model.Ref{Name: "tls"}, Policy: model.BackendPolicy{Balance: "roundrobin", TCP: true},
+			Servers: []model.Server{{Name: "srv001", Addr: "10.0.0.1", Port: 8443, Enabled: true}}}},
+	}
+	got := map[string]string{}
+	for _, f := range passthroughFiles(m, l) {
+		got[filepath.Base(f.Path)] = string(f.Data)
+	}
+	checkLines(t, []byte(got[PassthroughFile]), []string{
+		"defaults tcp", "mode tcp", "timeout client 1s",
+		"frontend passthrough from tcp", "bind :443",
+		`tcp-request content set-var(txn.passthrough) req.ssl_sni,lower,map_str('"/etc/haproxy/maps/passthrough.map"') if { req.ssl_hello_type 1 }`,
+		"tcp-request content accept if { req.ssl_hello_type 1 }",
+		"use_backend %[var(txn.passthrough)] if { var(txn.passthrough) -m found }",
+		"default_backend _https_local",
+		"backend _https_local from tcp", "server https 'unix@/var/run/haproxy/https.sock' send-proxy-v2",
+		"backend ns_tls_443 from tcp", "server srv001 10.0.0.1:8443",
+	}, nil)
+	if got[passthroughFile] != "p.test ns_tls_443\n" {
+		t.Errorf("passthrough map %q", got[passthroughFile])
+	}
+	checkLines(t, frontends(m.Frontends, &g, policies{}, l), []string{
+		"bind 'unix@/var/run/haproxy/https.sock' accept-proxy ssl crt '/var/lib/haproxy/crt/default.pem' crt-list '/var/lib/haproxy/crt/crt-list.txt' alpn h2,http/1.1 ca-ignore-err all crt-ignore-err all",
+	}, []string{"frontend passthrough"})
+	checkLines(t, backends(&g, m.Backends), nil, []string{"backend ns_tls_443"})
+	if passthroughFiles(&model.Model{Frontends: m.Frontends[:1]}, l) != nil {
+		t.Error("passthrough files without a passthrough frontend")
+	}
+}
