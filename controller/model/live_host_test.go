@@ -15,6 +15,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -235,8 +236,9 @@ func echoOf(t *testing.T, body []byte) *liveproxy.Echo {
 }
 
 // TestLiveSSLPassthrough: the client of a passthrough host talks TLS with
-// the backend itself (its certificate, its answer); other hosts get the
-// https frontend as before, the client's address kept.
+// the backend itself (its certificate, its answer), plain http goes to
+// ssl-passthrough-http-port; other hosts get the https frontend as
+// before, the client's address kept.
 func TestLiveSSLPassthrough(t *testing.T) {
 	crt, key := testcert.SelfSigned(t, testcert.ECKey(t), "backend-own", "p.test")
 	own, err := tls.X509KeyPair(crt, key)
@@ -245,10 +247,15 @@ func TestLiveSSLPassthrough(t *testing.T) {
 	}
 	haproxybin.Run(t, func(t *testing.T, hb haproxybin.Build) {
 		snap := &model.Snapshot{}
-		liveproxy.Backend(t, snap, "ns", "tls", &http.Server{TLSConfig: &tls.Config{Certificates: []tls.Certificate{own}}})
+		tlsPort := int32(liveproxy.Backend(t, snap, "ns", "tls", &http.Server{TLSConfig: &tls.Config{Certificates: []tls.Certificate{own}}}))
+		// The Service's plain http port, for ssl-passthrough-http-port.
+		plainPort := int32(liveproxy.Backend(t, &model.Snapshot{}, "ns", "tls-plain", nil))
+		snap.Services[0].Spec.Ports = []corev1.ServicePort{{Name: "https", Port: 80}, {Name: "http", Port: 8080}}
+		https, plain := "https", "http"
+		snap.EndpointSlices[0].Ports = []discoveryv1.EndpointPort{{Name: &https, Port: &tlsPort}, {Name: &plain, Port: &plainPort}}
 		liveproxy.Backend(t, snap, "ns", "web", nil)
 		snap.Ingresses = []*networkingv1.Ingress{
-			hostIngress("p", "p.test", "tls", map[string]string{"ssl-passthrough": "true"}),
+			hostIngress("p", "p.test", "tls", map[string]string{"ssl-passthrough": "true", "ssl-passthrough-http-port": "8080"}),
 			hostIngress("d", "d.test", "web", nil),
 		}
 		p := liveproxy.Start(t, hb.Path, snap, model.Options{})
@@ -269,6 +276,9 @@ func TestLiveSSLPassthrough(t *testing.T) {
 		resp, body, err := tlsDo(p, "p.test", "p.test", &tls.Config{}, nil)
 		if err != nil || resp.StatusCode != 200 || !echoOf(t, body).TLS {
 			t.Errorf("p.test: %v %v %s, want the backend's own TLS answer", resp, err, body)
+		}
+		if r := p.Get(t, "http", "p.test", "/"); r.Echo() == nil || r.Echo().Service != "tls-plain" {
+			t.Errorf("http://p.test/: %d %s, want the Service's http port", r.Status, r.Body)
 		}
 		resp, body, err = tlsDo(p, "d.test", "d.test", &tls.Config{}, nil)
 		if err != nil || resp.StatusCode != 200 || echoOf(t, body).Header.Get("X-Forwarded-For") != "127.0.0.1" {

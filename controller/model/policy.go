@@ -110,9 +110,10 @@ type HostPolicy struct {
 	AppRoot string
 
 	// The server-alias, auth-tls and crt-list keys (keys_vhost.go).
-	Aliases     []string
-	AliasRegex  string
-	ClientAuth  clientAuthSettings
-	TLS         hostTLSSettings
-	Passthrough bool
+	Aliases             []string
+	AliasRegex          string
+	ClientAuth          clientAuthSettings
+	TLS                 hostTLSSettings
+	Passthrough         bool
+	PassthroughHTTPPort int
 }

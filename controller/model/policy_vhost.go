@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 )
 
 // VerifyClient is auth-tls-verify-client: whether and how the host asks
@@ -375,11 +376,32 @@ func (b *builder) passthrough(names []string, hosts map[string]HostPolicy) {
 	if len(drop) == 0 {
 		return
 	}
-	b.pending = slices.DeleteFunc(b.pending, func(p pendingRoute) bool { return drop[p.route.Host] })
+	var httpRoutes []pendingRoute
+	for _, ph := range b.m.Passthrough {
+		httpRoutes = append(httpRoutes, b.passthroughHTTP(ph, hosts[ph.Host].PassthroughHTTPPort)...)
+	}
+	b.pending = append(slices.DeleteFunc(b.pending, func(p pendingRoute) bool { return drop[p.route.Host] }), httpRoutes...)
 	for _, f := range b.m.Frontends {
 		if f.Kind == FrontendHTTPS {
 			b.m.Frontends = append(b.m.Frontends, Frontend{Kind: FrontendPassthrough, IP: f.IP, Port: f.Port})
 			break
 		}
 	}
+}
+
+// passthroughHTTP is the route of the plain http requests of a
+// passthrough host: to port of its Service, if any.
+func (b *builder) passthroughHTTP(ph PassthroughHost, port int) []pendingRoute {
+	if port == 0 {
+		return nil
+	}
+	svc := b.backends.built[ph.Backend].Service
+	st := b.hostSetting(ph.Host, "ssl-passthrough-http-port")
+	name := b.backends.forIngress(svc.Namespace, &networkingv1.IngressServiceBackend{Name: svc.Name, Port: networkingv1.ServiceBackendPort{Number: int32(port)}},
+		st.ref, st.field, sources{})
+	if name == ph.Backend {
+		b.report(Problem{st.ref, st.field, "host " + ph.Host + ": the passthrough port itself, ignored", Error})
+		return nil
+	}
+	return []pendingRoute{{route: Route{Host: ph.Host, Path: "/", Match: MatchPrefix, Backend: name, Source: st.ref}}}
 }

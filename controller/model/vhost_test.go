@@ -208,36 +208,43 @@ func vhostHostileFields(t *testing.T) []hostileField {
 	}
 }
 
-// TestSSLPassthroughModel: a passthrough host leaves HTTP routing, its path
-// / backend turns TCP and a passthrough frontend joins the https one; a
-// host without path / or whose backend other routes use stays HTTP, with
-// a problem.
+// TestSSLPassthroughModel: a passthrough host leaves HTTP routing (but for
+// ssl-passthrough-http-port), its path / backend turns TCP and a
+// passthrough frontend joins the https one; a host without path / or
+// whose backend other routes use stays HTTP, with a problem.
 func TestSSLPassthroughModel(t *testing.T) {
 	on := map[string]string{"ssl-passthrough": "true"}
 	shared := aged(hostIngress("shared", "s.test", "web", on), 3)
 	noRoot := aged(ingress("noroot", "n.test", "/api", "api"), 4)
 	noRoot.Annotations = map[string]string{annPrefix + "ssl-passthrough": "true"}
 	snap := &model.Snapshot{Ingresses: []*networkingv1.Ingress{
-		aged(hostIngress("p", "p.test", "tls", on), 1),
+		aged(hostIngress("p", "p.test", "tls", map[string]string{"ssl-passthrough": "true", "ssl-passthrough-http-port": "8080"}), 1),
+		aged(hostIngress("same", "same.test", "same", map[string]string{"ssl-passthrough": "true", "ssl-passthrough-http-port": "80"}), 5),
 		aged(hostIngress("other", "o.test", "web", nil), 2),
 		shared, noRoot,
 	}}
 	m, problems := model.Build(snap, model.Options{DefaultCertificate: defaultCert(t)})
-	if want := []model.PassthroughHost{{Host: "p.test", Backend: "ns_tls_80"}}; !slices.Equal(m.Passthrough, want) {
+	if want := []model.PassthroughHost{{Host: "p.test", Backend: "ns_tls_80"}, {Host: "same.test", Backend: "ns_same_80"}}; !slices.Equal(m.Passthrough, want) {
 		t.Errorf("passthrough %+v, want %+v", m.Passthrough, want)
 	}
-	if got, want := routeHosts(m), []string{"n.test", "o.test", "s.test"}; !slices.Equal(got, want) {
+	if got, want := routeHosts(m), []string{"n.test", "o.test", "p.test", "s.test"}; !slices.Equal(got, want) {
 		t.Errorf("route hosts %q, want %q", got, want)
 	}
+	for _, r := range m.Routes {
+		if r.Host == "p.test" && (r.Backend != "ns_tls_8080" || r.Path != "/") {
+			t.Errorf("p.test plain http route %+v, want / to ns_tls_8080 (ssl-passthrough-http-port)", r)
+		}
+	}
 	for _, be := range m.Backends {
-		if be.Policy.TCP != (be.Name == "ns_tls_80") {
+		if be.Policy.TCP != (be.Name == "ns_tls_80" || be.Name == "ns_same_80") {
 			t.Errorf("backend %s TCP %v", be.Name, be.Policy.TCP)
 		}
 	}
 	if !slices.Contains(m.Frontends, model.Frontend{Kind: model.FrontendPassthrough, Port: 443}) {
 		t.Errorf("frontends %+v, want a passthrough one on 443", m.Frontends)
 	}
-	if !hasProblem(problems, "shared", "ssl-passthrough", "also serves other hosts") || !hasProblem(problems, "noroot", "ssl-passthrough", "no path /") {
+	if !hasProblem(problems, "shared", "ssl-passthrough", "also serves other hosts") || !hasProblem(problems, "noroot", "ssl-passthrough", "no path /") ||
+		!hasProblem(problems, "same", "ssl-passthrough-http-port", "the passthrough port itself") {
 		t.Errorf("problems %v", problems)
 	}
 }
