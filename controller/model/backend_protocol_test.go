@@ -71,7 +71,7 @@ func TestBackendTLSSecrets(t *testing.T) {
 		{"both", map[string]string{pre + "secure-crt-secret": "crt", pre + "secure-verify-ca-secret": "ca"}, true, true, ""},
 		{"not without TLS", map[string]string{pre + "secure-backends": "false", pre + "secure-verify-ca-secret": "ca"}, false, false, ""},
 		{"missing", map[string]string{pre + "secure-verify-ca-secret": "nope"}, false, false, "secret ns/nope not found"},
-		{"a key in ca.crt", map[string]string{pre + "secure-verify-ca-secret": "bad-ca"}, false, false, "private key"},
+		{"a key in ca.crt", map[string]string{pre + "secure-verify-ca-secret": "bad-ca"}, false, false, `unexpected "PRIVATE KEY" block`},
 		{"CA as a client certificate", map[string]string{pre + "secure-crt-secret": "ca"}, false, false, "secret type"},
 		{"another namespace", map[string]string{pre + "secure-verify-ca-secret": "other/ca"}, false, false, `invalid value "other/ca"`},
 	} {

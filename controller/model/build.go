@@ -437,6 +437,7 @@ func (b *builder) finish() {
 		}
 		hosts[name] = hp
 	}
+	b.vhosts(hosts)
 	for _, p := range b.pending {
 		p.settings.host = hosts[p.route.Host]
 		if p.settings.rewrite != "" && p.route.Match == MatchRegex {

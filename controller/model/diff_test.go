@@ -32,11 +32,15 @@ func TestDiffClassifiesEveryField(t *testing.T) {
 		one := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
 		m.Routes[len(m.Routes)-1].Policy = PathPolicy{AllowSources: one, DenySources: one, Rewrite: &Rewrite{"/a", "/"},
 			HSTS: &HSTS{MaxAge: 1}, AppRoot: "/app", Auth: &Auth{Userlist: "ns_u", Realm: "r"}, CORS: &CORS{Origins: []string{"https://a.com"}},
-			RedirectTo: &RedirectTo{"https://a.com/", 302}, BodyLimit: &BodyLimit{1, 1}}
+			RedirectTo: &RedirectTo{"https://a.com/", 302}, BodyLimit: &BodyLimit{1, 1}, ClientCert: &ClientCertCheck{ErrorPage: "/e"}}
 		m.Userlists = []Userlist{{Name: "ns_u", Source: Ref{Kind: "Secret", Namespace: "ns", Name: "u"}, Users: []User{{Name: "a", Password: "p"}}}}
 		m.HostRedirects = []HostRedirect{{From: "a.org", To: "a.com", Served: []string{"x.a.org"}}}
 		m.Global.Cookie.Keywords = []CookieKeyword{{"maxidle", "1s"}}
 		m.Backends[len(m.Backends)-1].Policy.Cookie.Keywords = []CookieKeyword{{"maxidle", "1s"}}
+		m.TLSHosts = []TLSHost{{Host: "a.com", Cert: "ns_a", TLS: HostTLS{ClientCA: "ns_ca", ALPN: "h2"}}}
+		m.Passthrough = []PassthroughHost{{Host: "p.com", Backend: "ns_p_443"}}
+		m.AliasRegexes = []AliasRegex{{Regex: "^a", Host: "a.com", Source: Ref{Kind: "Ingress", Namespace: "ns", Name: "a"}}}
+		m.ClientCAs = []ClientCA{{Name: "ns_ca", PEM: []byte("ca"), CRL: []byte("crl"), Source: Ref{Kind: "Secret", Namespace: "ns", Name: "ca"}}}
 		return m
 	}
 	var leaves []string

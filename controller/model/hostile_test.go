@@ -119,6 +119,7 @@ func hostileFields(t *testing.T) []hostileField {
 			return model.Ref{Kind: "Options", Name: "controller"}, "default-certificate"
 		}, func(_ *model.Snapshot, o *model.Options) { o.DefaultCertificate = nil }},
 	}
+	fields = append(fields, vhostHostileFields(t)...)
 	for _, k := range configMapKeys {
 		fields = append(fields, hostileField{"configmap " + k.key, k.benign, func(s *model.Snapshot, _ *model.Options, v string) (model.Ref, string) {
 			s.ConfigMap[k.key] = v

@@ -22,7 +22,7 @@ var protocolKeys = []configKey{
 	onBackend(newKey(KeyInfo{Name: "secure-crt-secret", Scope: ScopeBackend, Accepts: "the name of a kubernetes.io/tls Secret of the backend's namespace", Reload: true,
 		Doc: "client certificate haproxy presents to TLS servers"}, parseSecretName, nil),
 		func(p *BackendPolicy) *string { return &p.Upstream.CrtSecret }),
-	onBackend(newKey(KeyInfo{Name: "secure-verify-ca-secret", Scope: ScopeBackend, Accepts: "the name of a kubernetes.io/tls Secret (the only type the controller watches) of the backend's namespace with a ca.crt", Reload: true,
+	onBackend(newKey(KeyInfo{Name: "secure-verify-ca-secret", Scope: ScopeBackend, Accepts: "the name of a kubernetes.io/tls or Opaque Secret of the backend's namespace with a ca.crt", Reload: true,
 		Doc: "CA bundle (the Secret's ca.crt) that TLS servers' certificates must chain to; none: not verified"}, parseSecretName, nil),
 		func(p *BackendPolicy) *string { return &p.Upstream.CASecret }),
 }

@@ -62,6 +62,14 @@ type Model struct {
 	Routes    []Route   // sorted by Host, Path, Match
 	Backends  []Backend // sorted by Name; DefaultBackendName is one of them
 	Certs     []Cert    // sorted by Name; DefaultCert is separate
+
+	TLSHosts  []TLSHost  // sorted by Host: SNIs with crt-list options of their own
+	ClientCAs []ClientCA // sorted by Name: the CAs of the TLSHosts
+	// AliasRegexes are the server-alias-regex of the hosts, by host name:
+	// the first that finds a request's host gives the host whose routes
+	// answer.
+	AliasRegexes []AliasRegex
+	Passthrough  []PassthroughHost // sorted by Host
 	// DefaultCert is the fallback certificate; nil when none was supplied
 	// or it was invalid, in which case no https frontend is rendered.
 	DefaultCert *Cert

@@ -33,6 +33,8 @@ type PathPolicy struct {
 
 	RedirectTo *RedirectTo `json:",omitempty"` // see policy_redirect.go
 	BodyLimit  *BodyLimit  `json:",omitempty"`
+	// ClientCert checks client certificates (auth-tls-*); nil: none.
+	ClientCert *ClientCertCheck `json:",omitempty"`
 }
 
 // Rewrite sends a request for Prefix/<rest> as Target/<rest>.
@@ -78,6 +80,7 @@ type pathSettings struct {
 	redirectTo  string
 	maxBody     int64
 	global      *Global
+	clientCert  *ClientCertCheck
 }
 
 // policy is the effect of the settings on a route; hasTLS: its host has TLS
@@ -89,6 +92,7 @@ func (s *pathSettings) policy(r *Route, hasTLS bool) PathPolicy {
 	}
 	p.AppRoot = s.host.AppRoot
 	p.CORS = s.cors.policy()
+	p.ClientCert = s.clientCert
 	if s.hstsEnabled && hasTLS {
 		h := s.hsts
 		p.HSTS = &h
@@ -105,6 +109,11 @@ type BackendPolicy struct {
 	Cookie   Cookie
 	Upstream Upstream
 	Server   ServerOptions
+	// ClientCertHeader: the client certificate goes to the servers in
+	// X-SSL-Client-Cert.
+	ClientCertHeader bool
+	// TCP: the backend takes the TLS connections of ssl-passthrough hosts.
+	TCP bool
 }
 
 // BackendTimeouts are the haproxy timeouts a backend can set.
@@ -117,4 +126,11 @@ type HostPolicy struct {
 	AppRoot string
 
 	RedirectFrom, RedirectFromRegex string // see policy_redirect.go
+	// The server-alias, auth-tls and crt-list keys (keys_vhost.go).
+	Aliases             []string
+	AliasRegex          string
+	ClientAuth          clientAuthSettings
+	TLS                 hostTLSSettings
+	Passthrough         bool
+	PassthroughHTTPPort int
 }

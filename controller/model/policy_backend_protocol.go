@@ -1,9 +1,6 @@
 package model
 
 import (
-	"crypto/x509"
-	"encoding/pem"
-	"errors"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -42,7 +39,7 @@ func (u Upstream) effective(ns string, secret func(ns, name string) *corev1.Secr
 	}
 	u.Protocol += "-ssl"
 	u.ClientCert = readSecret("secure-crt-secret", ns, u.CrtSecret, secret, secretBundle, src, report)
-	u.CA = readSecret("secure-verify-ca-secret", ns, u.CASecret, secret, caBundle, src, report)
+	u.CA = readSecret("secure-verify-ca-secret", ns, u.CASecret, secret, caCerts, src, report)
 	return u
 }
 
@@ -54,7 +51,7 @@ func readSecret(key, ns, name string, secret func(ns, name string) *corev1.Secre
 	}
 	s := secret(ns, name)
 	if s == nil {
-		reportOn(src, key, "secret "+ns+"/"+name+" not found (only kubernetes.io/tls Secrets are watched); ignored", report)
+		reportOn(src, key, "secret "+ns+"/"+name+" not found (kubernetes.io/tls and Opaque Secrets are read); ignored", report)
 		return nil
 	}
 	b, err := read(s)
@@ -64,28 +61,12 @@ func readSecret(key, ns, name string, secret func(ns, name string) *corev1.Secre
 	return b
 }
 
-// caBundle reads the CA certificates of a Secret's ca.crt into a clean
-// PEM bundle, checked as haproxy's OpenSSL would.
-func caBundle(s *corev1.Secret) ([]byte, error) {
-	certs, key, err := splitBlocks(s.Data["ca.crt"], "ca.crt")
-	switch {
-	case err != nil:
+// caCerts is the CA bundle of a Secret (see caBundle) without its CRL:
+// what verify of a server needs.
+func caCerts(s *corev1.Secret) ([]byte, error) {
+	ca, err := caBundle(s)
+	if err != nil {
 		return nil, err
-	case key != nil:
-		return nil, errors.New("ca.crt holds a private key, want CERTIFICATE blocks only")
-	case len(certs) == 0:
-		return nil, errors.New("ca.crt holds no certificate")
 	}
-	var out []byte
-	for _, b := range certs {
-		c, err := x509.ParseCertificate(b.Bytes)
-		if err != nil {
-			return nil, errors.New("ca.crt: " + err.Error())
-		}
-		if err := checkCertificate(c); err != nil {
-			return nil, errors.New("ca.crt: " + err.Error())
-		}
-		out = append(out, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: b.Bytes})...)
-	}
-	return out, nil
+	return ca.PEM, nil
 }

@@ -11,6 +11,9 @@ func backends(g *model.Global, bes []model.Backend) []byte {
 	var c cfg
 	c.Grow(len(bes) * 128)
 	for i := range bes {
+		if bes[i].Policy.TCP {
+			continue // passthroughFiles
+		}
 		backend(&c, g, &bes[i])
 	}
 	return c.bytes()
@@ -25,6 +28,7 @@ func backend(c *cfg, g *model.Global, be *model.Backend) {
 	backendPolicy(c, g, &be.Policy)
 	cookie(c, g, &be.Policy.Cookie)
 	serverDefaults(c, be)
+	vhostBackend(c, &be.Policy)
 	pasteSnippet(c, be.Policy.Snippet.Lines)
 	for i := range be.Servers {
 		server(c, &be.Policy, &be.Servers[i])

@@ -2,6 +2,7 @@ package render
 
 import (
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/external-haproxy/kit/controller/files"
@@ -18,17 +19,23 @@ func certs(m *model.Model, l files.Layout) files.Set {
 	dir := l.Certs()
 	set := files.Set{{Path: CertPath(l, m.DefaultCert.Name), Data: m.DefaultCert.PEM, Private: true}}
 	var list strings.Builder
+	own := ownLines(m.TLSHosts)
 	for _, c := range m.Certs {
 		set = append(set, files.File{Path: CertPath(l, c.Name), Data: c.PEM, Private: true})
+		hosts := slices.DeleteFunc(slices.Clone(c.Hosts), func(h string) bool { return own[h] })
+		if len(c.Hosts) > 0 && len(hosts) == 0 {
+			continue // every host has a line of its own
+		}
 		// Relative to crt-base: a crt-list line has no quoting for a path
 		// with spaces, and names are DNS subdomains.
 		list.WriteString(c.Name + ".pem")
-		for _, h := range c.Hosts {
+		for _, h := range hosts {
 			list.WriteByte(' ')
 			list.WriteString(h)
 		}
 		list.WriteByte('\n')
 	}
+	set = append(set, tlsHostLines(m, l, &list)...)
 	return append(set, files.File{Path: filepath.Join(dir, CrtListFile), Data: []byte(list.String())})
 }
 

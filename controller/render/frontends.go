@@ -13,14 +13,19 @@ import (
 func frontends(fs []model.Frontend, g *model.Global, pols policies, l files.Layout) []byte {
 	var c cfg
 	for _, f := range fs {
+		if f.Kind == model.FrontendPassthrough {
+			continue // passthroughFiles
+		}
 		c.section("frontend " + string(f.Kind))
 		switch f.Kind {
 		case model.FrontendHTTP:
 			c.line("bind", bindAddr(f))
 			proxyFrontend(&c, g, pols, l, "http")
 		case model.FrontendHTTPS:
-			c.line("bind", bindAddr(f), "ssl crt", quoteWord(filepath.Join(l.Certs(), DefaultCertFile)),
-				"crt-list", quoteWord(filepath.Join(l.Certs(), CrtListFile)), "alpn h2,http/1.1")
+			c.line("bind", httpsBind(fs, f, l), "ssl crt", quoteWord(filepath.Join(l.Certs(), DefaultCertFile)),
+				"crt-list", quoteWord(filepath.Join(l.Certs(), CrtListFile)), "alpn", model.DefaultALPN,
+				// Client certificate errors are for the routes' rules to answer.
+				"ca-ignore-err all crt-ignore-err all")
 			proxyFrontend(&c, g, pols, l, "https")
 		case model.FrontendHealthz:
 			c.line("bind", bindAddr(f))
@@ -144,7 +149,10 @@ func lookups(c *cfg, maps mapFiles) {
 		first = false
 		c.line(rule)
 	}
-	for _, subject := range []string{"txn.hostpath", "txn.wildpath"} {
+	for _, subject := range []string{"txn.hostpath", "txn.wildpath", "txn.aliaspath"} {
+		if subject == "txn.aliaspath" {
+			aliasLookup(c, maps.aliasRegex)
+		}
 		lookup(subject, "map_str", maps.exact)
 		lookup(subject, "map_beg", maps.prefix)
 		lookup(subject, "map_reg", maps.regex)

@@ -15,7 +15,8 @@ func global(g *model.Global, l files.Layout) []byte {
 	c.line("stats socket", quoteWord(l.AdminSocket()), "mode 600 level admin expose-fd listeners")
 	// crt-list lines cannot quote a path: they name bundles relative to this.
 	c.line("crt-base", quoteWord(l.Certs()))
-	// The CA bundles of the backends are there too (backendTLSDir).
+	// crt-list ca-file and crl-file, and the CA bundles of the backends
+	// (backendTLSDir), are relative to it.
 	c.line("ca-base", quoteWord(l.Certs()))
 	c.line("hard-stop-after", g.TimeoutStop.String())
 	c.line("maxconn", itoa(g.MaxConnections))

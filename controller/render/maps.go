@@ -18,6 +18,9 @@ type mapFiles struct {
 	prefix   string // map_beg, longest match: Prefix "<path>/" and begin paths
 	regex    string // map_reg on "<host><path>", host anchored
 	regexAny string // map_reg on the path alone, for rules without host
+	// aliasRegex: map_reg on the host, to the host whose routes answer
+	// (server-alias-regex); one for both frontends.
+	aliasRegex string
 }
 
 func mapPaths(l files.Layout, scheme string) mapFiles {
@@ -27,6 +30,8 @@ func mapPaths(l files.Layout, scheme string) mapFiles {
 		prefix:   filepath.Join(dir, scheme+"-prefix.map"),
 		regex:    filepath.Join(dir, scheme+"-regex.map"),
 		regexAny: filepath.Join(dir, scheme+"-regex-any.map"),
+
+		aliasRegex: filepath.Join(dir, aliasRegexFile),
 	}
 }
 
@@ -126,7 +131,7 @@ func mapEntries(m *model.Model, l files.Layout) []mapFile {
 		out = append(out, mapFile{paths.exact, exact}, mapFile{paths.prefix, prefix},
 			mapFile{paths.regex, regex}, mapFile{paths.regexAny, regexAny})
 	}
-	return out
+	return append(out, aliasRegexMap(m, l))
 }
 
 // hostRegex anchors a path regex behind a literal host, for subjects

@@ -75,6 +75,7 @@ type feature struct {
 // features in the order haproxy runs them: refusals first, then redirects,
 // then what changes the request, then what changes the answer.
 var features = []feature{
+	clientCertFeature,
 	{name: "allow", value: func(p *model.PathPolicy) (string, bool) { return prefixes(p.AllowSources), len(p.AllowSources) > 0 },
 		rules: func(c *cfg, acl string, g group) {
 			aclLines(c, acl+"_src", "src", strings.Fields(g.value))

@@ -34,6 +34,7 @@ func Render(m *model.Model, l files.Layout) files.Set {
 	set = append(set, hostRedirectMaps(m, l)...)
 	set = append(set, certs(m, l)...)
 	set = append(set, backendTLSFiles(m, l)...)
+	set = append(set, passthroughFiles(m, l)...)
 	set.Sort()
 	return set
 }

@@ -67,7 +67,7 @@ func TestQuotedPaths(t *testing.T) {
 	}, nil)
 	fs := []model.Frontend{{Kind: model.FrontendHTTPS, Port: 443}}
 	checkLines(t, frontends(fs, &g, policies{}, l), []string{
-		`bind :443 ssl crt '/o'\''dd dir/var/lib/haproxy/crt/default.pem' crt-list '/o'\''dd dir/var/lib/haproxy/crt/crt-list.txt' alpn h2,http/1.1`,
+		`bind :443 ssl crt '/o'\''dd dir/var/lib/haproxy/crt/default.pem' crt-list '/o'\''dd dir/var/lib/haproxy/crt/crt-list.txt' alpn h2,http/1.1 ca-ignore-err all crt-ignore-err all`,
 		`http-request set-var(txn.route) var(txn.hostpath),map_str('"/o'\''dd dir/etc/haproxy/maps/https-exact.map"')`,
 	}, nil)
 }

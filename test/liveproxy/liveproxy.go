@@ -44,6 +44,10 @@ type Echo struct {
 	// endpoints of one Service apart.
 	Server string
 	Header http.Header
+	// BodyBytes is the length of the request body, read whole before the
+	// answer so that a client still sending it never meets a closed
+	// connection.
+	BodyBytes int64
 }
 
 // EchoHandler answers every request with the Echo of it.
@@ -58,6 +62,7 @@ func EchoHandler(service string) http.Handler {
 		if r.TLS != nil {
 			e.SNI = r.TLS.ServerName
 		}
+		e.BodyBytes, _ = io.Copy(io.Discard, r.Body)
 		json.NewEncoder(w).Encode(e)
 	})
 }
