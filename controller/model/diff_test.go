@@ -30,6 +30,7 @@ func TestDiffClassifiesEveryField(t *testing.T) {
 		one := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
 		m.Routes[len(m.Routes)-1].Policy = PathPolicy{AllowSources: one, DenySources: one, Rewrite: &Rewrite{"/a", "/"},
 			HSTS: &HSTS{MaxAge: 1}, AppRoot: "/app"}
+		m.Global.HTTPResponse404, m.Global.HTTPResponse503 = &HTTPResponse{Headers: []Header{{"a", "b"}}}, &HTTPResponse{Headers: []Header{{"a", "b"}}}
 		return m
 	}
 	var leaves []string

@@ -44,6 +44,11 @@ type Global struct {
 	// scale-up reload while 6 multiplies servers on big clusters).
 	SlotsIncrement int
 	SlotsMinFree   int
+
+	ServerHeader                     string        // "": none added
+	HTTPResponse404, HTTPResponse503 *HTTPResponse // nil: haproxy's own
+	HTTPLogFormat                    string        // "": option httplog
+	WorkerMaxReloads                 int           // 0: unlimited
 }
 
 const (

@@ -190,7 +190,7 @@ func parseBool(v string) (bool, bool) {
 
 // registry lists every key, in the order of the reference documentation:
 // by scope, each scope's keys declared in its own file.
-var registry = slices.Concat(globalKeys, frontendKeys, hostKeys, backendKeys, pathKeys)
+var registry = slices.Concat(globalKeys, globalExtraKeys, frontendKeys, hostKeys, backendKeys, pathKeys)
 
 // keysByName indexes the registry.
 var keysByName = func() map[string]configKey {

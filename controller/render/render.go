@@ -32,6 +32,7 @@ func Render(m *model.Model, l files.Layout) files.Set {
 	}
 	set = append(set, routeMaps(m, l)...)
 	set = append(set, certs(m, l)...)
+	set = append(set, errorFiles(&m.Global, l)...)
 	set.Sort()
 	return set
 }
