@@ -40,7 +40,7 @@ func TestGlobalExtraSnippets(t *testing.T) {
 func TestErrorFiles(t *testing.T) {
 	l := files.DefaultLayout("")
 	g := model.Global{
-		HTTPResponse404: &model.HTTPResponse{Status: 404, Headers: []model.Header{{"content-type", "text/plain"}}, Body: "gone\n"},
+		HTTPResponse404: &model.HTTPResponse{Status: 404, Headers: []model.Header{{Name: "content-type", Value: "text/plain"}}, Body: "gone\n"},
 		HTTPResponse503: &model.HTTPResponse{Status: 503, Reason: "Back Soon"},
 	}
 	set := errorFiles(&g, l)
