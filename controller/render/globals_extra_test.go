@@ -17,7 +17,9 @@ func TestGlobalExtraFrontendSnippets(t *testing.T) {
 		{name: "log format", set: func(g *model.Global) { g.SyslogEndpoint, g.HTTPLogFormat = "stdout", "%ci 'x'" },
 			want: []string{`log-format '%ci '\''x'\'''`}, absent: []string{"option httplog"}},
 		{name: "log format without syslog", set: func(g *model.Global) { g.HTTPLogFormat = "%ci" }, absent: []string{"log-format"}},
-		{name: "error files", set: func(g *model.Global) { g.HTTPResponse404, g.HTTPResponse503 = &model.HTTPResponse{}, &model.HTTPResponse{} },
+		{name: "error files", set: func(g *model.Global) {
+			g.HTTPResponse404, g.HTTPResponse503 = &model.HTTPResponse{}, &model.HTTPResponse{}
+		},
 			want: []string{"errorfile 404 '/etc/haproxy/errors/404.http'", "errorfile 503 '/etc/haproxy/errors/503.http'"}},
 	}, func(g *model.Global) []byte { return frontends(fs, g, policies{}, l) })
 }
