@@ -41,6 +41,7 @@ func TestDiffClassifiesEveryField(t *testing.T) {
 		m.Passthrough = []PassthroughHost{{Host: "p.com", Backend: "ns_p_443"}}
 		m.AliasRegexes = []AliasRegex{{Regex: "^a", Host: "a.com", Source: Ref{Kind: "Ingress", Namespace: "ns", Name: "a"}}}
 		m.ClientCAs = []ClientCA{{Name: "ns_ca", PEM: []byte("ca"), CRL: []byte("crl"), Source: Ref{Kind: "Secret", Namespace: "ns", Name: "ca"}}}
+		m.Global.HTTPResponse404, m.Global.HTTPResponse503 = &HTTPResponse{Headers: []Header{{"a", "b"}}}, &HTTPResponse{Headers: []Header{{"a", "b"}}}
 		return m
 	}
 	var leaves []string

@@ -59,6 +59,10 @@ type Global struct {
 	// with --allow-config-snippets; ConfigBackend is every backend's
 	// default.
 	ConfigGlobal, ConfigDefaults, ConfigFrontend, ConfigBackend Snippet
+	ServerHeader                                                string        // "": none added
+	HTTPResponse404, HTTPResponse503                            *HTTPResponse // nil: haproxy's own
+	HTTPLogFormat                                               string        // "": option httplog
+	WorkerMaxReloads                                            int           // 0: unlimited
 }
 
 const (

@@ -22,7 +22,7 @@ func backends(g *model.Global, bes []model.Backend) []byte {
 func backend(c *cfg, g *model.Global, be *model.Backend) {
 	c.section("backend", be.Name)
 	if be.Name == model.DefaultBackendName && be.Service.Name == "" {
-		c.line("http-request return status 404")
+		notFound(c, g)
 		return
 	}
 	backendPolicy(c, g, &be.Policy)

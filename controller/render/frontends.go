@@ -72,11 +72,9 @@ const hostHeaderRegex = `^(([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?[.])*[a-z0-9_](
 // the path policy whose rules run, and on http whether to redirect to
 // https. No match goes to the default backend.
 func proxyFrontend(c *cfg, g *model.Global, pols policies, l files.Layout, scheme string) {
-	// httplog here rather than in defaults: frontends without logs would
-	// warn about an unused log format.
-	if g.SyslogEndpoint != "" {
-		c.line("option httplog")
-	}
+	httpLog(c, g)
+	serverHeader(c, g)
+	errorFileLines(c, g, l)
 	c.line("http-request set-header X-Forwarded-Proto", scheme)
 	if g.ForwardFor == "add" {
 		// Clients must not be able to choose the address backends see.

@@ -52,9 +52,8 @@ const redirectMark = "redirect"
 // mapValue is what a route's map entry holds: "<backend>", or
 // "<backend>@<policy ID>", with "@redirect" added on http when the route
 // redirects to https. Backend names and IDs never hold "@" or spaces.
-func mapValue(r *model.Route, redirect bool) string {
+func mapValue(r *model.Route, id string, redirect bool) string {
 	v := r.Backend
-	id := r.Policy.ID()
 	if id != "" || redirect {
 		v += "@" + id
 	}
@@ -97,6 +96,11 @@ type mapFile struct {
 // mapEntries lists the entries of every map file, unsorted.
 func mapEntries(m *model.Model, l files.Layout) []mapFile {
 	var out []mapFile
+	// A policy ID is a hash: computed once, not once per frontend.
+	ids := make([]string, len(m.Routes))
+	for i := range m.Routes {
+		ids[i] = m.Routes[i].Policy.ID()
+	}
 	for _, f := range m.Frontends {
 		if f.Kind != model.FrontendHTTP && f.Kind != model.FrontendHTTPS {
 			continue
@@ -104,7 +108,7 @@ func mapEntries(m *model.Model, l files.Layout) []mapFile {
 		var exact, prefix, regex, regexAny []entry
 		for i := range m.Routes {
 			r := &m.Routes[i]
-			value := mapValue(r, f.Kind == model.FrontendHTTP && r.RedirectHTTPS)
+			value := mapValue(r, ids[i], f.Kind == model.FrontendHTTP && r.RedirectHTTPS)
 			switch r.Match {
 			case model.MatchExact:
 				exact = append(exact, entry{r.Host + r.Path, value, 0, 0, r.Source})

@@ -1,0 +1,157 @@
+package model
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// globalExtraKeys are global ConfigMap keys of the answers and logs of the
+// http and https frontends, and of the master process.
+var globalExtraKeys = []configKey{
+	&key[string]{KeyInfo: KeyInfo{Name: "server-header", Scope: ScopeGlobal, Default: "haproxy", Reload: true,
+		Accepts: "up to 128 printable ASCII characters (a header value); empty: no header added",
+		Doc:     "Server header of the answers that carry none: the backends' and those haproxy makes itself (404, 403, redirects, errors)"},
+		parse:  func(v string) (string, bool) { return v, len(v) <= 128 && headerValueRe.MatchString(v) },
+		global: func(g *Global) *string { return &g.ServerHeader }},
+	httpResponseKey(404, "the answer when no route and no default backend service matches", func(g *Global) **HTTPResponse { return &g.HTTPResponse404 }),
+	httpResponseKey(503, "the answer when a backend has no server available", func(g *Global) **HTTPResponse { return &g.HTTPResponse503 }),
+	&key[string]{KeyInfo: KeyInfo{Name: "http-log-format", Scope: ScopeGlobal, Reload: true, Accepts: logFormatAccepts,
+		Doc: "log format of the http and https frontends (with syslog-endpoint); empty: haproxy's httplog format"},
+		parse:  func(v string) (string, bool) { return v, v == "" || validLogFormat(v) },
+		global: func(g *Global) *string { return &g.HTTPLogFormat }},
+	intKey("worker-max-reloads", ScopeGlobal, "0", 0, 1000000, "reloads an old worker survives before it is stopped (mworker-max-reloads); 0: unlimited",
+		func(g *Global) *int { return &g.WorkerMaxReloads }),
+}
+
+// headerValueRe is an HTTP field value haproxy keeps as it is: visible
+// ASCII, inner spaces, nothing that could end a line.
+var headerValueRe = regexp.MustCompile(`^([!-~]([ !-~]*[!-~])?)?$`)
+
+// HTTPResponse is an answer haproxy gives itself instead of its builtin one.
+type HTTPResponse struct {
+	Status  int
+	Reason  string
+	Headers []Header // in order; never Content-Length, which the render computes
+	Body    string
+}
+
+// Header is one header line of an HTTPResponse.
+type Header struct{ Name, Value string }
+
+// maxHTTPResponse bounds a custom answer: haproxy wants an error file to fit
+// in a buffer (16 kB by default) with room left for its rewrites.
+const maxHTTPResponse = 8192
+
+var (
+	statusLineRe = regexp.MustCompile(`^([1-5][0-9][0-9])(?: ([ -~]{1,64}))?$`)
+	headerNameRe = regexp.MustCompile("^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$")
+)
+
+func httpResponseKey(code int, doc string, field func(*Global) **HTTPResponse) configKey {
+	return newKey(KeyInfo{Name: "http-response-" + strconv.Itoa(code), Scope: ScopeGlobal, Reload: true,
+		Accepts: "an optional first line \"STATUS [REASON]\" (STATUS from 200 to 599), then header lines \"name: value\", " +
+			"then an empty line and the body; at most " + strconv.Itoa(maxHTTPResponse) + " bytes, no Content-Length or Transfer-Encoding",
+		Doc: "custom " + strconv.Itoa(code) + " answer: " + doc},
+		func(v string) (*HTTPResponse, bool) { return parseHTTPResponse(code, v) }, field)
+}
+
+// parseHTTPResponse reads upstream's syntax: an optional status line, header
+// lines up to the first empty line, the body after it. Empty: haproxy's own
+// answer (nil).
+func parseHTTPResponse(code int, v string) (*HTTPResponse, bool) {
+	if v == "" {
+		return nil, true
+	}
+	if len(v) > maxHTTPResponse {
+		return nil, false
+	}
+	r := &HTTPResponse{Status: code}
+	head, body, _ := strings.Cut(v, "\n\n")
+	if strings.HasPrefix(v, "\n") {
+		head, body = "", v[1:]
+	}
+	r.Body = body
+	lines := strings.Split(head, "\n")
+	if m := statusLineRe.FindStringSubmatch(lines[0]); m != nil {
+		r.Status, _ = strconv.Atoi(m[1])
+		r.Reason = m[2]
+		lines = lines[1:]
+		if r.Status < 200 {
+			return nil, false
+		}
+	}
+	for _, l := range lines {
+		if l == "" {
+			continue
+		}
+		name, value, ok := strings.Cut(l, ":")
+		value = strings.TrimSpace(value)
+		if !ok || !headerNameRe.MatchString(name) || !headerValueRe.MatchString(value) {
+			return nil, false
+		}
+		switch strings.ToLower(name) {
+		case "content-length", "transfer-encoding":
+			return nil, false
+		}
+		r.Headers = append(r.Headers, Header{name, value})
+	}
+	return r, true
+}
+
+const logFormatAccepts = "up to 1024 printable ASCII characters: text, %% for a percent sign, haproxy's log variables " +
+	"(%ci, %ST, %{+Q}r...) and %[sample] of src, src_port, dst, dst_port, var(txn.NAME), capture.req.hdr(N), " +
+	"capture.res.hdr(N), capture.req.uri, capture.req.method, ssl_fc_sni, ssl_fc_protocol, ssl_fc_cipher with " +
+	"converters lower, upper, hex, base64"
+
+// logVars are haproxy's log-format variables (configuration manual 8.2.4)
+// that 2.6 and later accept in an http frontend.
+var logVars = map[string]bool{}
+
+func init() {
+	for _, v := range strings.Fields(`B CC CS H HM HP HQ HU HV ID ST T Ta Tc Td Th Ti Tl Tq Tr Ts Tt Tu Tw U
+		ac b bc bi bp bq ci cp f fc fi fp ft hr hrl hs hsl lc ms pid r rc rt s sc si sp sq sslc sslv t tr trg trl ts tsc`) {
+		logVars[v] = true
+	}
+}
+
+var (
+	logVarRe = regexp.MustCompile(`^%(\{[+-][QXE](?:[+-][QXE])*\})?([A-Za-z]+)`)
+	// logSampleRe is %[fetch(,converter)*] of the fetches and converters
+	// listed in logFormatAccepts, with their arguments checked here so
+	// that none can close the sample early or fail haproxy's parser.
+	logSampleRe = regexp.MustCompile(`^%(\{[+-][QXE](?:[+-][QXE])*\})?\[` +
+		`(src|src_port|dst|dst_port|var\(txn\.[a-z0-9_]{1,32}\)|capture\.re[qs]\.hdr\([0-9]\)|capture\.req\.uri|capture\.req\.method|ssl_fc_sni|ssl_fc_protocol|ssl_fc_cipher)` +
+		`(,(lower|upper|hex|base64))*\]`)
+)
+
+// validLogFormat tells whether haproxy's log-format parser takes v as it
+// is: printable ASCII only (no line break can end the config line), every
+// "%" a known variable, a listed sample or "%%".
+func validLogFormat(v string) bool {
+	if len(v) > 1024 {
+		return false
+	}
+	for i := 0; i < len(v); {
+		c := v[i]
+		switch {
+		case c < ' ' || c > '~':
+			return false
+		case c != '%':
+			i++
+		case strings.HasPrefix(v[i:], "%%"):
+			i += 2
+		default:
+			if m := logSampleRe.FindString(v[i:]); m != "" {
+				i += len(m)
+				continue
+			}
+			m := logVarRe.FindStringSubmatch(v[i:])
+			if m == nil || !logVars[m[2]] {
+				return false
+			}
+			i += len(m[0])
+		}
+	}
+	return true
+}

@@ -1,0 +1,80 @@
+package render_test
+
+import (
+	"fmt"
+	"maps"
+	"os"
+	"testing"
+	"time"
+
+	networkingv1 "k8s.io/api/networking/v1"
+
+	"github.com/external-haproxy/kit/controller/model"
+	"github.com/external-haproxy/kit/controller/render"
+)
+
+// annotatedSnapshot is bigSnapshot(10000) with five keys on every Ingress,
+// their values varying over a hundred Ingresses so that the frontends
+// carry a few hundred distinct path policies.
+func annotatedSnapshot() *model.Snapshot {
+	s := bigSnapshot(10000)
+	for i, ing := range s.Ingresses {
+		ing.Annotations = map[string]string{
+			"haproxy-ingress.github.io/rewrite-target":         fmt.Sprintf("/app%d", i%10),
+			"haproxy-ingress.github.io/allowlist-source-range": fmt.Sprintf("10.%d.0.0/16,192.168.0.0/24", i%100),
+			"haproxy-ingress.github.io/timeout-server":         fmt.Sprintf("%ds", 30+i%5),
+			"haproxy-ingress.github.io/hsts-max-age":           fmt.Sprintf("%d", 3600*(1+i%3)),
+			"haproxy-ingress.github.io/ssl-redirect":           fmt.Sprintf("%t", i%2 == 0),
+		}
+	}
+	return s
+}
+
+func defaultCertPEM(b *testing.B) []byte {
+	cert, err := os.ReadFile("testdata/default-cert.pem")
+	if err != nil {
+		b.Fatal(err)
+	}
+	return cert
+}
+
+// BenchmarkRender10kAnnotated times a full model build plus render of 10k
+// Ingresses with five annotations each (10k Services, 50k endpoints).
+func BenchmarkRender10kAnnotated(b *testing.B) {
+	s := annotatedSnapshot()
+	opts := model.Options{DefaultCertificate: defaultCertPEM(b)}
+	b.ReportAllocs()
+	var total time.Duration
+	for b.Loop() {
+		start := time.Now()
+		m, _ := model.Build(s, opts)
+		render.Render(m, goldenLayout)
+		total += time.Since(start)
+	}
+	b.ReportMetric(float64(total.Milliseconds())/float64(b.N), "ms/op")
+}
+
+// BenchmarkAnnotationChange10k times what the controller does when one
+// annotation of one of those Ingresses changes: Build of the new snapshot,
+// Diff against the running model, Render of the result.
+func BenchmarkAnnotationChange10k(b *testing.B) {
+	s := annotatedSnapshot()
+	opts := model.Options{DefaultCertificate: defaultCertPEM(b)}
+	running, _ := model.Build(s, opts)
+	changed := *s
+	changed.Ingresses = append([]*networkingv1.Ingress(nil), s.Ingresses...)
+	ing := changed.Ingresses[5000].DeepCopy()
+	ing.Annotations = maps.Clone(ing.Annotations)
+	ing.Annotations["haproxy-ingress.github.io/timeout-server"] = "99s"
+	changed.Ingresses[5000] = ing
+	b.ReportAllocs()
+	var total time.Duration
+	for b.Loop() {
+		start := time.Now()
+		m, _ := model.Build(&changed, opts)
+		ch := model.Diff(running, m)
+		render.Render(ch.Next, goldenLayout)
+		total += time.Since(start)
+	}
+	b.ReportMetric(float64(total.Milliseconds())/float64(b.N), "ms/op")
+}
