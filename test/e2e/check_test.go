@@ -34,7 +34,7 @@ func TestCheckLiveCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, ann := range map[string]map[string]string{
-		"ours":   {"kubernetes.io/ingress.class": "haproxy", "haproxy-ingress.github.io/cors-enable": "true"},
+		"ours":   {"kubernetes.io/ingress.class": "haproxy", "haproxy-ingress.github.io/waf": "modsecurity"},
 		"theirs": {"kubernetes.io/ingress.class": "nginx", "haproxy-ingress.github.io/no-such-key": "1"},
 	} {
 		ing := routeIngress(name, "", routeRule(name+".example.com", prefixRoute("/", "svc")))
@@ -57,7 +57,7 @@ func TestCheckLiveCluster(t *testing.T) {
 	}
 	want := []model.KeyUse{
 		{Object: model.Ref{Kind: "ConfigMap", Namespace: ns, Name: "haproxy-ingress"}, Key: "timeout-client", Value: "30s", Status: model.KeySupported},
-		{Object: model.Ref{Kind: "Ingress", Namespace: ns, Name: "ours"}, Key: "haproxy-ingress.github.io/cors-enable", Value: "true", Status: model.KeyIgnored, Detail: "unknown key, ignored"},
+		{Object: model.Ref{Kind: "Ingress", Namespace: ns, Name: "ours"}, Key: "haproxy-ingress.github.io/waf", Value: "modsecurity", Status: model.KeyIgnored, Detail: "unknown key, ignored"},
 		{Object: model.Ref{Kind: "Service", Namespace: ns, Name: "svc"}, Key: "haproxy-ingress.github.io/balance-algorithm", Value: "leastconn", Status: model.KeySupported},
 	}
 	if !testbin.SameJSON(t, got, want) {
