@@ -68,6 +68,8 @@ func build(s *Snapshot, o Options) (*builder, []Problem) {
 	for _, sec := range s.Secrets {
 		b.secrets[sec.Namespace+"/"+sec.Name] = sec
 	}
+	// Routes are large (their settings): one allocation, not a growing slice.
+	b.pending = make([]pendingRoute, 0, countPaths(s.Ingresses))
 	for _, ing := range oldestFirst(s.Ingresses) {
 		b.ingress(ing)
 	}
@@ -438,6 +440,7 @@ func (b *builder) finish() {
 		hosts[name] = hp
 	}
 	b.vhosts(hosts)
+	m.Routes = make([]Route, 0, len(b.pending))
 	for _, p := range b.pending {
 		p.settings.host = hosts[p.route.Host]
 		if p.settings.rewrite != "" && p.route.Match == MatchRegex {
@@ -467,4 +470,17 @@ func (b *builder) finish() {
 		m.Certs = append(m.Certs, *c)
 	}
 	sort.Slice(m.Certs, func(i, j int) bool { return m.Certs[i].Name < m.Certs[j].Name })
+}
+
+// countPaths is how many paths the Ingresses have, valid or not.
+func countPaths(ings []*networkingv1.Ingress) int {
+	n := 0
+	for _, ing := range ings {
+		for _, r := range ing.Spec.Rules {
+			if r.HTTP != nil {
+				n += len(r.HTTP.Paths)
+			}
+		}
+	}
+	return n
 }

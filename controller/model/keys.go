@@ -245,12 +245,20 @@ func resolve(k *KeyInfo, s sources) (setting, bool) {
 	if k.Scope == ScopeGlobal {
 		return setting{}, false
 	}
-	order := []layer{s.service, s.ingress, s.class}
+	// Called for every key of every path: no allocation.
+	order := [3]layer{s.service, s.ingress, s.class}
+	layers := order[:]
 	if k.Scope != ScopeBackend && k.Scope != ScopePath {
-		order = order[1:]
+		layers = order[1:]
 	}
-	for _, l := range order {
-		for _, name := range append([]string{k.Name}, k.Aliases...) {
+	for _, l := range layers {
+		if len(l) == 0 {
+			continue
+		}
+		if st, ok := l[k.Name]; ok {
+			return st, true
+		}
+		for _, name := range k.Aliases {
 			if st, ok := l[name]; ok {
 				return st, true
 			}

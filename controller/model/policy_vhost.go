@@ -144,9 +144,21 @@ func (b *builder) vhosts(hosts map[string]HostPolicy) {
 // another host (by name order), stays theirs.
 func (b *builder) aliases(names []string, hosts map[string]HostPolicy, checks map[string]*ClientCertCheck, tlsOf map[string]HostTLS) {
 	owner := map[string]string{}
+	// Only the routes of hosts with aliases are copied.
+	aliased := map[string]bool{}
+	for _, h := range names {
+		if len(hosts[h].Aliases) > 0 {
+			aliased[h] = true
+		}
+	}
+	if len(aliased) == 0 {
+		return
+	}
 	routes := map[string][]pendingRoute{}
 	for _, p := range b.pending {
-		routes[p.route.Host] = append(routes[p.route.Host], p)
+		if aliased[p.route.Host] {
+			routes[p.route.Host] = append(routes[p.route.Host], p)
+		}
 	}
 	for _, h := range names {
 		for _, a := range hosts[h].Aliases {
