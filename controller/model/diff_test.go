@@ -36,6 +36,8 @@ func TestDiffClassifiesEveryField(t *testing.T) {
 		m.Userlists = []Userlist{{Name: "ns_u", Source: Ref{Kind: "Secret", Namespace: "ns", Name: "u"}, Users: []User{{Name: "a", Password: "p"}}}}
 		m.HostRedirects = []HostRedirect{{From: "a.org", To: "a.com", Served: []string{"x.a.org"}}}
 		m.Global.Cookie.Keywords = []CookieKeyword{{"maxidle", "1s"}}
+		m.Global.Limit.Whitelist = one
+		m.Backends[len(m.Backends)-1].Policy.Limit.Whitelist = one
 		m.Backends[len(m.Backends)-1].Policy.Cookie.Keywords = []CookieKeyword{{"maxidle", "1s"}}
 		m.TLSHosts = []TLSHost{{Host: "a.com", Cert: "ns_a", TLS: HostTLS{ClientCA: "ns_ca", ALPN: "h2"}}}
 		m.Passthrough = []PassthroughHost{{Host: "p.com", Backend: "ns_p_443"}}

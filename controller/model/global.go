@@ -63,6 +63,8 @@ type Global struct {
 	HTTPResponse404, HTTPResponse503                            *HTTPResponse // nil: haproxy's own
 	HTTPLogFormat                                               string        // "": option httplog
 	WorkerMaxReloads                                            int           // 0: unlimited
+	// Limit is every backend's default of the limit-* keys.
+	Limit RateLimit
 }
 
 const (

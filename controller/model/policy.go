@@ -113,7 +113,8 @@ type BackendPolicy struct {
 	// X-SSL-Client-Cert.
 	ClientCertHeader bool
 	// TCP: the backend takes the TLS connections of ssl-passthrough hosts.
-	TCP bool
+	TCP   bool
+	Limit RateLimit // limit-*
 }
 
 // BackendTimeouts are the haproxy timeouts a backend can set.

@@ -29,6 +29,7 @@ func backend(c *cfg, g *model.Global, be *model.Backend) {
 	cookie(c, g, &be.Policy.Cookie)
 	serverDefaults(c, be)
 	vhostBackend(c, &be.Policy)
+	rateLimit(c, &be.Policy.Limit)
 	pasteSnippet(c, be.Policy.Snippet.Lines)
 	for i := range be.Servers {
 		server(c, &be.Policy, &be.Servers[i])

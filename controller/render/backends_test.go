@@ -1,6 +1,7 @@
 package render
 
 import (
+	"net/netip"
 	"testing"
 
 	"github.com/external-haproxy/kit/controller/model"
@@ -39,6 +40,32 @@ func TestBackendSnippets(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			checkLines(t, backends(&model.Global{HTTPSPort: 443}, []model.Backend{tc.be}), tc.want, tc.absent)
+		})
+	}
+}
+
+func TestRateLimitSnippets(t *testing.T) {
+	svc := model.Ref{Namespace: "ns", Name: "svc"}
+	for _, tc := range []struct {
+		name         string
+		limit        model.RateLimit
+		want, absent []string
+	}{
+		{"off", model.RateLimit{}, nil, []string{"stick-table", "track-sc1", "deny_status 429"}},
+		{"rps and connections", model.RateLimit{RPS: 5, Connections: 2}, []string{
+			"stick-table type ipv6 size 100k expire 1m store conn_cur,http_req_rate(1s)",
+			"http-request track-sc1 src",
+			"http-request deny deny_status 429 if { sc1_http_req_rate gt 5 }",
+			"http-request deny deny_status 429 if { sc1_conn_cur gt 2 }",
+		}, []string{"acl limit_exempt"}},
+		{"whitelist not tracked", model.RateLimit{RPS: 1, Whitelist: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}}, []string{
+			"acl limit_exempt src 10.0.0.0/8",
+			"http-request track-sc1 src unless limit_exempt",
+		}, []string{"http-request deny deny_status 429 if { sc1_conn_cur"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			be := model.Backend{Name: "ns_svc_80", Service: svc, Policy: model.BackendPolicy{Limit: tc.limit}}
+			checkLines(t, backends(&model.Global{}, []model.Backend{be}), tc.want, tc.absent)
 		})
 	}
 }
