@@ -64,7 +64,8 @@ type Global struct {
 	HTTPLogFormat                                               string        // "": option httplog
 	WorkerMaxReloads                                            int           // 0: unlimited
 	// Limit is every backend's default of the limit-* keys.
-	Limit RateLimit
+	Limit            RateLimit
+	UseProxyProtocol bool // accept-proxy on the client-facing binds
 }
 
 const (

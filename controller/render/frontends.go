@@ -19,10 +19,10 @@ func frontends(fs []model.Frontend, g *model.Global, pols policies, l files.Layo
 		c.section("frontend " + string(f.Kind))
 		switch f.Kind {
 		case model.FrontendHTTP:
-			c.line("bind", bindAddr(f))
+			c.line("bind", clientBind(g, f))
 			proxyFrontend(&c, g, pols, l, "http")
 		case model.FrontendHTTPS:
-			c.line("bind", httpsBind(fs, f, l), "ssl crt", quoteWord(filepath.Join(l.Certs(), DefaultCertFile)),
+			c.line("bind", httpsBind(fs, f, g, l), "ssl crt", quoteWord(filepath.Join(l.Certs(), DefaultCertFile)),
 				"crt-list", quoteWord(filepath.Join(l.Certs(), CrtListFile)), "alpn", model.DefaultALPN,
 				// Client certificate errors are for the routes' rules to answer.
 				"ca-ignore-err all crt-ignore-err all")
@@ -41,6 +41,17 @@ func frontends(fs []model.Frontend, g *model.Global, pols policies, l files.Layo
 		}
 	}
 	return c.bytes()
+}
+
+// clientBind is the address of a frontend clients connect to, which takes
+// the PROXY protocol header first when haproxy is behind another proxy
+// (use-proxy-protocol): the client address of the requests is then the
+// one that proxy received.
+func clientBind(g *model.Global, f model.Frontend) string {
+	if g.UseProxyProtocol {
+		return bindAddr(f) + " accept-proxy"
+	}
+	return bindAddr(f)
 }
 
 func bindAddr(f model.Frontend) string {

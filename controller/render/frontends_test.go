@@ -20,6 +20,7 @@ func TestHTTPFrontendSnippets(t *testing.T) {
 	http := []model.Frontend{{Kind: model.FrontendHTTP, IP: "::1", Port: 8080}}
 	runSnippets(t, base, []snippet{
 		{name: "bind ipv6", want: []string{"bind [::1]:8080"}},
+		{name: "use-proxy-protocol", set: func(g *model.Global) { g.UseProxyProtocol = true }, want: []string{"bind [::1]:8080 accept-proxy"}},
 		{name: "https redirect", want: []string{
 			"acl no_tls_redirect path_beg '/.well-known/acme-challenge'",
 			"http-request redirect location https://%[var(txn.host)]%[capture.req.uri] code 302 if { var(txn.route),field(3,@) -m str redirect } !no_tls_redirect",

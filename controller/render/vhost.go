@@ -186,13 +186,13 @@ func passthroughMap(m *model.Model, l files.Layout) files.File {
 // httpsBind is the https frontend's address: its own, or the local socket
 // the passthrough frontend forwards to, with the client's address in the
 // PROXY protocol.
-func httpsBind(fs []model.Frontend, f model.Frontend, l files.Layout) string {
+func httpsBind(fs []model.Frontend, f model.Frontend, g *model.Global, l files.Layout) string {
 	for _, p := range fs {
 		if p.Kind == model.FrontendPassthrough {
 			return quoteWord("unix@"+httpsSocket(l)) + " accept-proxy"
 		}
 	}
-	return bindAddr(f)
+	return clientBind(g, f)
 }
 
 // PassthroughFile holds the TCP sections of ssl-passthrough, after every
@@ -224,7 +224,7 @@ func passthroughFiles(m *model.Model, l files.Layout) files.Set {
 			c.line("timeout", t.name, t.d.String())
 		}
 		c.section("frontend passthrough from tcp")
-		c.line("bind", bindAddr(f))
+		c.line("bind", clientBind(&m.Global, f))
 		c.line("tcp-request inspect-delay 5s")
 		// Before accept, which ends the rules; the condition waits for
 		// the whole hello.

@@ -1,0 +1,56 @@
+package model_test
+
+import (
+	"bufio"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"testing"
+
+	networkingv1 "k8s.io/api/networking/v1"
+
+	"github.com/external-haproxy/kit/controller/model"
+	"github.com/external-haproxy/kit/test/haproxybin"
+	"github.com/external-haproxy/kit/test/liveproxy"
+)
+
+// TestLiveUseProxyProtocol: with use-proxy-protocol the http frontend reads
+// the PROXY header of the proxy in front, and the backend sees the client
+// address that header names; a connection without the header is refused.
+func TestLiveUseProxyProtocol(t *testing.T) {
+	haproxybin.Run(t, func(t *testing.T, hb haproxybin.Build) {
+		snap := &model.Snapshot{ConfigMap: map[string]string{"use-proxy-protocol": "true"}}
+		liveproxy.Backend(t, snap, "ns", "web", nil)
+		snap.Ingresses = []*networkingv1.Ingress{ingress("web", "web.test", "/", "web")}
+		p := liveproxy.Start(t, hb.Path, snap, model.Options{})
+		send := func(header string) (*http.Response, error) {
+			conn, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(p.HTTPPort))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			// 192.0.2.9 is only a value in the header (TEST-NET-1): nothing is sent there.
+			io.WriteString(conn, header+"GET / HTTP/1.1\r\nHost: web.test\r\nConnection: close\r\n\r\n")
+			resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+			if err != nil {
+				return nil, err
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			var e liveproxy.Echo
+			if json.Unmarshal(body, &e) == nil {
+				resp.Header.Set("X-Seen-Forwarded-For", e.Header.Get("X-Forwarded-For"))
+			}
+			return resp, nil
+		}
+		resp, err := send("PROXY TCP4 192.0.2.9 127.0.0.1 5555 80\r\n")
+		if err != nil || resp.StatusCode != 200 || resp.Header.Get("X-Seen-Forwarded-For") != "192.0.2.9" {
+			t.Errorf("with a PROXY header: %v, %+v; want 200 with X-Forwarded-For 192.0.2.9 at the backend", err, resp)
+		}
+		if resp, err := send(""); err == nil && resp.StatusCode == 200 {
+			t.Errorf("without a PROXY header: served (%d), want the connection refused", resp.StatusCode)
+		}
+	})
+}
