@@ -1,31 +1,49 @@
-// Package updater coalesces change notifications into one update at a time:
-// a burst of events becomes a single update after --wait-before-update, updates
-// are spaced by --rate-limit-update, and a failed update is retried after
-// --reload-retry unless a newer event comes first.
+// Package updater turns change notifications into updates, one at a time.
+// The first change after a quiet period is applied at once (leading edge);
+// changes that arrive while an update runs, or too soon after one, are folded
+// into a single next update (trailing edge). A failed update is retried after
+// --reload-retry unless a newer change comes first.
 package updater
 
 import (
 	"context"
 	"time"
+
+	"k8s.io/utils/clock"
 )
 
 // Config holds the timing knobs, with upstream haproxy-ingress flag names.
 type Config struct {
-	WaitBeforeUpdate time.Duration // debounce after the first event of a burst
-	MinInterval      time.Duration // 1 / --rate-limit-update
-	RetryAfter       time.Duration // --reload-retry
+	// WaitBeforeUpdate (--wait-before-update) gathers the rest of a burst:
+	// a trailing update starts no sooner than this after the first change
+	// it folds in. A lone change is not delayed by it.
+	WaitBeforeUpdate time.Duration
+	// MinInterval (1 / --rate-limit-update) spaces the starts of updates.
+	MinInterval time.Duration
+	// RetryAfter (--reload-retry) is the wait before retrying a failed update.
+	RetryAfter time.Duration
+	// Clock is the time source; nil is the real clock.
+	Clock clock.Clock
 }
 
 // Loop runs Update whenever Trigger was called since the last run.
 type Loop struct {
 	cfg     Config
+	clock   clock.Clock
 	update  func(ctx context.Context) error
 	pending chan struct{}
+	// scheduled, when set (tests), runs once the loop has planned the
+	// next update after one ended.
+	scheduled func()
 }
 
 // New returns a loop that will call update; nothing runs before Run.
 func New(cfg Config, update func(ctx context.Context) error) *Loop {
-	return &Loop{cfg: cfg, update: update, pending: make(chan struct{}, 1)}
+	c := cfg.Clock
+	if c == nil {
+		c = clock.RealClock{}
+	}
+	return &Loop{cfg: cfg, clock: c, update: update, pending: make(chan struct{}, 1)}
 }
 
 // Trigger asks for an update; it never blocks, and triggers that arrive
@@ -37,9 +55,14 @@ func (l *Loop) Trigger() {
 	}
 }
 
-// Run calls update until ctx ends. Updates never overlap.
+// Run calls update until ctx ends. Updates never overlap. After each one
+// the loop stays idle at least as long as the update took, besides the rate
+// limit: under a stream of changes the controller and haproxy then spend at
+// most half their time on updates, and each update folds in all that
+// arrived meanwhile, so a burst costs a few large updates, not many small
+// ones.
 func (l *Loop) Run(ctx context.Context) {
-	var last time.Time
+	var next time.Time // earliest start of the next update
 	var retry <-chan time.Time
 	for {
 		select {
@@ -49,25 +72,35 @@ func (l *Loop) Run(ctx context.Context) {
 		case <-retry:
 		}
 		retry = nil
-		wait := l.cfg.WaitBeforeUpdate
-		if next := last.Add(l.cfg.MinInterval); time.Until(next) > wait {
-			wait = time.Until(next)
-		}
-		if wait > 0 {
+		if now := l.clock.Now(); now.Before(next) {
+			// Trailing edge: too soon after the last update.
+			start := next
+			if gather := now.Add(l.cfg.WaitBeforeUpdate); gather.After(start) {
+				start = gather
+			}
 			select {
 			case <-ctx.Done():
 				return
-			case <-time.After(wait):
+			case <-l.clock.After(start.Sub(now)):
 			}
 		}
-		// Events during the wait are part of this update.
+		// Changes until now are part of this update.
 		select {
 		case <-l.pending:
 		default:
 		}
-		last = time.Now()
-		if err := l.update(ctx); err != nil && ctx.Err() == nil {
-			retry = time.After(l.cfg.RetryAfter)
+		start := l.clock.Now()
+		err := l.update(ctx)
+		end := l.clock.Now()
+		next = start.Add(l.cfg.MinInterval)
+		if idle := end.Add(end.Sub(start)); idle.After(next) {
+			next = idle
+		}
+		if err != nil && ctx.Err() == nil {
+			retry = l.clock.After(l.cfg.RetryAfter)
+		}
+		if l.scheduled != nil {
+			l.scheduled()
 		}
 	}
 }

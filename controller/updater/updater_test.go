@@ -3,81 +3,166 @@ package updater
 import (
 	"context"
 	"errors"
-	"sync/atomic"
 	"testing"
 	"time"
+
+	"k8s.io/apimachinery/pkg/util/wait"
+	clocktesting "k8s.io/utils/clock/testing"
 )
 
-func run(t *testing.T, cfg Config, update func(context.Context) error) (*Loop, func()) {
+// harness runs a Loop on a fake clock. Each update reports its start time on
+// starts and returns what the test sends on results, so the test decides how
+// long (in fake time) each update takes and how it ends.
+type harness struct {
+	t       *testing.T
+	clock   *clocktesting.FakeClock
+	loop    *Loop
+	starts  chan time.Time
+	results chan error
+	ended   chan struct{}
+	t0      time.Time
+}
+
+func newHarness(t *testing.T, cfg Config) *harness {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	l := New(cfg, update)
-	done := make(chan struct{})
-	go func() { l.Run(ctx); close(done) }()
-	return l, func() { cancel(); <-done }
-}
-
-func TestBurstBecomesOneUpdate(t *testing.T) {
-	var n atomic.Int32
-	l, stop := run(t, Config{WaitBeforeUpdate: 50 * time.Millisecond}, func(context.Context) error { n.Add(1); return nil })
-	defer stop()
-	for range 100 {
-		l.Trigger()
-	}
-	time.Sleep(300 * time.Millisecond)
-	if got := n.Load(); got != 1 {
-		t.Fatalf("100 triggers in a burst gave %d updates, want 1", got)
-	}
-	l.Trigger()
-	time.Sleep(300 * time.Millisecond)
-	if got := n.Load(); got != 2 {
-		t.Fatalf("a later trigger gave %d updates in all, want 2", got)
-	}
-}
-
-func TestUpdatesNeverOverlapAndAreSpaced(t *testing.T) {
-	var running, overlaps atomic.Int32
-	var starts []time.Time
-	l, stop := run(t, Config{MinInterval: 100 * time.Millisecond}, func(context.Context) error {
-		if running.Add(1) > 1 {
-			overlaps.Add(1)
+	h := &harness{t: t, starts: make(chan time.Time), results: make(chan error), ended: make(chan struct{}), t0: time.Unix(1_000_000, 0)}
+	h.clock = clocktesting.NewFakeClock(h.t0)
+	cfg.Clock = h.clock
+	h.loop = New(cfg, func(ctx context.Context) error {
+		h.starts <- h.clock.Now()
+		select {
+		case err := <-h.results:
+			return err
+		case <-ctx.Done():
+			return ctx.Err()
 		}
-		starts = append(starts, time.Now())
-		time.Sleep(20 * time.Millisecond)
-		running.Add(-1)
-		return nil
 	})
-	deadline := time.Now().Add(450 * time.Millisecond)
-	for time.Now().Before(deadline) {
-		l.Trigger()
-		time.Sleep(5 * time.Millisecond)
+	h.loop.scheduled = func() { h.ended <- struct{}{} }
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { h.loop.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return h
+}
+
+// started waits for the next update to start and returns its start, as an
+// offset from the fake clock's origin.
+func (h *harness) started() time.Duration {
+	h.t.Helper()
+	select {
+	case s := <-h.starts:
+		return s.Sub(h.t0)
+	case <-time.After(5 * time.Second):
+		h.t.Fatal("no update started")
+		return 0
 	}
-	stop()
-	if overlaps.Load() != 0 {
-		t.Fatal("updates overlapped")
+}
+
+// finish ends the running update after it took d of fake time, and waits
+// until the loop has planned the next one.
+func (h *harness) finish(d time.Duration, err error) {
+	h.clock.Step(d)
+	h.results <- err
+	<-h.ended
+}
+
+// waiting blocks until the loop waits on the fake clock (a deferred update).
+func (h *harness) waiting() {
+	h.t.Helper()
+	err := wait.PollUntilContextTimeout(context.Background(), time.Millisecond, 5*time.Second, true,
+		func(context.Context) (bool, error) { return h.clock.HasWaiters(), nil })
+	if err != nil {
+		h.t.Fatal("the loop never waited for a deferred update")
 	}
-	if len(starts) < 2 || len(starts) > 6 {
-		t.Fatalf("%d updates in 450ms at 10/s", len(starts))
+}
+
+// noUpdate checks that no update starts while the loop is given a chance to.
+func (h *harness) noUpdate() {
+	h.t.Helper()
+	select {
+	case s := <-h.starts:
+		h.t.Fatalf("unexpected update at %v", s.Sub(h.t0))
+	case <-time.After(50 * time.Millisecond):
 	}
-	for i := 1; i < len(starts); i++ {
-		if gap := starts[i].Sub(starts[i-1]); gap < 95*time.Millisecond {
-			t.Errorf("updates %d and %d only %v apart", i-1, i, gap)
-		}
+}
+
+func TestLoneChangeIsAppliedAtOnce(t *testing.T) {
+	h := newHarness(t, Config{WaitBeforeUpdate: 200 * time.Millisecond, MinInterval: time.Second})
+	h.loop.Trigger()
+	if at := h.started(); at != 0 {
+		t.Fatalf("a lone change started after %v, want at once", at)
 	}
+	h.finish(10*time.Millisecond, nil)
+	// Quiet beyond the rate limit: the next lone change is immediate too.
+	h.clock.Step(2 * time.Second)
+	h.loop.Trigger()
+	if at := h.started(); at != 2010*time.Millisecond {
+		t.Fatalf("second lone change started at %v, want 2.01s", at)
+	}
+	h.finish(0, nil)
+}
+
+func TestChangesDuringAnUpdateBecomeOneUpdate(t *testing.T) {
+	h := newHarness(t, Config{WaitBeforeUpdate: 20 * time.Millisecond, MinInterval: 100 * time.Millisecond})
+	h.loop.Trigger()
+	h.started()
+	for range 100 {
+		h.loop.Trigger()
+	}
+	h.finish(30*time.Millisecond, nil)
+	h.waiting()
+	h.clock.Step(70 * time.Millisecond) // to the rate limit: 100 ms after the first start
+	if at := h.started(); at != 100*time.Millisecond {
+		t.Fatalf("trailing update at %v, want 100ms", at)
+	}
+	h.finish(0, nil)
+	h.noUpdate()
+}
+
+func TestUpdatesAreSpacedByTheirOwnDuration(t *testing.T) {
+	h := newHarness(t, Config{MinInterval: 100 * time.Millisecond})
+	h.loop.Trigger()
+	h.started()
+	h.loop.Trigger()
+	h.finish(400*time.Millisecond, nil) // a slow update: idle as long again
+	h.waiting()
+	h.clock.Step(399 * time.Millisecond)
+	h.noUpdate()
+	h.clock.Step(time.Millisecond)
+	if at := h.started(); at != 800*time.Millisecond {
+		t.Fatalf("update after a 400 ms one at %v, want 800ms", at)
+	}
+	h.finish(0, nil)
+}
+
+func TestTrailingUpdateGathersTheBurst(t *testing.T) {
+	h := newHarness(t, Config{WaitBeforeUpdate: 50 * time.Millisecond, MinInterval: 10 * time.Millisecond})
+	h.loop.Trigger()
+	h.started()
+	h.finish(0, nil)
+	h.clock.Step(5 * time.Millisecond)
+	h.loop.Trigger() // too soon: deferred, and then gathered for 50 ms
+	h.waiting()
+	h.clock.Step(49 * time.Millisecond)
+	h.noUpdate()
+	h.clock.Step(time.Millisecond)
+	if at := h.started(); at != 55*time.Millisecond {
+		t.Fatalf("trailing update at %v, want 55ms", at)
+	}
+	h.finish(0, nil)
 }
 
 func TestFailedUpdateIsRetried(t *testing.T) {
-	var n atomic.Int32
-	l, stop := run(t, Config{RetryAfter: 50 * time.Millisecond}, func(context.Context) error {
-		if n.Add(1) < 3 {
-			return errors.New("reload failed")
-		}
-		return nil
-	})
-	defer stop()
-	l.Trigger()
-	time.Sleep(400 * time.Millisecond)
-	if got := n.Load(); got != 3 {
-		t.Fatalf("got %d attempts, want 2 failures then 1 success", got)
+	h := newHarness(t, Config{RetryAfter: 30 * time.Second})
+	h.loop.Trigger()
+	h.started()
+	h.finish(0, errors.New("reload failed"))
+	h.waiting()
+	h.clock.Step(30 * time.Second)
+	if at := h.started(); at != 30*time.Second {
+		t.Fatalf("retry at %v, want 30s", at)
 	}
+	h.finish(0, nil)
+	h.clock.Step(time.Minute)
+	h.noUpdate()
 }
