@@ -5,6 +5,7 @@ package haproxy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -28,7 +29,27 @@ type Options struct {
 	ConnectionTimeout time.Duration
 	// Mode names the deployment in logs: "external" (default) or "embedded".
 	Mode string
+	// Validate is when haproxy -c runs (--validate-config): ValidateAuto
+	// (default) only after haproxy refused a reload, for its messages;
+	// ValidateAlways before every reload; ValidateNever not at all.
+	Validate Validation
 }
+
+// Validation says when a set is checked with haproxy -c.
+type Validation string
+
+const (
+	// ValidateAuto reloads without a check first: a config haproxy cannot
+	// parse leaves the old worker serving (2.6: the master's failed counter
+	// rises and the worker stays; 2.7+: it answers Success=0 with its
+	// messages). On 2.6, whose answer has no messages, haproxy -c then runs
+	// on the refused set, off the serving path, to say what was wrong.
+	ValidateAuto Validation = "auto"
+	// ValidateAlways runs haproxy -c before every reload.
+	ValidateAlways Validation = "always"
+	// ValidateNever never runs haproxy -c.
+	ValidateNever Validation = "never"
+)
 
 // Driver applies file sets to a running haproxy. Its methods are safe for
 // concurrent use; updates are serialized.
@@ -60,12 +81,15 @@ func New(opts Options) *Driver {
 	if opts.Mode == "" {
 		opts.Mode = "external"
 	}
+	if opts.Validate == "" {
+		opts.Validate = ValidateAuto
+	}
 	d := &Driver{
 		opts:   opts,
 		store:  filestore.New(opts.Layout),
 		master: mastercli.New(opts.MasterSocket, opts.ConnectionTimeout),
 	}
-	if opts.Binary != "" {
+	if opts.Binary != "" && opts.Validate != ValidateNever {
 		d.checker = &validate.Checker{Binary: opts.Binary, Layout: opts.Layout}
 	}
 	return d
@@ -118,11 +142,13 @@ func (e *ReloadError) Error() string {
 
 func (e *ReloadError) Unwrap() []error { return []error{e.Err, e.RestoreErr} }
 
-// Update makes haproxy run set: diff against the disk, validate, write, reload
-// and confirm. A set haproxy -c rejects returns a *validate.Error and leaves
-// the live files untouched; a failed reload returns a *ReloadError after
-// restoring the last good set. An unchanged set does nothing once haproxy is
-// known to run it.
+// Update makes haproxy run set: diff against the disk, validate (see
+// Validation), write, reload and confirm. A set haproxy -c rejects before
+// the reload returns a *validate.Error and leaves the live files untouched;
+// a failed reload returns a *ReloadError after restoring the last good set,
+// holding haproxy's messages (the reload answer, or under ValidateAuto those
+// of haproxy -c). An unchanged set does nothing once haproxy is known to run
+// it.
 func (d *Driver) Update(ctx context.Context, set files.Set) (Result, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -151,7 +177,7 @@ func (d *Driver) Update(ctx context.Context, set files.Set) (Result, error) {
 		return res, nil
 	}
 
-	if d.checker != nil && !plan.Empty() {
+	if d.checker != nil && d.opts.Validate == ValidateAlways && !plan.Empty() {
 		start := time.Now()
 		err := d.checker.Check(ctx, set)
 		res.Timings.Validate = time.Since(start)
@@ -171,7 +197,7 @@ func (d *Driver) Update(ctx context.Context, set files.Set) (Result, error) {
 	res.Reload, err = d.master.Reload(ctx)
 	res.Timings.ReloadHAProxy = time.Since(start)
 	if err != nil {
-		return res, d.failed(err)
+		return res, d.failed(d.explain(ctx, set, err, &res.Timings))
 	}
 	res.Reloaded = true
 	d.lastGood, d.inSync, d.persisted = set, true, nil
@@ -235,6 +261,23 @@ func (d *Driver) Confirm() {
 		d.writeLoadedMarker(d.persisted)
 	}
 	d.persisted = nil
+}
+
+// explain adds haproxy -c's verdict on set to a reload haproxy refused
+// without saying why (2.6), under ValidateAuto: the check runs only once a
+// reload failed, so a config that loads costs no check.
+func (d *Driver) explain(ctx context.Context, set files.Set, err error, t *Timings) error {
+	var refused *mastercli.ReloadError
+	if d.checker == nil || d.opts.Validate != ValidateAuto || !errors.As(err, &refused) || refused.Output != "" || !refused.Refused {
+		return err
+	}
+	start := time.Now()
+	checkErr := d.checker.Check(ctx, set)
+	t.Validate = time.Since(start)
+	if checkErr == nil {
+		return err
+	}
+	return errors.Join(err, checkErr)
 }
 
 // failed puts the last good set back on disk after err.

@@ -6,6 +6,7 @@ package options
 import (
 	"flag"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -24,6 +25,7 @@ type Options struct {
 
 	ConnectionTimeout time.Duration
 	ReloadRetry       time.Duration
+	ValidateConfig    string
 	ReloadInterval    time.Duration
 	RateLimitUpdate   float64
 	WaitBeforeUpdate  time.Duration
@@ -57,6 +59,7 @@ func Register(fs *flag.FlagSet) *Options {
 	fs.StringVar(&o.LocalFilesystemPrefix, "local-filesystem-prefix", "", "put /etc/haproxy, /var/lib/haproxy and /var/run/haproxy under this directory (no control characters, \",\" or \"$\")")
 	fs.BoolVar(&o.Init, "init", false, "write a minimal valid haproxy config (init container) and exit")
 	fs.DurationVar(&o.ConnectionTimeout, "connection-timeout", 30*time.Second, "read/write deadline on haproxy's sockets; 2.7+ reloads answer only when done")
+	fs.StringVar(&o.ValidateConfig, "validate-config", "auto", "when haproxy -c checks a config: auto (only after haproxy refused a reload, for its messages), always (before every reload) or never")
 	fs.DurationVar(&o.ReloadRetry, "reload-retry", 30*time.Second, "wait before retrying a failed update")
 	fs.DurationVar(&o.ReloadInterval, "reload-interval", 0, "minimum time between two haproxy reloads")
 	fs.Float64Var(&o.RateLimitUpdate, "rate-limit-update", 10, "maximum updates per second (0.05 to 10); a lone change is applied at once, later ones are folded into the next allowed update")
@@ -90,6 +93,9 @@ func (o *Options) AnnotationPrefixes() []string {
 func (o *Options) Validate() error {
 	if o.RateLimitUpdate < 0.05 || o.RateLimitUpdate > 10 {
 		return fmt.Errorf("--rate-limit-update=%v: must be between 0.05 and 10", o.RateLimitUpdate)
+	}
+	if !slices.Contains([]string{"auto", "always", "never"}, o.ValidateConfig) {
+		return fmt.Errorf("--validate-config=%q: must be auto, always or never", o.ValidateConfig)
 	}
 	for flagName, v := range map[string]string{"configmap": o.ConfigMap, "default-backend-service": o.DefaultBackendService,
 		"default-ssl-certificate": o.DefaultSSLCertificate, "publish-service": o.PublishService} {

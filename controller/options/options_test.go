@@ -51,6 +51,7 @@ func TestValidateNamesTheFlag(t *testing.T) {
 		flag string
 	}{
 		{[]string{"--rate-limit-update=11"}, "--rate-limit-update"},
+		{[]string{"--validate-config=sometimes"}, "--validate-config"},
 		{[]string{"--configmap=haproxy-ingress"}, "--configmap"},
 		{[]string{"--default-backend-service=a/b/c"}, "--default-backend-service"},
 		{[]string{"--master-socket=run/master.sock"}, "--master-socket"},

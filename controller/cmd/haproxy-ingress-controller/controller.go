@@ -55,7 +55,7 @@ func runController(ctx context.Context, fs *flag.FlagSet, args []string) error {
 		return err
 	}
 	if binary == "" {
-		klog.Warning("no haproxy binary found: configurations are not checked with haproxy -c before a reload")
+		klog.Warning("no haproxy binary found: no haproxy -c; a reload haproxy 2.6 refuses is reported without its messages (2.7+ sends them with its answer)")
 	}
 
 	cfg, err := clientcmd.BuildConfigFromFlags("", o.Kubeconfig)
@@ -91,6 +91,7 @@ func runController(ctx context.Context, fs *flag.FlagSet, args []string) error {
 		Binary:            binary,
 		ConnectionTimeout: o.ConnectionTimeout,
 		Mode:              mode,
+		Validate:          haproxy.Validation(o.ValidateConfig),
 	})
 	syncer := &pipeline.Syncer{
 		Driver:         driver,

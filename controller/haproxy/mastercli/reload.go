@@ -30,6 +30,10 @@ type ReloadError struct {
 	Output string
 	Before Proc
 	After  Proc // zero when the master never answered again
+	// Refused: haproxy answered and kept the previous worker serving (the
+	// new config did not load), as opposed to a reload that could not be
+	// confirmed.
+	Refused bool
 }
 
 func (e *ReloadError) Error() string {
@@ -76,7 +80,7 @@ func (c *Client) Reload(ctx context.Context) (ReloadResult, error) {
 
 	if status, output, _ := strings.Cut(reply, "\n"); strings.TrimSpace(status) == "Success=0" {
 		output = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(output), "--"))
-		return ReloadResult{}, &ReloadError{Reason: "haproxy answered Success=0", Output: output, Before: before}
+		return ReloadResult{}, &ReloadError{Reason: "haproxy answered Success=0", Output: output, Before: before, Refused: true}
 	}
 
 	after, err := c.awaitReload(ctx, before, start.Add(c.timeout))
@@ -91,7 +95,7 @@ func (c *Client) Reload(ctx context.Context) (ReloadResult, error) {
 		Duration:  time.Since(start),
 	}
 	if reason := reloadFailure(before, after, res.Restarted); reason != "" {
-		return res, &ReloadError{Reason: reason, Before: before, After: after}
+		return res, &ReloadError{Reason: reason, Before: before, After: after, Refused: after.CurrentWorker() != 0}
 	}
 	return res, nil
 }
