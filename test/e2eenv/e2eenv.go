@@ -305,13 +305,17 @@ func (e *Env) AddBackend(ctx context.Context, name string, port int) (string, er
 // Service creates a ClusterIP Service with one port named http (port 80 →
 // targetPort).
 func (e *Env) Service(ctx context.Context, ns, name string, targetPort int) error {
-	svc := &corev1.Service{
+	_, err := e.Admin.CoreV1().Services(ns).Create(ctx, ServiceFor(ns, name, targetPort), metav1.CreateOptions{})
+	return err
+}
+
+// ServiceFor builds the Service that Service creates.
+func ServiceFor(ns, name string, targetPort int) *corev1.Service {
+	return &corev1.Service{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
 		Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Name: "http", Port: 80, TargetPort: intstr.FromInt32(int32(targetPort))}},
 			Selector: map[string]string{"app": name}},
 	}
-	_, err := e.Admin.CoreV1().Services(ns).Create(ctx, svc, metav1.CreateOptions{})
-	return err
 }
 
 // SetEndpoints writes the Service's EndpointSlice (there is no
@@ -403,9 +407,15 @@ func (e *Env) Eventually(timeout time.Duration, get func() (Response, error), ok
 		timeout, last.Status, last.Body, lastErr, e.Pod.Tail(Controller, 25))
 }
 
+// MasterCLI is a client of haproxy's master socket (the path the overlay
+// gives the sidecar's -S, under the pod's prefix).
+func (e *Env) MasterCLI(timeout time.Duration) *mastercli.Client {
+	return mastercli.New(e.Pod.Path("/var/run/haproxy/master.sock"), timeout)
+}
+
 // MasterProc is haproxy's "show proc", read from its master socket.
 func (e *Env) MasterProc(ctx context.Context) (mastercli.Proc, error) {
-	return mastercli.New(e.Pod.Path("/var/run/haproxy/master.sock"), 5*time.Second).ShowProc(ctx)
+	return e.MasterCLI(5 * time.Second).ShowProc(ctx)
 }
 
 func ptr[T any](v T) *T { return &v }
