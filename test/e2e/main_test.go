@@ -23,7 +23,14 @@ var subnet atomic.Int32
 // start runs a pod on its own control plane: the overlay's cluster-scoped
 // objects (IngressClass, ClusterRole) and fixed names would clash between
 // tests sharing one.
-func start(t *testing.T, configMap map[string]string) *e2eenv.Env {
+func start(t testing.TB, configMap map[string]string) *e2eenv.Env {
+	t.Helper()
+	return startWith(t, e2eenv.Options{ConfigMap: configMap})
+}
+
+// startWith is start with more options (ConfigMap, Haproxy); the fields
+// saying where things are and the subnet are set here.
+func startWith(t testing.TB, o e2eenv.Options) *e2eenv.Env {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -34,10 +41,9 @@ func start(t *testing.T, configMap map[string]string) *e2eenv.Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env, err := e2eenv.Start(ctx, e2eenv.Options{
-		Cluster: c, Dir: dir, Bin: testbin.Dir(t), Kustomize: testbin.Kustomize(t), Repo: testbin.RepoRoot(),
-		Subnet: 100 + int(subnet.Add(1)), ConfigMap: configMap,
-	})
+	o.Cluster, o.Dir, o.Bin, o.Kustomize, o.Repo = c, dir, testbin.Dir(t), testbin.Kustomize(t), testbin.RepoRoot()
+	o.Subnet = 100 + int(subnet.Add(1))
+	env, err := e2eenv.Start(ctx, o)
 	if err != nil {
 		t.Fatal(err)
 	}

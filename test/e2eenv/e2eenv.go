@@ -24,6 +24,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 
 	"github.com/external-haproxy/kit/controller/haproxy/mastercli"
 	"github.com/external-haproxy/kit/internal/ctxutil"
@@ -57,6 +58,11 @@ type Options struct {
 	// ConfigMap entries added to the base's ConfigMap before the controller
 	// starts (ports are always set to free loopback ports).
 	ConfigMap map[string]string
+	// Haproxy is the binary the sidecar runs, and the controller's
+	// --haproxy-binary for its checks, so that both are one version. Empty:
+	// $KIT_E2E_HAPROXY for the sidecar if set, else haproxy on $PATH (and the
+	// controller finds haproxy on $PATH itself).
+	Haproxy string
 }
 
 // Env is a running pod with its control plane.
@@ -90,8 +96,13 @@ func Start(ctx context.Context, o Options) (*Env, error) {
 		o.Overlay = filepath.Join(o.Repo, "overlays/external-haproxy")
 	}
 	e := &Env{Opts: o, echoes: map[string]string{}}
+	// The test's own client, not the controller's: allowed far more than
+	// client-go's default 5 requests/s so that bulk writes measure the
+	// controller and not this client's rate limiter.
+	admin := rest.CopyConfig(o.Cluster.Config)
+	admin.QPS, admin.Burst = 500, 1000
 	var err error
-	if e.Admin, err = kubernetes.NewForConfig(o.Cluster.Config); err != nil {
+	if e.Admin, err = kubernetes.NewForConfig(admin); err != nil {
 		return nil, err
 	}
 	if e.Manifests, err = Render(o.Kustomize, o.Bin, o.Overlay); err != nil {
@@ -133,12 +144,15 @@ func Start(ctx context.Context, o Options) (*Env, error) {
 		Spec:   spec,
 		Prefix: prefix,
 		Env:    map[string]string{"POD_NAME": Workload + "-local", "POD_NAMESPACE": Namespace, "POD_IP": "127.0.0.1"},
-		Binary: func(c *corev1.Container) (string, error) { return binaryFor(o.Bin, c) },
+		Binary: func(c *corev1.Container) (string, error) { return binaryFor(o.Bin, o.Haproxy, c) },
 		ExtraArgs: map[string][]string{
 			Controller: {"--kubeconfig=" + kubeconfig, "--local-filesystem-prefix=" + prefix,
 				"--healthz-addr=127.0.0.1:" + strconv.Itoa(e.ControllerPort)},
 		},
 		LogDir: o.Dir,
+	}
+	if o.Haproxy != "" {
+		e.Pod.ExtraArgs[Controller] = append(e.Pod.ExtraArgs[Controller], "--haproxy-binary="+o.Haproxy)
 	}
 	for _, c := range spec.InitContainers {
 		if c.Args != nil && c.Args[0] == "--init" {
@@ -181,8 +195,9 @@ func (e *Env) checkSidecarVersion(ctx context.Context) error {
 	return nil
 }
 
-// binaryFor maps a container image to the local program standing in for it.
-func binaryFor(bin string, c *corev1.Container) (string, error) {
+// binaryFor maps a container image to the local program standing in for it;
+// haproxy, when set, is the sidecar's.
+func binaryFor(bin, haproxy string, c *corev1.Container) (string, error) {
 	name := c.Image
 	if i := strings.LastIndexByte(name, '/'); i >= 0 {
 		name = name[i+1:]
@@ -193,6 +208,9 @@ func binaryFor(bin string, c *corev1.Container) (string, error) {
 	case "haproxy-ingress-controller":
 		return filepath.Join(bin, "haproxy-ingress-controller"), nil
 	case "haproxy":
+		if haproxy != "" {
+			return haproxy, nil
+		}
 		// make test runs the reliability tests again with the sidecar on 3.0.
 		if p := os.Getenv("KIT_E2E_HAPROXY"); p != "" {
 			return p, nil
@@ -287,28 +305,24 @@ func (e *Env) AddBackend(ctx context.Context, name string, port int) (string, er
 // Service creates a ClusterIP Service with one port named http (port 80 →
 // targetPort).
 func (e *Env) Service(ctx context.Context, ns, name string, targetPort int) error {
-	svc := &corev1.Service{
+	_, err := e.Admin.CoreV1().Services(ns).Create(ctx, ServiceFor(ns, name, targetPort), metav1.CreateOptions{})
+	return err
+}
+
+// ServiceFor builds the Service that Service creates.
+func ServiceFor(ns, name string, targetPort int) *corev1.Service {
+	return &corev1.Service{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
 		Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Name: "http", Port: 80, TargetPort: intstr.FromInt32(int32(targetPort))}},
 			Selector: map[string]string{"app": name}},
 	}
-	_, err := e.Admin.CoreV1().Services(ns).Create(ctx, svc, metav1.CreateOptions{})
-	return err
 }
 
 // SetEndpoints writes the Service's EndpointSlice (there is no
 // controller-manager to do it) with the given ready addresses.
 func (e *Env) SetEndpoints(ctx context.Context, ns, svc string, port int, addrs ...string) error {
-	name := svc + "-e2e"
-	es := &discoveryv1.EndpointSlice{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, Labels: map[string]string{
-			discoveryv1.LabelServiceName: svc, discoveryv1.LabelManagedBy: "e2e.external-haproxy.dev"}},
-		AddressType: discoveryv1.AddressTypeIPv4,
-		Ports:       []discoveryv1.EndpointPort{{Name: ptr("http"), Port: ptr(int32(port)), Protocol: ptr(corev1.ProtocolTCP)}},
-	}
-	for _, a := range addrs {
-		es.Endpoints = append(es.Endpoints, discoveryv1.Endpoint{Addresses: []string{a}, Conditions: discoveryv1.EndpointConditions{Ready: ptr(true)}})
-	}
+	es := EndpointSliceFor(ns, svc, port, addrs...)
+	name := es.Name
 	cur, err := e.Admin.DiscoveryV1().EndpointSlices(ns).Get(ctx, name, metav1.GetOptions{})
 	if err != nil {
 		_, err = e.Admin.DiscoveryV1().EndpointSlices(ns).Create(ctx, es, metav1.CreateOptions{})
@@ -317,6 +331,21 @@ func (e *Env) SetEndpoints(ctx context.Context, ns, svc string, port int, addrs 
 	es.ResourceVersion = cur.ResourceVersion
 	_, err = e.Admin.DiscoveryV1().EndpointSlices(ns).Update(ctx, es, metav1.UpdateOptions{})
 	return err
+}
+
+// EndpointSliceFor builds the EndpointSlice SetEndpoints writes for svc
+// (named svc-e2e): port "http" and the given ready addresses.
+func EndpointSliceFor(ns, svc string, port int, addrs ...string) *discoveryv1.EndpointSlice {
+	es := &discoveryv1.EndpointSlice{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: svc + "-e2e", Labels: map[string]string{
+			discoveryv1.LabelServiceName: svc, discoveryv1.LabelManagedBy: "e2e.external-haproxy.dev"}},
+		AddressType: discoveryv1.AddressTypeIPv4,
+		Ports:       []discoveryv1.EndpointPort{{Name: ptr("http"), Port: ptr(int32(port)), Protocol: ptr(corev1.ProtocolTCP)}},
+	}
+	for _, a := range addrs {
+		es.Endpoints = append(es.Endpoints, discoveryv1.Endpoint{Addresses: []string{a}, Conditions: discoveryv1.EndpointConditions{Ready: ptr(true)}})
+	}
+	return es
 }
 
 // Namespace creates a namespace.
@@ -378,9 +407,15 @@ func (e *Env) Eventually(timeout time.Duration, get func() (Response, error), ok
 		timeout, last.Status, last.Body, lastErr, e.Pod.Tail(Controller, 25))
 }
 
+// MasterCLI is a client of haproxy's master socket (the path the overlay
+// gives the sidecar's -S, under the pod's prefix).
+func (e *Env) MasterCLI(timeout time.Duration) *mastercli.Client {
+	return mastercli.New(e.Pod.Path("/var/run/haproxy/master.sock"), timeout)
+}
+
 // MasterProc is haproxy's "show proc", read from its master socket.
 func (e *Env) MasterProc(ctx context.Context) (mastercli.Proc, error) {
-	return mastercli.New(e.Pod.Path("/var/run/haproxy/master.sock"), 5*time.Second).ShowProc(ctx)
+	return e.MasterCLI(5 * time.Second).ShowProc(ctx)
 }
 
 func ptr[T any](v T) *T { return &v }

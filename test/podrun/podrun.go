@@ -229,6 +229,17 @@ func (p *Pod) Exited(name string) <-chan struct{} {
 	return nil
 }
 
+// PID is the process ID of a running container's main process (haproxy's
+// master for the sidecar), or 0 when the container is not started.
+func (p *Pod) PID(name string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if pr := p.procs[name]; pr != nil {
+		return pr.cmd.Process.Pid
+	}
+	return 0
+}
+
 func (p *Pod) take(name string) *proc {
 	p.mu.Lock()
 	defer p.mu.Unlock()
