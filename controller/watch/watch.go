@@ -6,6 +6,7 @@ package watch
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"sync"
@@ -14,6 +15,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
@@ -180,8 +182,21 @@ func (s *notifyingStore) Update(obj any) error {
 			return nil
 		}
 	}
+	if ingressStatusOnly(old, obj) {
+		return nil
+	}
 	s.onChange()
 	return nil
+}
+
+// ingressStatusOnly tells an Ingress update that changed nothing the model
+// reads: the status the controller writes itself. Each such write would
+// otherwise rebuild the model once per Ingress after a burst.
+func ingressStatusOnly(old, cur any) bool {
+	o, ok1 := old.(*networkingv1.Ingress)
+	c, ok2 := cur.(*networkingv1.Ingress)
+	return ok1 && ok2 && o.Generation == c.Generation && o.Generation != 0 &&
+		maps.Equal(o.Annotations, c.Annotations) && maps.Equal(o.Labels, c.Labels) && equality.Semantic.DeepEqual(o.Spec, c.Spec)
 }
 
 // Replace is a (re)list: the first marks the cache synced; after a reconnect

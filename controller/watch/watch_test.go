@@ -15,6 +15,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes/fake"
+	"k8s.io/client-go/tools/cache"
 	"k8s.io/klog/v2"
 )
 
@@ -107,5 +108,36 @@ func TestClassParameters(t *testing.T) {
 	}
 	if cp := got["other-ns"]; cp.Data != nil || !strings.Contains(cp.Missing, `namespace "ingress" only`) {
 		t.Errorf("class other-ns: %+v, want it not read", cp)
+	}
+}
+
+// An Ingress whose status alone changed (the controller's own write)
+// reaches the cache, for the status writer, but starts no update; any other
+// change does.
+func TestIngressStatusWriteIsNoChange(t *testing.T) {
+	var changes int
+	s := &notifyingStore{Store: cache.NewStore(cache.MetaNamespaceKeyFunc), onChange: func() { changes++ }}
+	ing := &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Namespace: "app", Name: "web", ResourceVersion: "1", Generation: 1}}
+	if err := s.Add(ing); err != nil {
+		t.Fatal(err)
+	}
+	changes = 0
+	withStatus := ing.DeepCopy()
+	withStatus.ResourceVersion = "2"
+	withStatus.Status.LoadBalancer.Ingress = []networkingv1.IngressLoadBalancerIngress{{IP: "192.0.2.1"}}
+	if err := s.Update(withStatus); err != nil {
+		t.Fatal(err)
+	}
+	if cur, _, _ := s.Get(ing); changes != 0 || len(cur.(*networkingv1.Ingress).Status.LoadBalancer.Ingress) != 1 {
+		t.Fatalf("status write: %d changes, cached %+v; want none and the new status", changes, cur)
+	}
+	annotated := withStatus.DeepCopy()
+	annotated.ResourceVersion = "3"
+	annotated.Annotations = map[string]string{"haproxy-ingress.github.io/ssl-redirect": "false"}
+	if err := s.Update(annotated); err != nil {
+		t.Fatal(err)
+	}
+	if changes != 1 {
+		t.Fatalf("annotation change: %d changes, want 1", changes)
 	}
 }

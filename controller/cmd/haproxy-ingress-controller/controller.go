@@ -62,6 +62,9 @@ func runController(ctx context.Context, fs *flag.FlagSet, args []string) error {
 	if err != nil {
 		return fmt.Errorf("kubernetes client config: %w", err)
 	}
+	// client-go's default of 5 writes/s would take 17 minutes for the
+	// statuses of 5,000 new Ingresses; watches are not rate limited.
+	cfg.QPS, cfg.Burst = 50, 100
 	client, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return err
@@ -124,8 +127,20 @@ func runController(ctx context.Context, fs *flag.FlagSet, args []string) error {
 		Identity: envOr("POD_NAME", hostname()),
 		Publish:  func() []networkingv1.IngressLoadBalancerIngress { return publishAddresses(o, w) },
 	})
-	var served sync.Mutex // guards lastServed
-	var lastServed []*networkingv1.Ingress
+	var served sync.Mutex // guards lastServed and toRelease
+	var lastServed, toRelease []*networkingv1.Ingress
+	// Status is written off the update loop, by a loop of its own that
+	// folds the updates made meanwhile into one round: writing thousands of
+	// statuses must not hold back the next configuration.
+	statusLoop := updater.New(updater.Config{RetryAfter: o.ReloadRetry}, func(ctx context.Context) error {
+		served.Lock()
+		ings, left := lastServed, toRelease
+		toRelease = nil
+		served.Unlock()
+		statusWriter.Publish(ctx, current(ings, w))
+		statusWriter.Release(ctx, left)
+		return nil
+	})
 
 	generatedCert := &defaultcert.Keeper{Path: defaultCertPath(layout)}
 	// A graceful stop lets the update that started finish, for at most
@@ -151,13 +166,10 @@ func runController(ctx context.Context, fs *flag.FlagSet, args []string) error {
 		}
 		probes.SetReady()
 		served.Lock()
-		left := leftClass(lastServed, snap.Ingresses, w)
+		toRelease = append(toRelease, leftClass(lastServed, snap.Ingresses, w)...)
 		lastServed = snap.Ingresses
 		served.Unlock()
-		if o.UpdateStatus {
-			statusWriter.Publish(ctx, snap.Ingresses)
-			statusWriter.Release(ctx, left)
-		}
+		statusLoop.Trigger()
 		return nil
 	})
 
@@ -181,14 +193,8 @@ func runController(ctx context.Context, fs *flag.FlagSet, args []string) error {
 		return err
 	}
 	if o.UpdateStatus {
-		wg.Go(func() {
-			statusWriter.Elect(ctx, func() {
-				served.Lock()
-				ings := lastServed
-				served.Unlock()
-				statusWriter.Publish(ctx, ings)
-			})
-		})
+		wg.Go(func() { statusWriter.Elect(ctx, statusLoop.Trigger) })
+		wg.Go(func() { statusLoop.Run(ctx) })
 	}
 	loop.Trigger()
 	klog.Infof("haproxy-ingress controller started (%s haproxy, controller class %s)", mode, o.FullControllerName())
@@ -250,6 +256,19 @@ func leftClass(before, now []*networkingv1.Ingress, w *watch.Watcher) []*network
 			if cur := w.Ingress(ing.Namespace, ing.Name); cur != nil {
 				out = append(out, cur)
 			}
+		}
+	}
+	return out
+}
+
+// current replaces each Ingress by the watch cache's version, which holds
+// the status written since the snapshot: status-only changes start no
+// update (see watch), so the snapshot's copies lag behind.
+func current(ings []*networkingv1.Ingress, w *watch.Watcher) []*networkingv1.Ingress {
+	out := make([]*networkingv1.Ingress, 0, len(ings))
+	for _, ing := range ings {
+		if cur := w.Ingress(ing.Namespace, ing.Name); cur != nil {
+			out = append(out, cur)
 		}
 	}
 	return out
