@@ -255,14 +255,31 @@ func (b *backends) list(service func(ns, name string) layer) []Backend {
 		if be.Service.Name != "" {
 			svc = service(be.Service.Namespace, be.Service.Name)
 		}
-		src := b.claims.sources(be.Name, svc)
-		for _, k := range registry {
-			k.setBackend(&be.Policy, b.g, src, b.report)
-		}
-		be.Policy.Cookie = be.Policy.Cookie.effective(src, b.report)
-		be.Policy.Upstream = be.Policy.Upstream.effective(be.Service.Namespace, b.secret, src, b.report)
+		b.resolve(&be.Policy, be.Service.Namespace, b.claims.sources(be.Name, svc), b.report)
 		out = append(out, *be)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
+}
+
+// resolve sets the Backend keys of a backend of namespace ns from src on
+// p, which may hold what routing decided already (passthrough).
+func (b *backends) resolve(p *BackendPolicy, ns string, src sources, report func(Problem)) {
+	for _, k := range registry {
+		k.setBackend(p, b.g, src, report)
+	}
+	p.Cookie = p.Cookie.effective(src, report)
+	p.Upstream = p.Upstream.effective(ns, b.secret, src, report)
+}
+
+// spares is the pool of spare backends: their policy is that of a backend
+// nothing annotates, resolved without reporting, as the backends report
+// the global values' problems already.
+func (b *backends) spares(min int) SparePool {
+	if min == 0 {
+		return SparePool{}
+	}
+	pool := SparePool{Min: min, Slots: slotCount(spareEndpoints, b.g)}
+	b.resolve(&pool.Policy, "", sources{}, func(Problem) {})
+	return pool
 }

@@ -68,6 +68,7 @@ func build(s *Snapshot, o Options) (*builder, []Problem) {
 	for _, sec := range s.Secrets {
 		b.secrets[sec.Namespace+"/"+sec.Name] = sec
 	}
+	b.backends.secret = func(ns, name string) *corev1.Secret { return b.secrets[ns+"/"+name] }
 	// Routes are large (their settings): one allocation, not a growing slice.
 	b.pending = make([]pendingRoute, 0, countPaths(s.Ingresses))
 	for _, ing := range oldestFirst(s.Ingresses) {
@@ -75,6 +76,7 @@ func build(s *Snapshot, o Options) (*builder, []Problem) {
 	}
 	b.defaultBackend(o.DefaultBackendService)
 	b.finish()
+	m.Spares = b.backends.spares(o.SpareBackends)
 	return b, problems
 }
 
@@ -462,7 +464,6 @@ func (b *builder) finish() {
 		return a.Match < c.Match
 	})
 	m.HostRedirects = b.hostRedirects(hosts)
-	b.backends.secret = func(ns, name string) *corev1.Secret { return b.secrets[ns+"/"+name] }
 	m.Backends = b.backends.list(b.service)
 	m.Userlists = b.sortedUserlists()
 	for _, c := range b.certs {

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"reflect"
 	"slices"
+	"strings"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -52,11 +53,17 @@ type Changes struct {
 // the gone ones are set to drain (see refill).
 func Diff(running, next *Model) Changes {
 	if running == nil {
-		return Changes{Reload: true, Reasons: []string{"first configuration"}, Next: next}
+		return Changes{Reload: true, Reasons: []string{"first configuration"}, Next: withSpares(nil, next)}
 	}
-	if reasons := fixedDiff(running, next); len(reasons) > 0 {
+	laid, ok := adopt(running, next)
+	if !ok {
+		// Gone, or new without a free spare of its policy.
+		return reload(running, next, partReason("Backends"))
+	}
+	if reasons := fixedDiff(running, laid); len(reasons) > 0 {
 		return reload(running, next, reasons...)
 	}
+	next = laid
 	var ops []SlotOp
 	result := *next
 	result.Backends = slices.Clone(next.Backends)
@@ -87,6 +94,7 @@ var partReasons = map[string]string{
 	"Global":      "global configuration changed",
 	"Frontends":   "frontends changed",
 	"Backends":    "backends added, removed or changed",
+	"Spares":      "spare backends changed",
 	"Certs":       "certificates added, removed or moved to other hosts",
 	"DefaultCert": "default certificate added, removed or changed",
 	"Routes":      "routes changed beyond their map entries",
@@ -124,6 +132,10 @@ func fixed(m *Model) Model {
 		f.Backends[i].Servers = distinctRests(m.Backends[i].Servers, func(s *Server) {
 			s.Name, s.Addr, s.Port, s.Enabled, s.Draining = "", "", 0, false, false
 		})
+		if strings.HasPrefix(f.Backends[i].Name, sparePrefix) {
+			// Which Service a spare serves is only its routes and slots.
+			f.Backends[i].Service, f.Backends[i].For = Ref{}, ""
+		}
 	}
 	f.Certs = slices.Clone(m.Certs)
 	for i := range f.Certs {
@@ -192,7 +204,7 @@ func equal(a, b any) bool {
 func reload(running, next *Model, reasons ...string) Changes {
 	byName := make(map[string]*Backend, len(running.Backends))
 	for i := range running.Backends {
-		byName[running.Backends[i].Name] = &running.Backends[i]
+		byName[running.Backends[i].identity()] = &running.Backends[i]
 	}
 	var before []SlotOp
 	for i := range next.Backends {
@@ -202,7 +214,7 @@ func reload(running, next *Model, reasons ...string) Changes {
 			}
 		}
 	}
-	return Changes{Reload: true, Reasons: reasons, Before: before, Next: next}
+	return Changes{Reload: true, Reasons: reasons, Before: before, Next: withSpares(running, next)}
 }
 
 // rotatedCerts lists the certificates whose content changed, in two models

@@ -39,6 +39,8 @@ func TestDiffClassifiesEveryField(t *testing.T) {
 		m.Global.Limit.Whitelist = one
 		m.Backends[len(m.Backends)-1].Policy.Limit.Whitelist = one
 		m.Backends[len(m.Backends)-1].Policy.Cookie.Keywords = []CookieKeyword{{"maxidle", "1s"}}
+		m.Spares.Policy.Limit.Whitelist = one
+		m.Spares.Policy.Cookie.Keywords = []CookieKeyword{{"maxidle", "1s"}}
 		m.TLSHosts = []TLSHost{{Host: "a.com", Cert: "ns_a", TLS: HostTLS{ClientCA: "ns_ca", ALPN: "h2"}}}
 		m.Passthrough = []PassthroughHost{{Host: "p.com", Backend: "ns_p_443"}}
 		m.AliasRegexes = []AliasRegex{{Regex: "^a", Host: "a.com", Source: Ref{Kind: "Ingress", Namespace: "ns", Name: "a"}}}

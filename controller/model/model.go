@@ -52,6 +52,9 @@ type Options struct {
 	// AllowConfigSnippets is --allow-config-snippets: read the config-*
 	// keys, which paste haproxy configuration as written.
 	AllowConfigSnippets bool
+	// SpareBackends is --spare-backends: the least number of spare
+	// backends a reload renders (see spares.go).
+	SpareBackends int
 }
 
 // Model is the haproxy configuration implied by a snapshot. All slices are
@@ -61,7 +64,10 @@ type Model struct {
 	Frontends []Frontend
 	Routes    []Route   // sorted by Host, Path, Match
 	Backends  []Backend // sorted by Name; DefaultBackendName is one of them
-	Certs     []Cert    // sorted by Name; DefaultCert is separate
+	// Spares is what spare backends a reload adds to Backends (see
+	// spares.go); Build adds none.
+	Spares SparePool
+	Certs  []Cert // sorted by Name; DefaultCert is separate
 
 	TLSHosts  []TLSHost  // sorted by Host: SNIs with crt-list options of their own
 	ClientCAs []ClientCA // sorted by Name: the CAs of the TLSHosts
@@ -129,9 +135,12 @@ type Route struct {
 
 // Backend is a haproxy backend with a fixed number of server slots.
 type Backend struct {
-	Name    string // <ns>_<svc>_<port>, or DefaultBackendName
-	Service Ref    // empty for a 404 default backend
-	Policy  BackendPolicy
+	Name    string // <ns>_<svc>_<port>, DefaultBackendName, or a spare's
+	Service Ref    // empty for a 404 default backend and a free spare
+	// For is, on a spare backend, the name of the backend it serves; empty
+	// on other backends and free spares.
+	For    string
+	Policy BackendPolicy
 	// Servers are the slots: enabled ones carry an endpoint, the rest are
 	// disabled placeholders that dynamic updates can fill without a reload.
 	Servers []Server

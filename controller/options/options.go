@@ -26,6 +26,7 @@ type Options struct {
 	ConnectionTimeout time.Duration
 	ReloadRetry       time.Duration
 	ValidateConfig    string
+	SpareBackends     int
 	ReloadInterval    time.Duration
 	RateLimitUpdate   float64
 	WaitBeforeUpdate  time.Duration
@@ -60,6 +61,7 @@ func Register(fs *flag.FlagSet) *Options {
 	fs.BoolVar(&o.Init, "init", false, "write a minimal valid haproxy config (init container) and exit")
 	fs.DurationVar(&o.ConnectionTimeout, "connection-timeout", 30*time.Second, "read/write deadline on haproxy's sockets; 2.7+ reloads answer only when done")
 	fs.StringVar(&o.ValidateConfig, "validate-config", "auto", "when haproxy -c checks a config: auto (only after haproxy refused a reload, for its messages), always (before every reload) or never")
+	fs.IntVar(&o.SpareBackends, "spare-backends", 16, "backends each reload keeps free (more after a burst of new Services), so that a new Service nothing annotates is served without a reload; 0: none (0 to 10000)")
 	fs.DurationVar(&o.ReloadRetry, "reload-retry", 30*time.Second, "wait before retrying a failed update")
 	fs.DurationVar(&o.ReloadInterval, "reload-interval", 0, "minimum time between two haproxy reloads")
 	fs.Float64Var(&o.RateLimitUpdate, "rate-limit-update", 10, "maximum updates per second (0.05 to 10); a lone change is applied at once, later ones are folded into the next allowed update")
@@ -93,6 +95,9 @@ func (o *Options) AnnotationPrefixes() []string {
 func (o *Options) Validate() error {
 	if o.RateLimitUpdate < 0.05 || o.RateLimitUpdate > 10 {
 		return fmt.Errorf("--rate-limit-update=%v: must be between 0.05 and 10", o.RateLimitUpdate)
+	}
+	if o.SpareBackends < 0 || o.SpareBackends > 10000 {
+		return fmt.Errorf("--spare-backends=%d: must be between 0 and 10000", o.SpareBackends)
 	}
 	if !slices.Contains([]string{"auto", "always", "never"}, o.ValidateConfig) {
 		return fmt.Errorf("--validate-config=%q: must be auto, always or never", o.ValidateConfig)

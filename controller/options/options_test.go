@@ -52,6 +52,7 @@ func TestValidateNamesTheFlag(t *testing.T) {
 	}{
 		{[]string{"--rate-limit-update=11"}, "--rate-limit-update"},
 		{[]string{"--validate-config=sometimes"}, "--validate-config"},
+		{[]string{"--spare-backends=-1"}, "--spare-backends"},
 		{[]string{"--configmap=haproxy-ingress"}, "--configmap"},
 		{[]string{"--default-backend-service=a/b/c"}, "--default-backend-service"},
 		{[]string{"--master-socket=run/master.sock"}, "--master-socket"},

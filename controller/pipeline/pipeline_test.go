@@ -187,7 +187,7 @@ func testPipelineOnRealHAProxy(t *testing.T, hb haproxybin.Build) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			s := &Syncer{Driver: driver, Layout: l, Metrics: health.NewMetrics(), Options: model.Options{DefaultCertificate: cert}}
+			s := &Syncer{Driver: driver, Layout: l, Metrics: health.NewMetrics(), Options: model.Options{DefaultCertificate: cert, SpareBackends: 2}}
 
 			ports := loopback.Ports(t, 4)
 			a1, b1 := backend(t, "a1"), backend(t, "b1")
@@ -291,6 +291,19 @@ func testPipelineOnRealHAProxy(t *testing.T, hb haproxybin.Build) {
 			if r1 := reloads(); r1 != r0 {
 				t.Errorf("a new host with an existing path policy reloaded haproxy (%d -> %d reloads)", r0, r1)
 			}
+			// A new Service behind a new Ingress takes a spare backend: no
+			// reload. The reload that follows gives it its own name, and it
+			// is served all along.
+			snap.Ingresses = append(snap.Ingresses, ingress("app", "fresh", map[string]string{"d.example.com": "d"}, "", ""))
+			snap.Services = append(snap.Services, service("app", "d"))
+			snap.EndpointSlices = append(snap.EndpointSlices, endpointSlices("app", "d", backend(t, "d1"))...)
+			if err := s.Update(ctx, snap); err != nil {
+				t.Fatal(err)
+			}
+			check("d.example.com", false, func(r result) bool { return r.status == 200 && r.body == "d1" })
+			if r1 := reloads(); r1 != r0 {
+				t.Errorf("a new Service behind a new Ingress reloaded haproxy (%d -> %d reloads)", r0, r1)
+			}
 			regex := ingress("app", "regex", map[string]string{"r.example.com": "b"}, "", "")
 			regex.Annotations = map[string]string{"haproxy-ingress.github.io/path-type": "regex"}
 			implSpecific := networkingv1.PathTypeImplementationSpecific
@@ -303,6 +316,7 @@ func testPipelineOnRealHAProxy(t *testing.T, hb haproxybin.Build) {
 			if r1 := reloads(); r1 == r0 {
 				t.Error("a regex route was applied without a reload, but regex maps are order-dependent")
 			}
+			check("d.example.com", false, func(r result) bool { return r.status == 200 && r.body == "d1" })
 
 			if mode != "embedded" {
 				return

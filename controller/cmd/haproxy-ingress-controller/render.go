@@ -133,7 +133,7 @@ func modelOptions(o *options.Options, generated *defaultcert.Keeper, snap *model
 // default certificate.
 func baseModelOptions(o *options.Options) model.Options {
 	return model.Options{DefaultBackendService: o.DefaultBackendService, Resolves: resolves, AnnotationPrefixes: o.AnnotationPrefixes(),
-		AllowConfigSnippets: o.AllowConfigSnippets}
+		AllowConfigSnippets: o.AllowConfigSnippets, SpareBackends: o.SpareBackends}
 }
 
 // resolves looks a host name up as haproxy will when it loads the config,

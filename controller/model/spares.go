@@ -1,0 +1,152 @@
+package model
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Spare backends let a new Service be served without a reload: haproxy
+// cannot add a backend at run time (no version up to 3.2 has "add
+// backend"), so each reload renders a few backends no route uses yet, with
+// the policy of a Service nothing annotates and a few disabled slots. A new
+// backend of that policy then takes a free spare's place: its routes point
+// to the spare's name in the maps and its endpoints fill the spare's slots,
+// all through the runtime API. The next reload gives it its own name again.
+
+// sparePrefix starts the names of spare backends; no <ns>_<svc>_<port>
+// name can, a namespace never starts with "_".
+const sparePrefix = "_spare_"
+
+// spareEndpoints is how many endpoints a spare backend has room for.
+const spareEndpoints = 4
+
+// SparePool says what spare backends a reload renders.
+type SparePool struct {
+	// Min is how many a reload renders at least (--spare-backends); 0
+	// renders none, and every new backend reloads.
+	Min int
+	// Slots is the number of server slots of each.
+	Slots int
+	// Policy is the policy of a backend nothing annotates.
+	Policy BackendPolicy
+}
+
+// free tells a spare backend that serves nothing yet.
+func (b *Backend) free() bool { return b.For == "" && strings.HasPrefix(b.Name, sparePrefix) }
+
+// identity is the name the model gives the backend a (running) backend
+// serves: its own, or the one a spare stands in for.
+func (b *Backend) identity() string {
+	if b.For != "" {
+		return b.For
+	}
+	return b.Name
+}
+
+// adopt lays next out on the running backends: backends that spares stand
+// in for keep their spare, new backends take free spares of their policy
+// with room for their endpoints, and the routes name the spares. False
+// when a backend went away or a new one finds no spare: that reloads.
+func adopt(running, next *Model) (*Model, bool) {
+	byName := make(map[string]*Backend, len(next.Backends))
+	for i := range next.Backends {
+		byName[next.Backends[i].Name] = &next.Backends[i]
+	}
+	out := make([]Backend, len(running.Backends))
+	rename := map[string]string{}
+	var free []int
+	for i := range running.Backends {
+		r := &running.Backends[i]
+		if r.free() {
+			out[i] = *r
+			free = append(free, i)
+			continue
+		}
+		n := byName[r.identity()]
+		if n == nil {
+			return nil, false
+		}
+		delete(byName, r.identity())
+		out[i] = *n
+		if r.For != "" {
+			out[i].Name, out[i].For = r.Name, r.For
+			rename[r.For] = r.Name
+		}
+	}
+	for i := range next.Backends { // in name order, for a stable layout
+		n := &next.Backends[i]
+		if byName[n.Name] == nil {
+			continue
+		}
+		j := slices.IndexFunc(free, func(j int) bool {
+			return equal(running.Backends[j].Policy, n.Policy) && enabled(n.Servers) <= len(running.Backends[j].Servers)
+		})
+		if j < 0 {
+			return nil, false
+		}
+		spare := running.Backends[free[j]].Name
+		out[free[j]] = *n
+		out[free[j]].Name, out[free[j]].For = spare, n.Name
+		rename[n.Name] = spare
+		free = slices.Delete(free, j, j+1)
+	}
+	if len(rename) == 0 && len(free) == 0 {
+		return next, true
+	}
+	m := *next
+	m.Backends = out
+	m.Routes = slices.Clone(next.Routes)
+	for i := range m.Routes {
+		if to, ok := rename[m.Routes[i].Backend]; ok {
+			m.Routes[i].Backend = to
+		}
+	}
+	return &m, true
+}
+
+// withSpares is next as a reload loads it: every backend under its own
+// name, followed by free spares, twice as many as the backends this change
+// adds (a burst of new Services then reloads a few times, each time with
+// room for more), at least the pool's minimum and at most as many as there
+// are backends.
+func withSpares(running, next *Model) *Model {
+	pool := next.Spares
+	if pool.Min == 0 {
+		return next
+	}
+	added := 0
+	if running != nil {
+		known := make(map[string]bool, len(running.Backends))
+		for i := range running.Backends {
+			known[running.Backends[i].identity()] = true
+		}
+		for i := range next.Backends {
+			if !known[next.Backends[i].Name] {
+				added++
+			}
+		}
+	}
+	count := max(pool.Min, min(2*added, len(next.Backends)))
+	m := *next
+	m.Backends = slices.Grow(slices.Clone(next.Backends), count)
+	for i := range count {
+		servers := make([]Server, pool.Slots)
+		for s := range servers {
+			servers[s] = Server{Name: serverName(s), Addr: placeholderAddr, Port: placeholderPort}
+		}
+		m.Backends = append(m.Backends, Backend{Name: fmt.Sprintf("%s%04d", sparePrefix, i+1), Policy: pool.Policy, Servers: servers})
+	}
+	slices.SortFunc(m.Backends, func(a, b Backend) int { return strings.Compare(a.Name, b.Name) })
+	return &m
+}
+
+func enabled(servers []Server) int {
+	n := 0
+	for i := range servers {
+		if servers[i].Enabled {
+			n++
+		}
+	}
+	return n
+}
