@@ -56,7 +56,12 @@ type Syncer struct {
 	// of held objects are served instead.
 	quarantine quarantine.Quarantine
 	lastGood   *model.Snapshot
+	applied    uint64
 }
+
+// Applied counts the updates that changed what haproxy runs, by a reload or
+// the runtime API; an Update that leaves it unchanged does not count.
+func (s *Syncer) Applied() uint64 { return s.applied }
 
 // Update makes haproxy serve snap. It returns an error when haproxy does not
 // run the new configuration; the caller retries. Objects whose configuration
@@ -181,6 +186,9 @@ func (s *Syncer) apply(ctx context.Context, snap *model.Snapshot, held []model.P
 		return tried, err
 	}
 	s.running, s.runningSet = ch.Next, set
+	if kind != health.KindNoop {
+		s.applied++
+	}
 	klog.Infof("finish haproxy update id=%d: %s", s.id, t)
 	return tried, nil
 }

@@ -18,7 +18,8 @@ type Config struct {
 	// a trailing update starts no sooner than this after the first change
 	// it folds in. A lone change is not delayed by it.
 	WaitBeforeUpdate time.Duration
-	// MinInterval (1 / --rate-limit-update) spaces the starts of updates.
+	// MinInterval (1 / --rate-limit-update) spaces the starts of updates
+	// that changed something.
 	MinInterval time.Duration
 	// RetryAfter (--reload-retry) is the wait before retrying a failed update.
 	RetryAfter time.Duration
@@ -30,15 +31,19 @@ type Config struct {
 type Loop struct {
 	cfg     Config
 	clock   clock.Clock
-	update  func(ctx context.Context) error
+	update  func(ctx context.Context) (changed bool, err error)
 	pending chan struct{}
 	// scheduled, when set (tests), runs once the loop has planned the
 	// next update after one ended.
 	scheduled func()
 }
 
-// New returns a loop that will call update; nothing runs before Run.
-func New(cfg Config, update func(ctx context.Context) error) *Loop {
+// New returns a loop that will call update; nothing runs before Run. update
+// says whether it changed anything: one that found nothing to do does not
+// count against the rate limit, so that the rest of a change written as
+// several objects (Service, EndpointSlice, Ingress) is not held back by the
+// update its first object started.
+func New(cfg Config, update func(ctx context.Context) (changed bool, err error)) *Loop {
 	c := cfg.Clock
 	if c == nil {
 		c = clock.RealClock{}
@@ -90,9 +95,12 @@ func (l *Loop) Run(ctx context.Context) {
 		default:
 		}
 		start := l.clock.Now()
-		err := l.update(ctx)
+		changed, err := l.update(ctx)
 		end := l.clock.Now()
-		next = start.Add(l.cfg.MinInterval)
+		next = time.Time{}
+		if changed {
+			next = start.Add(l.cfg.MinInterval)
+		}
 		if idle := end.Add(end.Sub(start)); idle.After(next) {
 			next = idle
 		}

@@ -18,23 +18,23 @@ type harness struct {
 	clock   *clocktesting.FakeClock
 	loop    *Loop
 	starts  chan time.Time
-	results chan error
+	results chan result
 	ended   chan struct{}
 	t0      time.Time
 }
 
 func newHarness(t *testing.T, cfg Config) *harness {
 	t.Helper()
-	h := &harness{t: t, starts: make(chan time.Time), results: make(chan error), ended: make(chan struct{}), t0: time.Unix(1_000_000, 0)}
+	h := &harness{t: t, starts: make(chan time.Time), results: make(chan result), ended: make(chan struct{}), t0: time.Unix(1_000_000, 0)}
 	h.clock = clocktesting.NewFakeClock(h.t0)
 	cfg.Clock = h.clock
-	h.loop = New(cfg, func(ctx context.Context) error {
+	h.loop = New(cfg, func(ctx context.Context) (bool, error) {
 		h.starts <- h.clock.Now()
 		select {
-		case err := <-h.results:
-			return err
+		case r := <-h.results:
+			return r.changed, r.err
 		case <-ctx.Done():
-			return ctx.Err()
+			return false, ctx.Err()
 		}
 	})
 	h.loop.scheduled = func() { h.ended <- struct{}{} }
@@ -58,11 +58,19 @@ func (h *harness) started() time.Duration {
 	}
 }
 
-// finish ends the running update after it took d of fake time, and waits
-// until the loop has planned the next one.
-func (h *harness) finish(d time.Duration, err error) {
+// result is how an update ends.
+type result struct {
+	changed bool
+	err     error
+}
+
+// finish ends the running update after it took d of fake time, having
+// changed something, and waits until the loop has planned the next one.
+func (h *harness) finish(d time.Duration, err error) { h.end(d, result{true, err}) }
+
+func (h *harness) end(d time.Duration, r result) {
 	h.clock.Step(d)
-	h.results <- err
+	h.results <- r
 	<-h.ended
 }
 
@@ -165,4 +173,19 @@ func TestFailedUpdateIsRetried(t *testing.T) {
 	h.finish(0, nil)
 	h.clock.Step(time.Minute)
 	h.noUpdate()
+}
+
+// An update that found nothing to do (the first object of a change written
+// as several) does not hold back the next one by the rate limit.
+func TestUnchangedUpdateIsNotRateLimited(t *testing.T) {
+	h := newHarness(t, Config{MinInterval: 100 * time.Millisecond})
+	h.loop.Trigger()
+	h.started()
+	h.end(2*time.Millisecond, result{changed: false})
+	h.clock.Step(3 * time.Millisecond) // after the idle time of a 2 ms update
+	h.loop.Trigger()
+	if at := h.started(); at != 5*time.Millisecond {
+		t.Fatalf("update after an unchanged one at %v, want 5ms", at)
+	}
+	h.finish(0, nil)
 }

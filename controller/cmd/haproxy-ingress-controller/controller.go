@@ -132,14 +132,14 @@ func runController(ctx context.Context, fs *flag.FlagSet, args []string) error {
 	// Status is written off the update loop, by a loop of its own that
 	// folds the updates made meanwhile into one round: writing thousands of
 	// statuses must not hold back the next configuration.
-	statusLoop := updater.New(updater.Config{RetryAfter: o.ReloadRetry}, func(ctx context.Context) error {
+	statusLoop := updater.New(updater.Config{RetryAfter: o.ReloadRetry}, func(ctx context.Context) (bool, error) {
 		served.Lock()
 		ings, left := lastServed, toRelease
 		toRelease = nil
 		served.Unlock()
 		statusWriter.Publish(ctx, current(ings, w))
 		statusWriter.Release(ctx, left)
-		return nil
+		return true, nil
 	})
 
 	generatedCert := &defaultcert.Keeper{Path: defaultCertPath(layout)}
@@ -154,15 +154,16 @@ func runController(ctx context.Context, fs *flag.FlagSet, args []string) error {
 		WaitBeforeUpdate: o.WaitBeforeUpdate,
 		MinInterval:      o.MinInterval(),
 		RetryAfter:       o.ReloadRetry,
-	}, func(ctx context.Context) error {
+	}, func(ctx context.Context) (bool, error) {
 		snap := w.Snapshot()
 		mo, err := modelOptions(o, generatedCert, &snap)
 		if err != nil {
-			return err
+			return false, err
 		}
 		syncer.Options = mo
+		applied := syncer.Applied()
 		if err := syncer.Update(updates, &snap); err != nil {
-			return err
+			return syncer.Applied() != applied, err
 		}
 		probes.SetReady()
 		served.Lock()
@@ -170,7 +171,7 @@ func runController(ctx context.Context, fs *flag.FlagSet, args []string) error {
 		lastServed = snap.Ingresses
 		served.Unlock()
 		statusLoop.Trigger()
-		return nil
+		return syncer.Applied() != applied, nil
 	})
 
 	var wg sync.WaitGroup
