@@ -229,8 +229,8 @@ func (s *Syncer) dynamic(ctx context.Context, rc runtimeChange, set files.Set, t
 		if versions[i], err = runtime.ParseMapVersion(out); err != nil {
 			return fmt.Errorf("prepare map %s: %w", m.Path, err)
 		}
-		if len(m.Data) > 0 {
-			if _, err := s.send(ctx, runtime.AddMap(versions[i], m.Path, m.Data)); err != nil {
+		for _, add := range runtime.AddMap(versions[i], m.Path, m.Data) {
+			if _, err := s.send(ctx, add); err != nil {
 				return err
 			}
 		}

@@ -48,10 +48,33 @@ func ParseMapVersion(answer string) (MapVersion, error) {
 	return MapVersion(v), nil
 }
 
-// AddMap is the command that loads data, map file lines, into version v of
-// the map loaded from path; empty data needs no command.
-func AddMap(v MapVersion, path string, data []byte) string {
-	return "add map @" + string(v) + " " + mastercli.Arg(path) + " <<\n" + payload(data)
+// maxPayload bounds the payload of one command. haproxy reads a command
+// and its payload into one buffer (tune.bufsize, 16 kB by default); haproxy
+// 2.6.12 given a larger one through the master spins in the CLI applet and
+// aborts the worker ("A bogus APPCTX ... is spinning").
+const maxPayload = 8 << 10
+
+// AddMap is the commands that load data, map file lines, into version v of
+// the map loaded from path, each with a payload of whole lines of at most
+// maxPayload bytes (a longer line gets a command of its own); empty data
+// needs no command.
+func AddMap(v MapVersion, path string, data []byte) []string {
+	head := "add map @" + string(v) + " " + mastercli.Arg(path) + " <<\n"
+	var cmds []string
+	rest := strings.TrimRight(string(data), "\n")
+	for rest != "" {
+		end := len(rest)
+		if end > maxPayload {
+			if i := strings.LastIndexByte(rest[:maxPayload], '\n'); i > 0 {
+				end = i
+			} else if i := strings.IndexByte(rest, '\n'); i > 0 {
+				end = i
+			}
+		}
+		cmds = append(cmds, head+payload([]byte(rest[:end])))
+		rest = strings.TrimLeft(rest[end:], "\n")
+	}
+	return cmds
 }
 
 // CommitMap is the command that makes version v the map's content.

@@ -1,7 +1,9 @@
 package runtime
 
 import (
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/external-haproxy/kit/controller/model"
@@ -42,7 +44,7 @@ func TestMapCommands(t *testing.T) {
 	if got, want := PrepareMap(path), "prepare map "+quoted; got != want {
 		t.Errorf("PrepareMap = %q, want %q", got, want)
 	}
-	if got, want := AddMap("3", path, []byte("foo.com/ ns_s_80\nbar.com/ ns_t_80\n")), "add map @3 "+quoted+" <<\nfoo.com/ ns_s_80\nbar.com/ ns_t_80\n"; got != want {
+	if got, want := AddMap("3", path, []byte("foo.com/ ns_s_80\nbar.com/ ns_t_80\n")), []string{"add map @3 " + quoted + " <<\nfoo.com/ ns_s_80\nbar.com/ ns_t_80\n"}; !slices.Equal(got, want) {
 		t.Errorf("AddMap = %q, want %q", got, want)
 	}
 	if got, want := CommitMap("3", path), "commit map @3 "+quoted; got != want {
@@ -98,5 +100,26 @@ func TestParseStat(t *testing.T) {
 		if _, err := ParseStat(bad); err == nil {
 			t.Errorf("ParseStat(%q): no error", bad)
 		}
+	}
+}
+
+// A large map goes in commands whose payloads fit haproxy's buffer, cut
+// between lines, holding every line once in order.
+func TestAddMapSplitsLargePayloads(t *testing.T) {
+	var data strings.Builder
+	for i := range 5000 {
+		fmt.Fprintf(&data, "host-%d.example.com/ ns_svc_%d_80@0123456789abcdef\n", i, i)
+	}
+	cmds := AddMap("7", "/m.map", []byte(data.String()))
+	var lines []string
+	for _, c := range cmds {
+		head, body, _ := strings.Cut(c, " <<\n")
+		if head != "add map @7 /m.map" || len(body) > maxPayload+1 || !strings.HasSuffix(body, "\n") {
+			t.Fatalf("command %q... (%d bytes of payload)", head, len(body))
+		}
+		lines = append(lines, strings.Split(strings.TrimSuffix(body, "\n"), "\n")...)
+	}
+	if want := strings.Split(strings.TrimSuffix(data.String(), "\n"), "\n"); !slices.Equal(lines, want) || len(cmds) < 30 {
+		t.Fatalf("%d commands carry %d lines, want all %d in order", len(cmds), len(lines), len(want))
 	}
 }
