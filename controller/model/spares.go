@@ -106,10 +106,11 @@ func adopt(running, next *Model) (*Model, bool) {
 }
 
 // withSpares is next as a reload loads it: every backend under its own
-// name, followed by free spares, twice as many as the backends this change
-// adds (a burst of new Services then reloads a few times, each time with
-// room for more), at least the pool's minimum and at most as many as there
-// are backends.
+// name, followed by free spares, twice as many as the backends added since
+// the last reload (the spares taken and the backends this change adds), at
+// least the pool's minimum and at most as many as there are backends. A
+// burst of new Services then reloads a few times, the pool at least
+// doubling each time.
 func withSpares(running, next *Model) *Model {
 	pool := next.Spares
 	if pool.Min == 0 {
@@ -120,6 +121,9 @@ func withSpares(running, next *Model) *Model {
 		known := make(map[string]bool, len(running.Backends))
 		for i := range running.Backends {
 			known[running.Backends[i].identity()] = true
+			if running.Backends[i].For != "" {
+				added++
+			}
 		}
 		for i := range next.Backends {
 			if !known[next.Backends[i].Name] {

@@ -98,13 +98,13 @@ func TestSpareBackends(t *testing.T) {
 
 	// An annotated Service has another policy than the spares: reload, and
 	// the reload gives every backend its own name, with spares for twice
-	// the backends added.
+	// the backends added since the last reload (new and tuned).
 	annotated := withApp(snap, "tuned", map[string]string{"haproxy-ingress.github.io/balance-algorithm": "leastconn"}, "10.0.2.1")
 	c = Diff(running, build(annotated))
 	if !c.Reload {
 		t.Fatal("a Service with its own backend policy took a spare")
 	}
-	if want := []string{"_default_backend", "_spare_0001", "_spare_0002", "ns_new_80", "ns_s_80", "ns_tuned_80"}; !slices.Equal(backendNames(c.Next), want) {
+	if want := []string{"_default_backend", "_spare_0001", "_spare_0002", "_spare_0003", "_spare_0004", "ns_new_80", "ns_s_80", "ns_tuned_80"}; !slices.Equal(backendNames(c.Next), want) {
 		t.Fatalf("after the reload: backends %q, want %q", backendNames(c.Next), want)
 	}
 	if got := routeTo(c.Next, "new.com"); got != "ns_new_80" {
