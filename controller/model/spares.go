@@ -21,6 +21,11 @@ const sparePrefix = "_spare_"
 // spareEndpoints is how many endpoints a spare backend has room for.
 const spareEndpoints = 4
 
+// maxSpares bounds the spares of one reload: beyond a thousand or so the
+// size of the configuration (each spare is a backend with its slots) costs
+// more, in reload time and haproxy memory, than the reloads it saves.
+const maxSpares = 1024
+
 // SparePool says what spare backends a reload renders.
 type SparePool struct {
 	// Min is how many a reload renders at least (--spare-backends); 0
@@ -108,9 +113,9 @@ func adopt(running, next *Model) (*Model, bool) {
 // withSpares is next as a reload loads it: every backend under its own
 // name, followed by free spares, twice as many as the backends added since
 // the last reload (the spares taken and the backends this change adds), at
-// least the pool's minimum and at most as many as there are backends. A
-// burst of new Services then reloads a few times, the pool at least
-// doubling each time.
+// least the pool's minimum and at most as many as there are backends, or
+// maxSpares. A burst of new Services then reloads a few times, the pool
+// doubling each time up to maxSpares.
 func withSpares(running, next *Model) *Model {
 	pool := next.Spares
 	if pool.Min == 0 {
@@ -131,7 +136,7 @@ func withSpares(running, next *Model) *Model {
 			}
 		}
 	}
-	count := max(pool.Min, min(2*added, len(next.Backends)))
+	count := max(pool.Min, min(2*added, len(next.Backends), maxSpares))
 	m := *next
 	m.Backends = slices.Grow(slices.Clone(next.Backends), count)
 	for i := range count {
