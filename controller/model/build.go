@@ -436,8 +436,9 @@ func (b *builder) finish() {
 	hosts := map[string]HostPolicy{}
 	for name := range b.hosts {
 		var hp HostPolicy
+		src := b.hosts.sources(name, nil)
 		for _, k := range registry {
-			k.setHost(&hp, &m.Global, b.hosts.sources(name, nil), b.report)
+			k.setHost(&hp, &m.Global, src, b.report)
 		}
 		hosts[name] = hp
 	}
