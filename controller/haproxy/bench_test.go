@@ -22,7 +22,7 @@ func benchmarkUpdateVsBareReload(b *testing.B, _ haproxybin.Build) {
 	startExternal(b, l)
 	ctx := context.Background()
 	port := loopback.Ports(b, 1)[0]
-	validating := New(Options{Layout: l, Binary: haproxyBinary(b), ConnectionTimeout: 10 * time.Second})
+	validating := New(Options{Layout: l, Binary: haproxyBinary(b), ConnectionTimeout: 10 * time.Second, Validate: ValidateAlways})
 	if _, err := validating.Update(ctx, configSet(l, port, "gen-0", "")); err != nil {
 		b.Fatal(err)
 	}

@@ -166,12 +166,24 @@ func testUpdateReloads(t *testing.T, _ haproxybin.Build) {
 	}
 }
 
-func TestUpdateRejectsInvalidConfig(t *testing.T) { haproxybin.Run(t, testUpdateRejectsInvalidConfig) }
+// TestUpdateRejectsInvalidConfig: a set haproxy cannot parse is never
+// served. With --validate-config=always haproxy -c refuses it before the
+// live files change; with auto the reload is refused, the old worker goes
+// on serving and the last good files are back on disk. Either way the error
+// carries haproxy's messages (on 2.6 from haproxy -c after the refusal, on
+// 2.7+ from the reload answer).
+func TestUpdateRejectsInvalidConfig(t *testing.T) {
+	haproxybin.Run(t, func(t *testing.T, hb haproxybin.Build) {
+		for _, mode := range []Validation{ValidateAlways, ValidateAuto} {
+			t.Run(string(mode), func(t *testing.T) { testUpdateRejectsInvalidConfig(t, mode) })
+		}
+	})
+}
 
-func testUpdateRejectsInvalidConfig(t *testing.T, _ haproxybin.Build) {
+func testUpdateRejectsInvalidConfig(t *testing.T, mode Validation) {
 	l := newLayout(t)
 	startExternal(t, l)
-	d := New(Options{Layout: l, Binary: haproxyBinary(t), ConnectionTimeout: 10 * time.Second})
+	d := New(Options{Layout: l, Binary: haproxyBinary(t), ConnectionTimeout: 10 * time.Second, Validate: mode})
 	ctx := context.Background()
 	port := loopback.Ports(t, 1)[0]
 	good := configSet(l, port, "gen-1", "")
@@ -182,12 +194,18 @@ func testUpdateRejectsInvalidConfig(t *testing.T, _ haproxybin.Build) {
 
 	_, err := d.Update(ctx, configSet(l, port, "gen-2", "    bogus-keyword\n"))
 	var verr *validate.Error
-	if !errors.As(err, &verr) {
+	var rerr *mastercli.ReloadError
+	switch {
+	case mode == ValidateAlways && !errors.As(err, &verr):
 		t.Fatalf("err %v, want a validation error", err)
+	case mode == ValidateAuto && !errors.As(err, &verr) && !(errors.As(err, &rerr) && rerr.Refused && strings.Contains(rerr.Output, "bogus-keyword")):
+		t.Fatalf("err %v, want a refused reload with haproxy's message", err)
+	case !strings.Contains(err.Error(), "bogus-keyword"):
+		t.Fatalf("err %v does not name the line haproxy refused", err)
 	}
 	t.Logf("rejected: %v", err)
 	if !reflect.DeepEqual(snapshot(t, l), onDisk) {
-		t.Error("live files changed by a rejected set")
+		t.Error("live files not those of the last good set after a rejected one")
 	}
 	if body := get(t, port); body != "gen-1" {
 		t.Errorf("served %q after a rejected set, want gen-1", body)
