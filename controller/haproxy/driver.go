@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"sync"
 	"time"
@@ -203,6 +204,13 @@ func (d *Driver) Update(ctx context.Context, set files.Set) (Result, error) {
 	d.lastGood, d.inSync, d.persisted = set, true, nil
 	d.writeLoadedMarker(set)
 	return res, nil
+}
+
+// OnDisk is the content of path in the live files, nil when absent: what
+// a restarted controller learns from the files its predecessor wrote.
+func (d *Driver) OnDisk(path string) []byte {
+	data, _ := os.ReadFile(path)
+	return data
 }
 
 // InSync says whether haproxy is known to run the files on disk, so that

@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -51,19 +50,7 @@ func newLayout(tb testing.TB) files.Layout {
 // startExternal runs haproxy the way the sidecar container does.
 func startExternal(tb testing.TB, l files.Layout) *exec.Cmd {
 	tb.Helper()
-	cmd := exec.Command(haproxyBinary(tb), "-W", "-S", l.MasterSocket()+",mode,600", "-f", l.Etc)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if testing.Verbose() {
-		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
-	}
-	if err := cmd.Start(); err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		_ = cmd.Wait()
-	})
-	return cmd
+	return haproxybin.StartMaster(tb, haproxyBinary(tb), l.MasterSocket(), l.Etc)
 }
 
 // startEmbedded runs haproxy under the supervisor until the test ends.

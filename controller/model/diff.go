@@ -63,21 +63,21 @@ func Diff(running, next *Model) Changes {
 	if reasons := fixedDiff(running, laid); len(reasons) > 0 {
 		return reload(running, next, reasons...)
 	}
-	next = laid
 	var ops []SlotOp
-	result := *next
-	result.Backends = slices.Clone(next.Backends)
+	result := *laid
+	result.Backends = slices.Clone(laid.Backends)
 	// Equal fixed parts pair the backends (and certificates) up by index.
 	for i := range result.Backends {
 		n := &result.Backends[i]
 		servers, slotOps, ok := refill(&running.Backends[i], n)
 		if !ok {
-			return reload(running, next, "backend "+n.Name+" has not enough free slots for its new endpoints")
+			// The reload gives every backend its own name: next, not laid.
+			return reload(running, next, "backend "+n.identity()+" has not enough free slots for its new endpoints")
 		}
 		ops = append(ops, slotOps...)
 		n.Servers = servers
 	}
-	return Changes{Slots: ops, CertUpdates: rotatedCerts(running, next), Routes: !equal(running.Routes, next.Routes), Next: &result}
+	return Changes{Slots: ops, CertUpdates: rotatedCerts(running, laid), Routes: !equal(running.Routes, laid.Routes), Next: &result}
 }
 
 // partReason is the reload reason when the top-level part name of Model

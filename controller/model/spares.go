@@ -140,11 +140,7 @@ func withSpares(running, next *Model) *Model {
 	m := *next
 	m.Backends = slices.Grow(slices.Clone(next.Backends), count)
 	for i := range count {
-		servers := make([]Server, pool.Slots)
-		for s := range servers {
-			servers[s] = Server{Name: serverName(s), Addr: placeholderAddr, Port: placeholderPort}
-		}
-		m.Backends = append(m.Backends, Backend{Name: fmt.Sprintf("%s%04d", sparePrefix, i+1), Policy: pool.Policy, Servers: servers})
+		m.Backends = append(m.Backends, Backend{Name: fmt.Sprintf("%s%04d", sparePrefix, i+1), Policy: pool.Policy, Servers: padSlots(nil, pool.Slots)})
 	}
 	slices.SortFunc(m.Backends, func(a, b Backend) int { return strings.Compare(a.Name, b.Name) })
 	return &m
@@ -158,4 +154,71 @@ func enabled(servers []Server) int {
 		}
 	}
 	return n
+}
+
+// Spare is one spare backend of a running configuration: its name and the
+// backend it serves, empty while free.
+type Spare struct{ Name, For string }
+
+// SpareLayout lists the spare backends of m, for a restarted controller to lay
+// its first model out the same way (see Resume).
+func (m *Model) SpareLayout() []Spare {
+	var out []Spare
+	for i := range m.Backends {
+		if b := &m.Backends[i]; strings.HasPrefix(b.Name, sparePrefix) {
+			out = append(out, Spare{b.Name, b.For})
+		}
+	}
+	return out
+}
+
+// Resume is the model a configuration with spares laid out as layout runs
+// for the state next describes: what a restarted controller takes as
+// running, so that the first Diff keeps the spares haproxy runs instead of
+// reloading to a fresh layout. A backend a spare served keeps it if it
+// still fits; the files then differ only where the state changed.
+func Resume(next *Model, layout []Spare) *Model {
+	if len(layout) == 0 {
+		return nil
+	}
+	byName := make(map[string]*Backend, len(next.Backends))
+	for i := range next.Backends {
+		byName[next.Backends[i].Name] = &next.Backends[i]
+	}
+	m := *next
+	m.Backends = make([]Backend, 0, len(next.Backends)+len(layout))
+	rename := map[string]string{}
+	for _, s := range layout {
+		b := Backend{Name: s.Name, Policy: next.Spares.Policy}
+		if n := byName[s.For]; n != nil && equal(n.Policy, b.Policy) && enabled(n.Servers) <= next.Spares.Slots {
+			b = *n
+			b.Name, b.For = s.Name, s.For
+			b.Servers = n.Servers[:enabled(n.Servers)] // endpoints come first (see slots)
+			rename[s.For] = s.Name
+		}
+		b.Servers = padSlots(b.Servers, next.Spares.Slots)
+		m.Backends = append(m.Backends, b)
+	}
+	for i := range next.Backends {
+		if _, taken := rename[next.Backends[i].Name]; !taken {
+			m.Backends = append(m.Backends, next.Backends[i])
+		}
+	}
+	slices.SortFunc(m.Backends, func(a, b Backend) int { return strings.Compare(a.Name, b.Name) })
+	m.Routes = slices.Clone(next.Routes)
+	for i := range m.Routes {
+		if to, ok := rename[m.Routes[i].Backend]; ok {
+			m.Routes[i].Backend = to
+		}
+	}
+	return &m
+}
+
+// padSlots is servers with disabled slots added up to n.
+func padSlots(servers []Server, n int) []Server {
+	out := slices.Clone(servers)
+	for s := len(out); s < n; s++ {
+		out = append(out, Server{Name: serverName(s), Addr: placeholderAddr, Port: placeholderPort})
+	}
+	return out
 }

@@ -86,6 +86,12 @@ func TestSpareBackends(t *testing.T) {
 		"_spare_0001/srv002 addr 10.0.1.2:8080", "_spare_0001/srv002 ready")
 	running = c.Next
 
+	// A restarted controller, knowing only the spare layout, takes the
+	// same model as running, so its first configuration is the same.
+	if c := Diff(Resume(build(snap), running.SpareLayout()), build(snap)); c.Reload || !equal(c.Next.Backends, running.Backends) || !equal(c.Next.Routes, running.Routes) {
+		t.Fatalf("resumed from %v: reload %v %q, backends %q, want %q", running.SpareLayout(), c.Reload, c.Reasons, backendNames(c.Next), backendNames(running))
+	}
+
 	// Later changes keep the spare: an endpoint change is a slot change.
 	snap.EndpointSlices[len(snap.EndpointSlices)-1].Endpoints[1].Addresses = []string{"10.0.1.3"}
 	c = Diff(running, build(snap))
@@ -132,6 +138,19 @@ func TestSpareBackends(t *testing.T) {
 	big := withApp(snap, "big", nil, "10.0.4.1", "10.0.4.2", "10.0.4.3", "10.0.4.4", "10.0.4.5", "10.0.4.6", "10.0.4.7")
 	if c := Diff(running, build(big)); !c.Reload {
 		t.Fatal("7 endpoints fit in a spare of 6 slots")
+	}
+
+	// The adopted Service outgrows its spare's slots: a reload in which
+	// it has its own name and every spare is free.
+	grown := *snap
+	grown.EndpointSlices = slices.Clone(snap.EndpointSlices)
+	es := grown.EndpointSlices[len(grown.EndpointSlices)-1].DeepCopy()
+	for i := range 7 {
+		es.Endpoints = append(es.Endpoints, discoveryv1.Endpoint{Addresses: []string{fmt.Sprintf("10.0.5.%d", i+1)}})
+	}
+	grown.EndpointSlices[len(grown.EndpointSlices)-1] = es
+	if c := Diff(running, build(&grown)); !c.Reload || routeTo(c.Next, "new.com") != "ns_new_80" || slices.Contains(backendNames(c.Next), "_spare_0001=ns_new_80") {
+		t.Fatalf("adopted Service beyond its spare's slots: reload %v, backends %q", c.Reload, backendNames(c.Next))
 	}
 
 	// The adopted Service goes away: a reload (backends are not returned to the pool).

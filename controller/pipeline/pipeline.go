@@ -131,6 +131,11 @@ func (s *Syncer) apply(ctx context.Context, snap *model.Snapshot, held []model.P
 	parse := time.Since(start)
 	s.report(append(problems, held...))
 
+	if s.running == nil {
+		// A restarted controller lays the spares out as its predecessor
+		// left them, so that unchanged state needs no reload.
+		s.running = model.Resume(m, render.ParseSpares(s.Driver.OnDisk(render.SparesPath(s.Layout))))
+	}
 	s.drains.settle(s.running)
 	ch := model.Diff(s.running, m)
 	renderStart := time.Now()

@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"fmt"
@@ -9,11 +8,9 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -22,7 +19,6 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/external-haproxy/kit/controller/defaultcert"
 	"github.com/external-haproxy/kit/controller/files"
@@ -56,55 +52,10 @@ func initLayout(t testing.TB) files.Layout {
 	return l
 }
 
-// startExternal runs haproxy as the sidecar does, until the test ends, and
-// waits for its master socket: a haproxy that exits at start fails the test
-// with its output, where the driver would wait for it forever.
+// startExternal runs haproxy as the sidecar does, until the test ends.
 func startExternal(t testing.TB, bin string, l files.Layout) {
 	t.Helper()
-	cmd := exec.Command(bin, "-W", "-S", l.MasterSocket()+",mode,600", "-f", l.Etc)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	out := &lockedBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); <-exited })
-	err := wait.PollUntilContextTimeout(context.Background(), 5*time.Millisecond, 10*time.Second, true, func(context.Context) (bool, error) {
-		select {
-		case err := <-exited:
-			exited <- err
-			return false, fmt.Errorf("haproxy exited at start: %v", err)
-		default:
-		}
-		c, err := net.Dial("unix", l.MasterSocket())
-		if err == nil {
-			c.Close()
-		}
-		return err == nil, nil
-	})
-	if err != nil {
-		t.Fatalf("external haproxy %s: %v\n%s", bin, err, out.String())
-	}
-}
-
-// lockedBuffer collects a process's output while the test reads it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	haproxybin.StartMaster(t, bin, l.MasterSocket(), l.Etc)
 }
 
 // backend answers with its name on a free loopback port.

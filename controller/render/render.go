@@ -36,6 +36,7 @@ func Render(m *model.Model, l files.Layout) files.Set {
 	set = append(set, backendTLSFiles(m, l)...)
 	set = append(set, passthroughFiles(m, l)...)
 	set = append(set, errorFiles(&m.Global, l)...)
+	set = append(set, spares(m, l)...)
 	set.Sort()
 	return set
 }
