@@ -258,7 +258,7 @@ func (b *backends) list(service func(ns, name string) layer) []Backend {
 		b.resolve(&be.Policy, be.Service.Namespace, b.claims.sources(be.Name, svc), b.report)
 		out = append(out, *be)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	sortBackends(out)
 	return out
 }
 

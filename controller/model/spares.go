@@ -101,13 +101,20 @@ func adopt(running, next *Model) (*Model, bool) {
 	}
 	m := *next
 	m.Backends = out
-	m.Routes = slices.Clone(next.Routes)
-	for i := range m.Routes {
-		if to, ok := rename[m.Routes[i].Backend]; ok {
-			m.Routes[i].Backend = to
+	m.Routes = renamedRoutes(next.Routes, rename)
+	return &m, true
+}
+
+// renamedRoutes is routes with the backends named in rename replaced by
+// the spares that serve them.
+func renamedRoutes(routes []Route, rename map[string]string) []Route {
+	out := slices.Clone(routes)
+	for i := range out {
+		if to, ok := rename[out[i].Backend]; ok {
+			out[i].Backend = to
 		}
 	}
-	return &m, true
+	return out
 }
 
 // withSpares is next as a reload loads it: every backend under its own
@@ -140,10 +147,20 @@ func withSpares(running, next *Model) *Model {
 	m := *next
 	m.Backends = slices.Grow(slices.Clone(next.Backends), count)
 	for i := range count {
-		m.Backends = append(m.Backends, Backend{Name: fmt.Sprintf("%s%04d", sparePrefix, i+1), Policy: pool.Policy, Servers: padSlots(nil, pool.Slots)})
+		m.Backends = append(m.Backends, pool.free(fmt.Sprintf("%s%04d", sparePrefix, i+1)))
 	}
-	slices.SortFunc(m.Backends, func(a, b Backend) int { return strings.Compare(a.Name, b.Name) })
+	sortBackends(m.Backends)
 	return &m
+}
+
+// free is a spare backend of the pool that serves nothing.
+func (p *SparePool) free(name string) Backend {
+	return Backend{Name: name, Policy: p.Policy, Servers: padSlots(nil, p.Slots)}
+}
+
+// sortBackends sorts backends by name, the order of Model.Backends.
+func sortBackends(bs []Backend) {
+	slices.SortFunc(bs, func(a, b Backend) int { return strings.Compare(a.Name, b.Name) })
 }
 
 func enabled(servers []Server) int {
@@ -189,14 +206,14 @@ func Resume(next *Model, layout []Spare) *Model {
 	m.Backends = make([]Backend, 0, len(next.Backends)+len(layout))
 	rename := map[string]string{}
 	for _, s := range layout {
-		b := Backend{Name: s.Name, Policy: next.Spares.Policy}
+		b := next.Spares.free(s.Name)
 		if n := byName[s.For]; n != nil && equal(n.Policy, b.Policy) && enabled(n.Servers) <= next.Spares.Slots {
 			b = *n
 			b.Name, b.For = s.Name, s.For
-			b.Servers = n.Servers[:enabled(n.Servers)] // endpoints come first (see slots)
+			// Endpoints come first (see slots), in the spare's slots.
+			b.Servers = padSlots(n.Servers[:enabled(n.Servers)], next.Spares.Slots)
 			rename[s.For] = s.Name
 		}
-		b.Servers = padSlots(b.Servers, next.Spares.Slots)
 		m.Backends = append(m.Backends, b)
 	}
 	for i := range next.Backends {
@@ -204,13 +221,8 @@ func Resume(next *Model, layout []Spare) *Model {
 			m.Backends = append(m.Backends, next.Backends[i])
 		}
 	}
-	slices.SortFunc(m.Backends, func(a, b Backend) int { return strings.Compare(a.Name, b.Name) })
-	m.Routes = slices.Clone(next.Routes)
-	for i := range m.Routes {
-		if to, ok := rename[m.Routes[i].Backend]; ok {
-			m.Routes[i].Backend = to
-		}
-	}
+	sortBackends(m.Backends)
+	m.Routes = renamedRoutes(next.Routes, rename)
 	return &m
 }
 
