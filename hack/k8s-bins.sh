@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Build kube-apiserver and etcd (versions pinned by test/k8sbin/go.mod) from the Go
-# module proxy into a cache dir keyed by test/k8sbin/go.mod+go.sum, and print that
-# dir on stdout. Progress goes to stderr so `K8S_BIN_DIR=$(hack/k8s-bins.sh)` works.
+# Build etcd and the Kubernetes parts of the tests' cluster (kube-apiserver,
+# kube-scheduler, kube-controller-manager, kubelet, kube-proxy; versions pinned by
+# test/k8sbin/go.mod) from the Go module proxy into a cache dir keyed by
+# test/k8sbin/go.mod+go.sum, and print that dir on stdout. Progress goes to stderr
+# so `K8S_BIN_DIR=$(hack/k8s-bins.sh)` works.
 #
-# The first build takes about 5-8 minutes on 2 cores; later calls with the same
+# The first build takes about 15-20 minutes on 2 cores; later calls with the same
 # go.mod/go.sum print the dir at once. K8S_BIN_DIR overrides the output dir.
 set -euo pipefail
 
@@ -13,7 +15,11 @@ K8S_VERSION=$(awk '$1=="k8s.io/kubernetes"{print $2; exit}' "$MOD/go.mod")
 KEY=$(cat "$MOD/go.mod" "$MOD/go.sum" | sha256sum | cut -c1-12)
 OUT=${K8S_BIN_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/external-haproxy-kit/k8s-bin-$K8S_VERSION-$KEY}
 
-if [ -x "$OUT/kube-apiserver" ] && [ -x "$OUT/etcd" ]; then
+BINS=(etcd kube-apiserver kube-scheduler kube-controller-manager kubelet kube-proxy)
+complete() {
+	for b in "${BINS[@]}"; do [ -x "$OUT/$b" ] || return 1; done
+}
+if complete; then
 	echo "$OUT"
 	exit 0
 fi
@@ -36,7 +42,7 @@ if ! flock -n 9; then
 	echo "k8s-bins: another build of $OUT is running, waiting for it" >&2
 	flock 9
 fi
-if [ -x "$OUT/kube-apiserver" ] && [ -x "$OUT/etcd" ]; then
+if complete; then
 	echo "$OUT"
 	exit 0
 fi
@@ -71,18 +77,21 @@ step() {
 ) >/dev/null &
 TICKER=$!
 
-echo "k8s-bins: building kube-apiserver $K8S_VERSION + etcd into $OUT (first time: ~5-8 min on 2 cores)" >&2
+echo "k8s-bins: building ${BINS[*]} ($K8S_VERSION) into $OUT (first time: ~15-20 min on 2 cores)" >&2
 cd "$MOD"
 step "downloading modules"
 go mod download >&2
-step "building kube-apiserver"
-go build -trimpath -ldflags="$LDFLAGS" -o "$TMP/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver >&2
+# CGO_ENABLED=0 as in Kubernetes' own release builds: static binaries.
+for b in kube-apiserver kube-scheduler kube-controller-manager kubelet kube-proxy; do
+	step "building $b"
+	CGO_ENABLED=0 go build -trimpath -ldflags="$LDFLAGS" -o "$TMP/$b" "k8s.io/kubernetes/cmd/$b" >&2
+done
 step "building etcd"
 # -o names the file: with a directory target the binary would be called "server".
 go build -trimpath -ldflags="-s -w" -o "$TMP/etcd" go.etcd.io/etcd/server/v3 >&2
 step "checking versions"
-"$TMP/kube-apiserver" --version >&2
-"$TMP/etcd" --version | head -1 >&2
+for b in kube-apiserver kube-scheduler kube-controller-manager kubelet kube-proxy; do "$TMP/$b" --version >&2; done
+"$TMP/etcd" --version >&2
 rm -f "$STEP_FILE"
 
 chmod 755 "$TMP" # mktemp makes it private; the binaries are not secret

@@ -594,7 +594,7 @@ func (d *demo) request(path string) error {
 func (d *demo) accessLog(ctx context.Context) error {
 	d.heading("Patch the ConfigMap like upstream's external-haproxy example: syslog-endpoint=stdout, syslog-format=raw")
 	env := d.env
-	from := len(env.Pod.Log(e2eenv.Controller))
+	from := len(env.Log(e2eenv.Controller))
 	if err := env.PatchConfigMap(ctx, map[string]string{"syslog-endpoint": "stdout", "syslog-format": "raw"}); err != nil {
 		return err
 	}
@@ -609,7 +609,7 @@ func (d *demo) accessLog(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	for _, l := range updateLines(env.Pod.Log(e2eenv.Controller)[from:], start, finish) {
+	for _, l := range updateLines(env.Log(e2eenv.Controller)[from:], start, finish) {
 		say("  %s", l)
 	}
 	if strings.Contains(finish, "failed") {
@@ -623,7 +623,7 @@ func (d *demo) accessLog(ctx context.Context) error {
 	say("a request after the reload, and haproxy's access log line for it (container %s, stdout):", e2eenv.Sidecar)
 	path := "/after-reload"
 	var line string
-	from = len(env.Pod.Log(e2eenv.Sidecar))
+	from = len(env.Log(e2eenv.Sidecar))
 	for attempt := 1; ; attempt++ {
 		if attempt == 1 {
 			if err := d.request(path); err != nil {
@@ -640,7 +640,7 @@ func (d *demo) accessLog(ctx context.Context) error {
 			return ctx.Err()
 		}
 		if attempt == 5 {
-			return fmt.Errorf("no access log line in haproxy's output after %d requests: %w\n%s", attempt, err, env.Pod.Tail(e2eenv.Sidecar, 15))
+			return fmt.Errorf("no access log line in haproxy's output after %d requests: %w\n%s", attempt, err, env.Tail(e2eenv.Sidecar, 15))
 		}
 	}
 	say("  %s", strings.TrimSpace(line))
@@ -654,13 +654,13 @@ var startRE = regexp.MustCompile(`.*starting haproxy update id=(\d+).*`)
 func waitLogAfter(ctx context.Context, env *e2eenv.Env, name string, from int, re *regexp.Regexp, timeout time.Duration) (string, error) {
 	deadline := time.Now().Add(timeout)
 	for {
-		if log := env.Pod.Log(name); len(log) > from {
+		if log := env.Log(name); len(log) > from {
 			if m := re.FindString(log[from:]); m != "" {
 				return m, nil
 			}
 		}
 		if time.Now().After(deadline) {
-			return "", fmt.Errorf("container %s: no log line matching %q after %v:\n%s", name, re, timeout, env.Pod.Tail(name, 15))
+			return "", fmt.Errorf("container %s: no log line matching %q after %v:\n%s", name, re, timeout, env.Tail(name, 15))
 		}
 		if err := ctxutil.Sleep(ctx, 20*time.Millisecond); err != nil {
 			return "", err
@@ -714,7 +714,7 @@ func (d *demo) failureLogs() {
 		return
 	}
 	for _, c := range []string{e2eenv.Controller, e2eenv.Sidecar} {
-		fmt.Fprintf(os.Stderr, "\n--- last lines of the %s container's log:\n%s\n", c, d.env.Pod.Tail(c, 15))
+		fmt.Fprintf(os.Stderr, "\n--- last lines of the %s container's log:\n%s\n", c, d.env.Tail(c, 15))
 	}
 }
 

@@ -36,7 +36,9 @@ func run(cmd, dir string) error {
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
 	t0 := time.Now()
-	c, err := cluster.Start(ctx, cluster.Options{Dir: dir, Detach: true})
+	c, err := cluster.Start(ctx, cluster.Options{Dir: dir, Detach: true, Node: &cluster.NodeOptions{
+		Labels: map[string]string{"role": "ingress-controller"},
+	}})
 	if err != nil {
 		return err
 	}

@@ -49,7 +49,7 @@ func FindBinaries(ctx context.Context, progress io.Writer) (string, error) {
 }
 
 func checkBinaries(dir string) error {
-	for _, name := range []string{"kube-apiserver", "etcd"} {
+	for _, name := range []string{"etcd", "kube-apiserver", "kube-scheduler", "kube-controller-manager", "kubelet", "kube-proxy"} {
 		fi, err := os.Stat(filepath.Join(dir, name))
 		if err != nil {
 			return fmt.Errorf("%s binary missing (build it with %s): %w", name, buildScript, err)

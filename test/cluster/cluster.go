@@ -21,6 +21,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -53,6 +54,10 @@ type Options struct {
 	// ReadyTimeout bounds each wait for etcd and kube-apiserver to become ready;
 	// zero means DefaultReadyTimeout.
 	ReadyTimeout time.Duration
+	// Node, when set, adds a real node: kube-scheduler,
+	// kube-controller-manager, containerd, a kubelet and kube-proxy, so that
+	// workloads run as Kubernetes runs them. Needs root.
+	Node *NodeOptions
 }
 
 // Cluster is a running control plane.
@@ -67,6 +72,14 @@ type Cluster struct {
 	readyTimeout time.Duration
 	etcd         *process
 	apiserver    *process
+
+	// The node, when Options.Node is set.
+	node   *nodeNet
+	pki    *pki
+	binDir string
+	detach bool
+	parts  []*process // node processes, in start order
+	cri    *criClient
 }
 
 // Start launches etcd and kube-apiserver on free 127.0.0.1 ports, waits until
@@ -103,20 +116,49 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 			return nil, err
 		}
 	}
-	pk, err := writePKI(filepath.Join(dir, "pki"))
+	// A node gets the whole cluster in a network namespace of its own, as kind
+	// gives each cluster a container: kube-proxy's iptables rules, the pod
+	// bridge and pods binding :80 stay inside it, parallel clusters do not
+	// meet, and the apiserver has the non-loopback address that the kubernetes
+	// Service's endpoints need. Without a node, everything is on 127.0.0.1.
+	var node *nodeNet
+	if opts.Node != nil {
+		if node, err = newNodeNet(dir); err != nil {
+			return nil, err
+		}
+		defer func() {
+			if err != nil {
+				node.close()
+			}
+		}()
+	}
+	var ips []net.IP
+	var ids []identity
+	if node != nil {
+		ips, ids = []net.IP{net.ParseIP(node.ip), net.ParseIP(kubernetesServiceIP)}, nodeIdentities
+	}
+	pk, err := writePKI(filepath.Join(dir, "pki"), ips, ids)
 	if err != nil {
 		return nil, fmt.Errorf("cluster: pki: %w", err)
 	}
-	// Free ports are found by binding :0 and closing again; another process could
-	// grab one in between, but then the component exits with "address in use" and
-	// Start reports it with the log tail instead of hanging.
-	ports, err := loopback.FreePorts(3)
-	if err != nil {
-		return nil, err
+	var etcdURL, peerURL, bindIP, port string
+	if node != nil {
+		// The namespace is private: fixed, well-known ports, on the node's
+		// address so that this process can check them from outside.
+		etcdURL, peerURL, bindIP, port = "http://"+node.ip+":2379", "http://127.0.0.1:2380", node.ip, "6443"
+	} else {
+		// Free ports are found by binding :0 and closing again; another process could
+		// grab one in between, but then the component exits with "address in use" and
+		// Start reports it with the log tail instead of hanging.
+		ports, err := loopback.FreePorts(3)
+		if err != nil {
+			return nil, err
+		}
+		etcdURL = "http://127.0.0.1:" + strconv.Itoa(ports[0])
+		peerURL = "http://127.0.0.1:" + strconv.Itoa(ports[1])
+		bindIP, port = "127.0.0.1", strconv.Itoa(ports[2])
 	}
-	etcdURL := "http://127.0.0.1:" + strconv.Itoa(ports[0])
-	peerURL := "http://127.0.0.1:" + strconv.Itoa(ports[1])
-	host := "https://127.0.0.1:" + strconv.Itoa(ports[2])
+	host := "https://" + net.JoinHostPort(bindIP, port)
 
 	c := &Cluster{
 		Dir:          dir,
@@ -125,6 +167,10 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 		CAPEM:        pk.caPEM,
 		token:        pk.token,
 		readyTimeout: opts.ReadyTimeout,
+		node:         node,
+		pki:          pk,
+		binDir:       binDir,
+		detach:       opts.Detach,
 	}
 	if c.readyTimeout == 0 {
 		c.readyTimeout = DefaultReadyTimeout
@@ -136,7 +182,7 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 	}()
 
 	c.etcd = &process{
-		name: "etcd", dir: dir, bin: filepath.Join(binDir, "etcd"), detach: opts.Detach,
+		name: "etcd", dir: dir, bin: filepath.Join(binDir, "etcd"), detach: opts.Detach, netns: node.name(),
 		args: []string{
 			"--name=kit", "--data-dir=" + filepath.Join(dir, "etcd"),
 			"--listen-client-urls=" + etcdURL, "--advertise-client-urls=" + etcdURL,
@@ -155,28 +201,36 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 	}
 
 	c.apiserver = &process{
-		name: "kube-apiserver", dir: dir, bin: filepath.Join(binDir, "kube-apiserver"), detach: opts.Detach,
+		name: "kube-apiserver", dir: dir, bin: filepath.Join(binDir, "kube-apiserver"), detach: opts.Detach, netns: node.name(),
 		args: []string{
 			"--etcd-servers=" + etcdURL,
-			"--bind-address=127.0.0.1", "--secure-port=" + strconv.Itoa(ports[2]),
+			"--bind-address=" + bindIP, "--secure-port=" + port,
 			// Otherwise it advertises the default-route interface's address.
-			"--advertise-address=127.0.0.1",
+			"--advertise-address=" + bindIP,
 			"--tls-cert-file=" + pk.serverCert, "--tls-private-key-file=" + pk.serverKey,
 			"--token-auth-file=" + pk.tokenFile,
 			// The default is AlwaysAllow, which would hide missing RBAC rules.
-			"--authorization-mode=RBAC",
+			// Node: the kubelet gets exactly what its node needs, as in a
+			// real cluster, and NodeRestriction keeps it to its own objects.
+			"--authorization-mode=Node,RBAC",
+			"--enable-admission-plugins=NodeRestriction",
 			"--service-account-issuer=https://kubernetes.default.svc",
 			"--service-account-key-file=" + pk.saPub,
 			"--service-account-signing-key-file=" + pk.saKey,
-			// Only the pool ClusterIPs come from: no kube-proxy, nothing routes them.
-			"--service-cluster-ip-range=10.0.0.0/24",
-			// Keeps 127.0.0.1 out of the kubernetes Service's endpoints.
-			"--endpoint-reconciler-type=none",
+			// kube-proxy routes these on a node; without one nothing does.
+			"--service-cluster-ip-range=" + serviceCIDR,
 			// Without it, open watches (any informer) hold a SIGTERM'd apiserver
 			// for the full 60 s --request-timeout; with it they are closed and
 			// shutdown takes about a second, which keeps Restart and Stop quick.
 			"--shutdown-watch-termination-grace-period=2s",
 		},
+	}
+	if node == nil {
+		// 127.0.0.1 may not be an endpoint of the kubernetes Service.
+		c.apiserver.args = append(c.apiserver.args, "--endpoint-reconciler-type=none")
+	} else {
+		// There is no DNS for the node's name.
+		c.apiserver.args = append(c.apiserver.args, "--kubelet-preferred-address-types=InternalIP")
 	}
 	if err := c.startAPIServer(ctx); err != nil {
 		return nil, err
@@ -187,6 +241,11 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 	}
 	if c.Config, err = clientcmd.BuildConfigFromFlags("", c.Kubeconfig); err != nil {
 		return nil, err
+	}
+	if opts.Node != nil {
+		if err := c.startNode(ctx, *opts.Node); err != nil {
+			return nil, err
+		}
 	}
 	return c, nil
 }
@@ -221,9 +280,11 @@ func (c *Cluster) StopAPIServer() { c.apiserver.stop() }
 // port, and returns once /readyz is OK.
 func (c *Cluster) StartAPIServer(ctx context.Context) error { return c.startAPIServer(ctx) }
 
-// Stop terminates kube-apiserver, then etcd. It is safe to call more than once.
-// Dir is left in place (logs help when a test failed); the caller removes it.
+// Stop terminates the node (its pods first), kube-apiserver, then etcd. It is
+// safe to call more than once. Dir is left in place (logs help when a test
+// failed); the caller removes it.
 func (c *Cluster) Stop() {
+	c.stopNode()
 	if c.apiserver != nil {
 		c.apiserver.stop()
 	}
@@ -238,6 +299,9 @@ func (c *Cluster) Stop() {
 func StopDir(dir string) error {
 	dir, err := filepath.Abs(dir)
 	if err != nil {
+		return err
+	}
+	if err := stopNodeDir(dir); err != nil {
 		return err
 	}
 	if err := stopByPIDFile(dir, "kube-apiserver"); err != nil {

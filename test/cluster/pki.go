@@ -13,6 +13,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -28,13 +29,22 @@ type pki struct {
 
 	caPEM []byte
 	token string
+	// tokens of the node's components, by user name (see nodeUsers).
+	tokens map[string]string
 }
 
-// writePKI creates a throw-away CA, a serving certificate for 127.0.0.1 and
-// localhost, a ServiceAccount signing key pair (so TokenRequest works) and a
-// static token file with one admin token. Everything lives only as long as the
-// cluster, so a one-week lifetime is plenty and avoids clock-skew surprises.
-func writePKI(dir string) (*pki, error) {
+// identity is a static-token user: the node's components each get the user
+// name Kubernetes' bootstrap RBAC (and the Node authorizer) expects of them.
+// kubeconfig names the file written for it.
+type identity struct{ user, groups, kubeconfig string }
+
+// writePKI creates a throw-away CA, a serving certificate for 127.0.0.1,
+// localhost and the extra addresses (the node's, the kubernetes Service's), a
+// ServiceAccount signing key pair (so TokenRequest works) and a static token
+// file with one admin token and one per extra identity. Everything lives only
+// as long as the cluster, so a one-week lifetime is plenty and avoids
+// clock-skew surprises.
+func writePKI(dir string, ips []net.IP, ids []identity) (*pki, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
@@ -82,8 +92,8 @@ func writePKI(dir string) (*pki, error) {
 		NotAfter:     notAfter,
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
-		DNSNames:     []string{"localhost"},
+		IPAddresses:  append([]net.IP{net.IPv4(127, 0, 0, 1)}, ips...),
+		DNSNames:     []string{"localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc"},
 	}
 	srvDER, err := x509.CreateCertificate(rand.Reader, srvTmpl, ca, &srvKey.PublicKey, caKey)
 	if err != nil {
@@ -107,11 +117,21 @@ func writePKI(dir string) (*pki, error) {
 		return nil, err
 	}
 
-	tok := make([]byte, 24)
-	if _, err := rand.Read(tok); err != nil {
+	// token,user,uid,"group1,group2"
+	var tokens strings.Builder
+	if p.token, err = newToken(); err != nil {
 		return nil, err
 	}
-	p.token = hex.EncodeToString(tok)
+	fmt.Fprintf(&tokens, "%s,%s,%s,\"system:masters\"\n", p.token, adminUser, adminUser)
+	p.tokens = map[string]string{}
+	for _, id := range ids {
+		tok, err := newToken()
+		if err != nil {
+			return nil, err
+		}
+		p.tokens[id.user] = tok
+		fmt.Fprintf(&tokens, "%s,%s,%s,\"%s\"\n", tok, id.user, id.user, id.groups)
+	}
 	p.caPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER})
 
 	files := []struct {
@@ -123,8 +143,7 @@ func writePKI(dir string) (*pki, error) {
 		{p.serverKey, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: srvKeyDER})},
 		{p.saKey, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: saKeyDER})},
 		{p.saPub, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: saPubDER})},
-		// token,user,uid,"group1,group2"
-		{p.tokenFile, []byte(fmt.Sprintf("%s,%s,%s,\"system:masters\"\n", p.token, adminUser, adminUser))},
+		{p.tokenFile, []byte(tokens.String())},
 	}
 	for _, f := range files {
 		if err := os.WriteFile(f.path, f.data, 0o600); err != nil {
@@ -132,4 +151,12 @@ func writePKI(dir string) (*pki, error) {
 		}
 	}
 	return p, nil
+}
+
+func newToken() (string, error) {
+	tok := make([]byte, 24)
+	if _, err := rand.Read(tok); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(tok), nil
 }

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/external-haproxy/kit/test/netns"
 )
 
 // stopTimeout is how long a component gets to shut down after SIGTERM before it
@@ -24,6 +26,7 @@ type process struct {
 	bin     string
 	args    []string
 	detach  bool
+	netns   string // network namespace to run in; empty: the caller's
 	cmd     *exec.Cmd
 	exited  chan struct{} // closed once cmd.Wait returned
 	waitErr error
@@ -44,6 +47,9 @@ func (p *process) start() error {
 	fmt.Fprintf(logf, "=== %s starting at %s\n", p.name, time.Now().Format(time.RFC3339))
 
 	cmd := exec.Command(p.bin, p.args...)
+	if p.netns != "" {
+		cmd = netns.Command(p.netns, append([]string{p.bin}, p.args...)...)
+	}
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if p.detach {
 		// Own session: the processes outlive the command that started them and

@@ -74,7 +74,7 @@ func measureBulk(b *testing.B, haproxy string, n int) []benchMetric {
 	if err != nil {
 		b.Fatal(err)
 	}
-	logStart := len(env.Pod.Log(e2eenv.Controller))
+	logStart := len(env.Log(e2eenv.Controller))
 	b.ResetTimer()
 
 	// The burst: indexes handed out in order, each writer creating the
@@ -180,11 +180,11 @@ func measureBulk(b *testing.B, haproxy string, n int) []benchMetric {
 	sweep := time.Since(sweepStart)
 	if f := failed.Load(); f > 0 {
 		b.Fatalf("%d of %d hosts not served by %s once the last one was, e.g.:\n%s\ncontroller:\n%s", f, n, backend,
-			strings.Join(failures, "\n"), env.Pod.Tail(e2eenv.Controller, 25))
+			strings.Join(failures, "\n"), env.Tail(e2eenv.Controller, 25))
 	}
 	if testing.Verbose() {
 		var lines []string
-		for _, l := range strings.Split(env.Pod.Log(e2eenv.Controller)[logStart:], "\n") {
+		for _, l := range strings.Split(env.Log(e2eenv.Controller)[logStart:], "\n") {
 			if strings.Contains(l, "haproxy update id=") || strings.Contains(l, "reloaded") || strings.HasPrefix(l, "E") || strings.HasPrefix(l, "W") {
 				lines = append(lines, l)
 			}

@@ -53,7 +53,7 @@ func (r *rt) waitSpread(host string, want ...string) {
 		}
 	}
 	r.t.Fatalf("requests to %s: served by %v (last failure %q), want exactly %v\ncontroller log:\n%s",
-		host, got, last, want, r.env.Pod.Tail(e2eenv.Controller, 20))
+		host, got, last, want, r.env.Tail(e2eenv.Controller, 20))
 }
 
 // TestEndpointScalingWithinSlotsNeedsNoReload scales a Service up and down

@@ -43,7 +43,7 @@ func TestInvalidIngressSkippedWithEvent(t *testing.T) {
 	r.waitEvent("Ingress", "bad-regex", "InvalidConfiguration", "spec.rules[0].http.paths[0].path", `"/("`, "skipped")
 	r.waitEvent("Ingress", "missing-svc", "ConfigurationWarning", "spec.rules[0].http.paths[0].backend", "app/nope", "not found")
 
-	log := r.env.Pod.Log(e2eenv.Controller)
+	log := r.env.Log(e2eenv.Controller)
 	for _, want := range []string{`Ingress/app/bad-type annotation haproxy-ingress.github.io/path-type: invalid value "bogus"`, `Ingress/app/bad-regex spec.rules[0].http.paths[0].path: invalid regex path "/("`} {
 		if !strings.Contains(log, want) {
 			t.Errorf("controller log lacks %q", want)

@@ -16,7 +16,7 @@ import (
 
 // The fault tests crash one part of the pod with SIGKILL (never SIGTERM: a
 // graceful stop would hide what a crash leaves behind), let it come back as
-// a kubelet would, and require the latest state to be served. Each logs its
+// the kubelet restart it, and require the latest state to be served. Each logs its
 // downtime (fault to the first good answer) and convergence (fault to the
 // latest state served) as "FAULT <name>: ...".
 
@@ -28,11 +28,23 @@ func TestFaultHAProxyWorkerKilled(t *testing.T) {
 	env, ctx, addrs := servingEcho1(t, "echo-2")
 	proc := switchAtRuntime(t, env, ctx, addrs["echo-2"], "echo-2")
 
-	fault := time.Now()
-	if err := syscall.Kill(proc.CurrentWorker(), syscall.SIGKILL); err != nil {
+	restarts, err := env.RestartCount(ctx, e2eenv.Sidecar)
+	if err != nil {
 		t.Fatal(err)
 	}
-	restartExited(t, env)
+	// The worker's PID as the host sees it: show proc gives the one inside
+	// the container's PID namespace.
+	worker, err := env.HostPID(ctx, e2eenv.Sidecar, proc.CurrentWorker())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fault := time.Now()
+	if err := syscall.Kill(worker, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.WaitRestarted(ctx, e2eenv.Sidecar, restarts, 60*time.Second); err != nil {
+		t.Fatal(err)
+	}
 	reportRecovery(t, env, "haproxy worker kill -9", fault, "echo-2")
 }
 
@@ -41,13 +53,16 @@ func TestFaultHAProxyWorkerKilled(t *testing.T) {
 // the files, and the controller keeps driving it.
 func TestFaultHAProxyMasterKilled(t *testing.T) {
 	env, ctx, addrs := servingEcho1(t, "echo-2")
-	proc := switchAtRuntime(t, env, ctx, addrs["echo-2"], "echo-2")
+	switchAtRuntime(t, env, ctx, addrs["echo-2"], "echo-2")
 
 	fault := time.Now()
-	if err := syscall.Kill(proc.Master.PID, syscall.SIGKILL); err != nil {
+	restarts, err := env.Kill(ctx, e2eenv.Sidecar)
+	if err != nil {
 		t.Fatal(err)
 	}
-	restartExited(t, env)
+	if err := env.WaitRestarted(ctx, e2eenv.Sidecar, restarts, 60*time.Second); err != nil {
+		t.Fatal(err)
+	}
 	reportRecovery(t, env, "haproxy master kill -9", fault, "echo-2")
 	// The controller drives the new master (whether or not its 2 s master
 	// check saw the old one): a change is served.
@@ -86,15 +101,15 @@ func TestFaultControllerKilledMidRuntimeUpdate(t *testing.T) {
 		t.Fatal(err)
 	}
 	converge(t, env, time.Now(), "echo-1")
-	backends := env.Pod.Path("/etc/haproxy")
-	if err := env.Pod.Signal(e2eenv.Sidecar, syscall.SIGSTOP); err != nil {
+	backends := env.Path(e2eenv.Controller, "/etc/haproxy")
+	if err := env.Signal(ctx, e2eenv.Sidecar, syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
 	resumed := false
 	resume := func() {
 		if !resumed {
 			resumed = true
-			if err := env.Pod.Signal(e2eenv.Sidecar, syscall.SIGCONT); err != nil {
+			if err := env.Signal(ctx, e2eenv.Sidecar, syscall.SIGCONT); err != nil {
 				t.Error(err)
 			}
 		}
@@ -109,23 +124,22 @@ func TestFaultControllerKilledMidRuntimeUpdate(t *testing.T) {
 	// that command then blocks on the paused master.
 	enabled := regexp.MustCompile(`(?m)^\s*server \S+ ` + regexp.QuoteMeta(fresh) + `:8080$`)
 	if !eventually(20*time.Second, func() bool { return dirMatches(backends, enabled) }) {
-		t.Fatalf("the controller did not write the new endpoint\ncontroller:\n%s", env.Pod.Tail(e2eenv.Controller, 20))
+		t.Fatalf("the controller did not write the new endpoint\ncontroller:\n%s", env.Tail(e2eenv.Controller, 20))
 	}
-	env.Pod.Kill(e2eenv.Controller)
-	resume()
-	if env.Ready() {
-		t.Fatal("controller still answers /readyz after kill -9")
-	}
-
-	logStart := len(env.Pod.Log(e2eenv.Controller))
-	restart := time.Now()
-	if err := env.Pod.StartContainer(e2eenv.Controller); err != nil {
+	logStart := len(env.Log(e2eenv.Controller))
+	restarts, err := env.Kill(ctx, e2eenv.Controller)
+	if err != nil {
 		t.Fatal(err)
 	}
+	resume()
+	if err := env.WaitRestarted(ctx, e2eenv.Controller, restarts, 60*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	restart := time.Now()
 	_, converged := converge(t, env, restart, "echo-1", "echo-2")
 	t.Logf("FAULT controller kill -9 mid runtime update: haproxy paused %v, converged %v after the controller restart (then %d requests in a row served by echo-1 and echo-2)",
 		restart.Sub(fault).Round(time.Millisecond), converged.Round(time.Millisecond), stableRun)
-	if log := env.Pod.Log(e2eenv.Controller)[logStart:]; !strings.Contains(log, "haproxy successfully reloaded") {
+	if log := env.Log(e2eenv.Controller)[logStart:]; !strings.Contains(log, "haproxy successfully reloaded") {
 		t.Errorf("the restarted controller trusted the half-updated worker (no reload):\n%s", log)
 	}
 }
@@ -139,7 +153,7 @@ func TestFaultAPIServerOutage(t *testing.T) {
 	const outage = 12 * time.Second
 	env, ctx, addrs := servingEcho1(t, "echo-2")
 	p := env.Poll("echo.example.com", "/", e2eenv.ServedByAny("echo-1", "echo-2"))
-	logStart := len(env.Pod.Log(e2eenv.Controller))
+	logStart := len(env.Log(e2eenv.Controller))
 
 	down := time.Now()
 	env.Opts.Cluster.StopAPIServer()
@@ -190,8 +204,8 @@ func TestFaultAPIServerOutage(t *testing.T) {
 	// seconds after it is ready: the recovery line can come after the
 	// changes were served, so it is waited for.
 	for _, re := range []string{`watch of [\w ]+ failed, retrying`, `watches of \[[^\]]+\] recovered after`} {
-		if m, err := env.Pod.WaitLog(e2eenv.Controller, regexp.MustCompile(`[^\n]*`+re+`[^\n]*`), 20*time.Second); err != nil {
-			t.Errorf("controller log does not match %q: %v\n%s", re, err, env.Pod.Log(e2eenv.Controller)[logStart:])
+		if m, err := env.WaitLog(e2eenv.Controller, regexp.MustCompile(`[^\n]*`+re+`[^\n]*`), 20*time.Second); err != nil {
+			t.Errorf("controller log does not match %q: %v\n%s", re, err, env.Log(e2eenv.Controller)[logStart:])
 		} else {
 			t.Logf("controller: %s", strings.TrimSpace(m))
 		}
@@ -211,20 +225,6 @@ func switchAtRuntime(t *testing.T, env *e2eenv.Env, ctx context.Context, addr, n
 		t.Fatal(err)
 	}
 	return proc
-}
-
-// restartExited waits for the haproxy container to end on its own and starts
-// it again, as the kubelet does.
-func restartExited(t *testing.T, env *e2eenv.Env) {
-	t.Helper()
-	select {
-	case <-env.Pod.Exited(e2eenv.Sidecar):
-	case <-time.After(20 * time.Second):
-		t.Fatalf("haproxy container still running\nhaproxy:\n%s", env.Pod.Tail(e2eenv.Sidecar, 20))
-	}
-	if err := env.Pod.StartContainer(e2eenv.Sidecar); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // stableRun is how many requests in a row, one connection each, must reach
@@ -273,7 +273,7 @@ func converge(t *testing.T, env *e2eenv.Env, since time.Time, backends ...string
 		return after >= stableRun
 	})
 	if err != nil {
-		t.Fatalf("not served by %v alone: %v (last %d %q)\nhaproxy:\n%s", backends, err, last.Status, last.Body, env.Pod.Tail(e2eenv.Sidecar, 20))
+		t.Fatalf("not served by %v alone: %v (last %d %q)\nhaproxy:\n%s", backends, err, last.Status, last.Body, env.Tail(e2eenv.Sidecar, 20))
 	}
 	return firstOK.Sub(since), allSeen.Sub(since)
 }

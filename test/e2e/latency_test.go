@@ -121,7 +121,7 @@ func measureAPIWriteToServed(b *testing.B, haproxy string) []benchMetric {
 		if err != nil {
 			b.Fatal(err)
 		}
-		logStart := len(env.Pod.Log(e2eenv.Controller))
+		logStart := len(env.Log(e2eenv.Controller))
 		var took, calls []time.Duration
 		var writes []time.Time
 		for i := range figureChanges {
@@ -139,7 +139,7 @@ func measureAPIWriteToServed(b *testing.B, haproxy string) []benchMetric {
 			took = append(took, time.Since(start))
 		}
 		time.Sleep(500 * time.Millisecond) // let the last update's metrics and log land; not an assertion
-		phaseLog := env.Pod.Log(e2eenv.Controller)[logStart:]
+		phaseLog := env.Log(e2eenv.Controller)[logStart:]
 		totals, toStart := controllerShare(phaseLog, writes)
 		if testing.Verbose() {
 			b.Logf("%s: sample of the controller log:\n%s", k.name, lastLines(phaseLog, 8))

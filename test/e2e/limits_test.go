@@ -55,7 +55,7 @@ func TestValuesHAProxyRefusesNeverFreezeUpdates(t *testing.T) {
 	r.waitServer("after.example.com", "/", "echo")
 	t.Logf("Ingress created after the refused values served %s after its creation", time.Since(created).Round(time.Millisecond))
 
-	log := r.env.Pod.Log(e2eenv.Controller)
+	log := r.env.Log(e2eenv.Controller)
 	for _, want := range []string{`timeout-client: invalid value "25d"`, `timeout-server: invalid value "999999999d"`,
 		`nbthread: invalid value "65"`, `balance-algorithm: invalid value "random(0)"`} {
 		if !strings.Contains(log, want) {

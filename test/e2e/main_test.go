@@ -1,13 +1,13 @@
 // Package e2e runs the external-haproxy pod end to end: the function overlay
-// applied to a real kube-apiserver, the pod's containers as local processes
-// from the rendered spec, the controller with only the base's RBAC, and real
-// requests to real backends in a network namespace.
+// applied to a real cluster with a real node (scheduler, controller-manager,
+// kubelet, containerd, runc, kube-proxy), the DaemonSet's pod run by the
+// kubelet with the controller on its own ServiceAccount, and real requests to
+// echo pods.
 package e2e
 
 import (
 	"context"
 	"os"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,9 +18,7 @@ import (
 
 func TestMain(m *testing.M) { clustertest.Main(m) }
 
-var subnet atomic.Int32
-
-// start runs a pod on its own control plane: the overlay's cluster-scoped
+// start runs a pod on a cluster and node of its own: the overlay's cluster-scoped
 // objects (IngressClass, ClusterRole) and fixed names would clash between
 // tests sharing one.
 func start(t testing.TB, configMap map[string]string) *e2eenv.Env {
@@ -34,27 +32,17 @@ func startWith(t testing.TB, o e2eenv.Options) *e2eenv.Env {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	c := clustertest.Start(t)
-	// Not t.TempDir(): it holds the test's name, and haproxy refuses unix
-	// socket paths longer than 97 bytes.
-	dir, err := os.MkdirTemp("", "kit-e2e-")
+	node, err := e2eenv.NodeOptions(ctx, o.Haproxy, os.Stderr)
 	if err != nil {
 		t.Fatal(err)
 	}
+	c := clustertest.StartNode(t, node)
+	dir := t.TempDir()
 	o.Cluster, o.Dir, o.Bin, o.Kustomize, o.Repo = c, dir, testbin.Dir(t), testbin.Kustomize(t), testbin.RepoRoot()
-	o.Subnet = 100 + int(subnet.Add(1))
 	env, err := e2eenv.Start(ctx, o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		env.Close()
-		if t.Failed() {
-			t.Logf("pod logs kept in %s", dir)
-		} else {
-			os.RemoveAll(dir)
-		}
-	})
 	return env
 }
 

@@ -164,7 +164,7 @@ func runRBACCase(t *testing.T, role string, edit func([]rbacv1.PolicyRule) []rba
 		}
 		t.Logf("Role %s: %d rules -> %d: %v", r.Name, n, len(r.Rules), r.Rules)
 	}
-	logStart := len(env.Pod.Log(e2eenv.Controller))
+	logStart := len(env.Log(e2eenv.Controller))
 	if err := env.Pod.StartContainer(e2eenv.Controller); err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +174,7 @@ func runRBACCase(t *testing.T, role string, edit func([]rbacv1.PolicyRule) []rba
 	if err := env.CreateIngress(ctx, "app", "broken", "broken.example.com", brokenSvc); err != nil {
 		t.Fatal(err)
 	}
-	newLog := func() string { return env.Pod.Log(e2eenv.Controller)[logStart:] }
+	newLog := func() string { return env.Log(e2eenv.Controller)[logStart:] }
 	for _, l := range logs {
 		re := regexp.MustCompile(`[^\n]*` + l + `[^\n]*`)
 		if !eventually(15*time.Second, func() bool { return re.MatchString(newLog()) }) {

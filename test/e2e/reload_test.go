@@ -23,7 +23,7 @@ func waitMasterReloads(t *testing.T, env *e2eenv.Env, after int, timeout time.Du
 			return n
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("master reload counter still %d (err %v) after %v, want > %d\ncontroller:\n%s", n, err, timeout, after, env.Pod.Tail(e2eenv.Controller, 25))
+			t.Fatalf("master reload counter still %d (err %v) after %v, want > %d\ncontroller:\n%s", n, err, timeout, after, env.Tail(e2eenv.Controller, 25))
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -37,7 +37,7 @@ func TestConfigMapSyslogStdoutReloadsAndLogsAccess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logStart := len(env.Pod.Log(e2eenv.Controller))
+	logStart := len(env.Log(e2eenv.Controller))
 
 	if err := env.PatchConfigMap(ctx, map[string]string{"syslog-endpoint": "stdout", "syslog-format": "raw"}); err != nil {
 		t.Fatal(err)
@@ -47,13 +47,13 @@ func TestConfigMapSyslogStdoutReloadsAndLogsAccess(t *testing.T) {
 	update := regexp.MustCompile(`(?s)starting haproxy update id=(\d+).*finish haproxy update id=(\d+): [^\n]*`)
 	deadline := time.Now().Add(15 * time.Second)
 	for {
-		m := update.FindStringSubmatch(env.Pod.Log(e2eenv.Controller)[logStart:])
+		m := update.FindStringSubmatch(env.Log(e2eenv.Controller)[logStart:])
 		if m != nil && m[1] == m[2] {
 			t.Logf("controller: %s", strings.TrimSpace(m[0][strings.LastIndex(m[0], "finish"):]))
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no starting/finish haproxy update pair after the ConfigMap change:\n%s", env.Pod.Log(e2eenv.Controller)[logStart:])
+			t.Fatalf("no starting/finish haproxy update pair after the ConfigMap change:\n%s", env.Log(e2eenv.Controller)[logStart:])
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -71,9 +71,9 @@ func TestConfigMapSyslogStdoutReloadsAndLogsAccess(t *testing.T) {
 	if r, err := env.Get("echo.example.com", probe, false); err != nil || r.Status != 200 {
 		t.Fatalf("request after the reload: %d %v", r.Status, err)
 	}
-	line, err := env.Pod.WaitLog(e2eenv.Sidecar, regexp.MustCompile(`[^\n]*"GET `+regexp.QuoteMeta(probe)+` HTTP/1.1"[^\n]*`), 10*time.Second)
+	line, err := env.WaitLog(e2eenv.Sidecar, regexp.MustCompile(`[^\n]*"GET `+regexp.QuoteMeta(probe)+` HTTP/1.1"[^\n]*`), 10*time.Second)
 	if err != nil {
-		t.Fatalf("%v\nhaproxy:\n%s", err, env.Pod.Tail(e2eenv.Sidecar, 20))
+		t.Fatalf("%v\nhaproxy:\n%s", err, env.Tail(e2eenv.Sidecar, 20))
 	}
 	t.Logf("haproxy stdout: %s", line)
 	if !strings.Contains(line, " 200 ") || !strings.Contains(line, "http ") {
@@ -88,7 +88,7 @@ func TestConfigMapInvalidValueKeepsDefault(t *testing.T) {
 	if err := env.PatchConfigMap(ctx, map[string]string{"timeout-client": "forever"}); err != nil {
 		t.Fatal(err)
 	}
-	warning, err := env.Pod.WaitLog(e2eenv.Controller, regexp.MustCompile(`[^\n]*timeout-client[^\n]*invalid value "forever"[^\n]*`), 20*time.Second)
+	warning, err := env.WaitLog(e2eenv.Controller, regexp.MustCompile(`[^\n]*timeout-client[^\n]*invalid value "forever"[^\n]*`), 20*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +117,7 @@ func TestConfigMapInvalidValueKeepsDefault(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("timeout-client: 42s not rendered:\n%s\ncontroller:\n%s", b, env.Pod.Tail(e2eenv.Controller, 20))
+			t.Fatalf("timeout-client: 42s not rendered:\n%s\ncontroller:\n%s", b, env.Tail(e2eenv.Controller, 20))
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

@@ -39,19 +39,19 @@ func TestHAProxyRestartServesCurrentConfig(t *testing.T) {
 	}
 	// Like a kubelet's restart back-off: haproxy comes back only once the
 	// controller tried to apply the change and found no master.
-	if _, err := env.Pod.WaitLog(e2eenv.Controller, regexp.MustCompile(`updating \d+ host\(s\): \[[^\]]*down\.example\.com`), 20*time.Second); err != nil {
+	if _, err := env.WaitLog(e2eenv.Controller, regexp.MustCompile(`updating \d+ host\(s\): \[[^\]]*down\.example\.com`), 20*time.Second); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := env.Pod.WaitLog(e2eenv.Controller, regexp.MustCompile(`waiting for the external haproxy`), 20*time.Second); err != nil {
-		t.Fatalf("%v\ncontroller:\n%s", err, env.Pod.Tail(e2eenv.Controller, 20))
+	if _, err := env.WaitLog(e2eenv.Controller, regexp.MustCompile(`waiting for the external haproxy`), 20*time.Second); err != nil {
+		t.Fatalf("%v\ncontroller:\n%s", err, env.Tail(e2eenv.Controller, 20))
 	}
 
 	if err := env.Pod.StartContainer(e2eenv.Sidecar); err != nil {
 		t.Fatal(err)
 	}
-	line, err := env.Pod.WaitLog(e2eenv.Controller, regexp.MustCompile(`haproxy master changed from pid \d+ to \d+[^\n]*`), 30*time.Second)
+	line, err := env.WaitLog(e2eenv.Controller, regexp.MustCompile(`haproxy master changed from pid \d+ to \d+[^\n]*`), 30*time.Second)
 	if err != nil {
-		t.Fatalf("%v\ncontroller:\n%s", err, env.Pod.Tail(e2eenv.Controller, 30))
+		t.Fatalf("%v\ncontroller:\n%s", err, env.Tail(e2eenv.Controller, 30))
 	}
 	t.Logf("controller: %s", line)
 	cur, err := env.StableMasterProc(ctx, 10*time.Second)
@@ -128,7 +128,7 @@ func TestControllerRestartNoReload(t *testing.T) {
 	if _, _, err := env.Eventually(30*time.Second, func() (e2eenv.Response, error) { return env.Get("echo.example.com", "/", false) }, e2eenv.ServedByAny("echo-1", "echo-2")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := env.Pod.WaitLog(e2eenv.Controller, regexp.MustCompile(`finish haproxy update id=\d+`), 10*time.Second); err != nil {
+	if _, err := env.WaitLog(e2eenv.Controller, regexp.MustCompile(`finish haproxy update id=\d+`), 10*time.Second); err != nil {
 		t.Fatal(err)
 	}
 	before, err := env.StableMasterProc(ctx, 10*time.Second)
@@ -144,7 +144,7 @@ func TestControllerRestartNoReload(t *testing.T) {
 	for n := p.Total(); p.Total() < n+20; { // haproxy alone, no controller
 		time.Sleep(10 * time.Millisecond)
 	}
-	logStart := len(env.Pod.Log(e2eenv.Controller))
+	logStart := len(env.Log(e2eenv.Controller))
 	if err := env.Pod.StartContainer(e2eenv.Controller); err != nil {
 		t.Fatal(err)
 	}
@@ -167,9 +167,9 @@ func TestControllerRestartNoReload(t *testing.T) {
 	if after.Master.PID != before.Master.PID || after.Master.Reloads != before.Master.Reloads || after.CurrentWorker() != before.CurrentWorker() {
 		t.Errorf("haproxy reloaded on controller start: master %d reloads %d worker %d -> master %d reloads %d worker %d\ncontroller:\n%s",
 			before.Master.PID, before.Master.Reloads, before.CurrentWorker(), after.Master.PID, after.Master.Reloads, after.CurrentWorker(),
-			env.Pod.Log(e2eenv.Controller)[logStart:])
+			env.Log(e2eenv.Controller)[logStart:])
 	}
-	newLog := env.Pod.Log(e2eenv.Controller)[logStart:]
+	newLog := env.Log(e2eenv.Controller)[logStart:]
 	if strings.Contains(newLog, "haproxy successfully reloaded") {
 		t.Errorf("the restarted controller logged a reload:\n%s", newLog)
 	}

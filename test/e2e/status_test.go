@@ -31,7 +31,7 @@ func (r *rt) waitStatusIPs(name string) []string {
 			return ips
 		}
 	}
-	r.t.Fatalf("Ingress %s/%s: no status.loadBalancer after %v\ncontroller log:\n%s", appNS, name, routeWait, r.env.Pod.Tail(e2eenv.Controller, 20))
+	r.t.Fatalf("Ingress %s/%s: no status.loadBalancer after %v\ncontroller log:\n%s", appNS, name, routeWait, r.env.Tail(e2eenv.Controller, 20))
 	return nil
 }
 

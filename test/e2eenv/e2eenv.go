@@ -1,8 +1,9 @@
-// Package e2eenv sets up the whole external-haproxy pod the way a cluster runs
-// it, for the end-to-end tests and `make demo`: the function overlay rendered
-// by kustomize and applied to a real kube-apiserver, the pod's containers run
-// locally from that rendered spec (init step, haproxy sidecar, controller with
-// nothing but the base's RBAC token), and backends in a network namespace.
+// Package e2eenv sets up the external-haproxy pod the way a cluster runs it,
+// for the end-to-end tests and `make demo`: the function overlay rendered by
+// kustomize (with the locally built images set, as a consumer's overlay sets
+// its own) and applied server-side to a real cluster with a real node; the
+// DaemonSet controller makes the pod, the kubelet runs it in containerd, and
+// backends are pods too.
 package e2eenv
 
 import (
@@ -27,12 +28,9 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/external-haproxy/kit/controller/haproxy/mastercli"
-	"github.com/external-haproxy/kit/internal/ctxutil"
-	"github.com/external-haproxy/kit/internal/loopback"
 	"github.com/external-haproxy/kit/test/cluster"
 	"github.com/external-haproxy/kit/test/kubeapply"
-	"github.com/external-haproxy/kit/test/netns"
-	"github.com/external-haproxy/kit/test/podrun"
+	"github.com/external-haproxy/kit/test/poll"
 )
 
 // Names from base/.
@@ -46,39 +44,45 @@ const (
 	Sidecar        = "haproxy"
 )
 
+// Ports the base gives haproxy and the controller; on the node's address.
+const (
+	HTTPPort       = 80
+	HTTPSPort      = 443
+	HealthzPort    = 10253
+	StatsPort      = 1936
+	ControllerPort = 10254
+)
+
 // Options say where things are.
 type Options struct {
-	Cluster   *cluster.Cluster
-	Dir       string // work dir: pod volumes, logs
-	Bin       string // holds external-haproxy-fn, haproxy-ingress-controller and echoserver
+	Cluster   *cluster.Cluster // with a node (cluster.Options.Node)
+	Dir       string           // work dir: the rendering overlay, logs
+	Bin       string           // holds external-haproxy-fn
 	Kustomize string
 	Overlay   string // directory to render; default overlays/external-haproxy of the repo
 	Repo      string
-	Subnet    int // 10.213.<Subnet>.0/24 for the backends
-	// ConfigMap entries added to the base's ConfigMap before the controller
-	// starts (ports are always set to free loopback ports).
+	// ConfigMap entries added to the base's ConfigMap before the pod starts.
 	ConfigMap map[string]string
-	// Haproxy is the binary the sidecar runs, and the controller's
-	// --haproxy-binary for its checks, so that both are one version. Empty:
-	// $KIT_E2E_HAPROXY for the sidecar if set, else haproxy on $PATH (and the
-	// controller finds haproxy on $PATH itself).
+	// Haproxy is the haproxy version the sidecar runs (an image of
+	// HaproxyVersions); empty: $KIT_E2E_HAPROXY, else the first one.
 	Haproxy string
 }
 
-// Env is a running pod with its control plane.
+// Env is a running pod on a node.
 type Env struct {
-	Opts                                                        Options
-	Admin                                                       kubernetes.Interface // system:masters, for the test's own writes
-	Manifests                                                   []byte               // the rendered overlay
-	Pod                                                         *podrun.Pod
-	Net                                                         *netns.Net
-	HTTPPort, HTTPSPort, HealthzPort, StatsPort, ControllerPort int
-	echoes                                                      map[string]string // address → backend name
+	Opts      Options
+	Cluster   *cluster.Cluster
+	Admin     kubernetes.Interface // system:masters, for the test's own writes
+	Manifests []byte               // the rendered overlay
+	NodeIP    string               // where haproxy and the controller serve
+	PodName   string
+	PodUID    string
+	echoes    []string // backend pods, namespace/name
 }
 
 // Render runs kustomize on the overlay with the function on $PATH.
 func Render(kustomize, bin, overlay string) ([]byte, error) {
-	cmd := exec.Command(kustomize, "build", "--enable-alpha-plugins", "--enable-exec", overlay)
+	cmd := exec.Command(kustomize, "build", "--enable-alpha-plugins", "--enable-exec", "--load-restrictor=LoadRestrictionsNone", overlay)
 	cmd.Env = append(os.Environ(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"))
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
@@ -89,13 +93,64 @@ func Render(kustomize, bin, overlay string) ([]byte, error) {
 	return out, nil
 }
 
-// Start renders and applies the overlay, then runs the pod; it returns once
-// the controller has loaded real configuration into haproxy.
+// RenderWithLocalImages renders overlay through a kustomization that only
+// sets the images to the locally built ones, as a consumer's overlay would
+// set its registry's: nothing can be pulled here.
+func RenderWithLocalImages(kustomize, bin, overlay, dir, haproxy string) ([]byte, error) {
+	wrap := filepath.Join(dir, "overlay")
+	if err := os.MkdirAll(wrap, 0o755); err != nil {
+		return nil, err
+	}
+	// kustomize takes a directory resource only as a relative path.
+	rel, err := filepath.Rel(wrap, overlay)
+	if err != nil {
+		return nil, err
+	}
+	k := fmt.Sprintf(`apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+resources:
+- %s
+images:
+- name: ghcr.io/external-haproxy/haproxy-ingress-controller
+  newName: %s
+  newTag: %s
+- name: haproxy
+  newName: %s
+  newTag: %s
+`, rel, imageName(ControllerImage), imageTag(ControllerImage), imageName(HaproxyImage(haproxy)), imageTag(HaproxyImage(haproxy)))
+	if err := os.WriteFile(filepath.Join(wrap, "kustomization.yaml"), []byte(k), 0o644); err != nil {
+		return nil, err
+	}
+	return Render(kustomize, bin, wrap)
+}
+
+func imageName(ref string) string { n, _, _ := strings.Cut(ref, ":"); return n }
+func imageTag(ref string) string  { _, t, _ := strings.Cut(ref, ":"); return t }
+
+// HaproxyVersion is the version the environment selects: $KIT_E2E_HAPROXY
+// (make test runs the haproxy-facing tests again with 3.0), else the first
+// of HaproxyVersions.
+func HaproxyVersion() string {
+	if v := os.Getenv("KIT_E2E_HAPROXY"); v != "" {
+		return v
+	}
+	return HaproxyVersions[0]
+}
+
+// Start renders and applies the overlay and waits for the DaemonSet's pod:
+// running on the node, the controller ready (its /readyz turns 200 only once
+// real configuration is live in haproxy) and haproxy's /healthz answering.
 func Start(ctx context.Context, o Options) (*Env, error) {
 	if o.Overlay == "" {
 		o.Overlay = filepath.Join(o.Repo, "overlays/external-haproxy")
 	}
-	e := &Env{Opts: o, echoes: map[string]string{}}
+	if o.Haproxy == "" {
+		o.Haproxy = HaproxyVersion()
+	}
+	if o.Cluster.NodeIP() == "" {
+		return nil, fmt.Errorf("e2eenv: the cluster has no node")
+	}
+	e := &Env{Opts: o, Cluster: o.Cluster, NodeIP: o.Cluster.NodeIP()}
 	// The test's own client, not the controller's: allowed far more than
 	// client-go's default 5 requests/s so that bulk writes measure the
 	// controller and not this client's rate limiter.
@@ -105,144 +160,136 @@ func Start(ctx context.Context, o Options) (*Env, error) {
 	if e.Admin, err = kubernetes.NewForConfig(admin); err != nil {
 		return nil, err
 	}
-	if e.Manifests, err = Render(o.Kustomize, o.Bin, o.Overlay); err != nil {
+	if e.Manifests, err = RenderWithLocalImages(o.Kustomize, o.Bin, o.Overlay, o.Dir, o.Haproxy); err != nil {
 		return nil, err
 	}
-	if err := kubeapply.Apply(ctx, o.Cluster.Config, e.Manifests, false); err != nil {
+	// The DaemonSet goes last so that its pod starts with the test's
+	// ConfigMap entries (a later apply would take them back).
+	isDS := func(kind string) bool { return kind == "DaemonSet" }
+	if err := kubeapply.ApplyIf(ctx, o.Cluster.Config, e.Manifests, false, func(k string) bool { return !isDS(k) }); err != nil {
 		return nil, fmt.Errorf("applying the rendered overlay: %w", err)
 	}
-	ports, err := loopback.FreePorts(5)
-	if err != nil {
-		return nil, err
-	}
-	e.HTTPPort, e.HTTPSPort, e.HealthzPort, e.StatsPort, e.ControllerPort = ports[0], ports[1], ports[2], ports[3], ports[4]
-	data := map[string]string{
-		"http-port": strconv.Itoa(e.HTTPPort), "https-port": strconv.Itoa(e.HTTPSPort),
-		"healthz-port": strconv.Itoa(e.HealthzPort), "stats-port": strconv.Itoa(e.StatsPort),
-		"bind-ip-addr-http": "127.0.0.1", "bind-ip-addr-healthz": "127.0.0.1", "bind-ip-addr-stats": "127.0.0.1",
-	}
-	for k, v := range o.ConfigMap {
-		data[k] = v
-	}
-	if err := e.PatchConfigMap(ctx, data); err != nil {
-		return nil, err
-	}
-	kubeconfig := filepath.Join(o.Dir, "controller.kubeconfig")
-	if _, err := o.Cluster.TokenKubeconfig(ctx, Namespace, ServiceAccount, kubeconfig); err != nil {
-		return nil, err
-	}
-	if e.Net, err = netns.New(o.Subnet); err != nil {
-		return nil, err
-	}
-	spec, err := podrun.PodSpec(e.Manifests, Workload)
-	if err != nil {
-		e.Close()
-		return nil, err
-	}
-	prefix := filepath.Join(o.Dir, "pod")
-	e.Pod = &podrun.Pod{
-		Spec:   spec,
-		Prefix: prefix,
-		Env:    map[string]string{"POD_NAME": Workload + "-local", "POD_NAMESPACE": Namespace, "POD_IP": "127.0.0.1"},
-		Binary: func(c *corev1.Container) (string, error) { return binaryFor(o.Bin, o.Haproxy, c) },
-		ExtraArgs: map[string][]string{
-			Controller: {"--kubeconfig=" + kubeconfig, "--local-filesystem-prefix=" + prefix,
-				"--healthz-addr=127.0.0.1:" + strconv.Itoa(e.ControllerPort)},
-		},
-		LogDir: o.Dir,
-	}
-	if o.Haproxy != "" {
-		e.Pod.ExtraArgs[Controller] = append(e.Pod.ExtraArgs[Controller], "--haproxy-binary="+o.Haproxy)
-	}
-	for _, c := range spec.InitContainers {
-		if c.Args != nil && c.Args[0] == "--init" {
-			e.Pod.ExtraArgs[c.Name] = []string{"--local-filesystem-prefix=" + prefix}
+	if len(o.ConfigMap) > 0 {
+		if err := e.PatchConfigMap(ctx, o.ConfigMap); err != nil {
+			return nil, err
 		}
 	}
-	if err := e.Pod.Start(ctx); err != nil {
-		e.Close()
+	if err := kubeapply.ApplyIf(ctx, o.Cluster.Config, e.Manifests, false, isDS); err != nil {
+		return nil, fmt.Errorf("applying the rendered overlay: %w", err)
+	}
+	if err := e.WaitPod(ctx, 120*time.Second); err != nil {
 		return nil, err
 	}
 	if err := e.WaitReady(ctx, 60*time.Second); err != nil {
-		e.Close()
 		return nil, err
 	}
 	if err := e.checkSidecarVersion(ctx); err != nil {
-		e.Close()
 		return nil, err
 	}
 	return e, nil
 }
 
-// checkSidecarVersion makes sure the sidecar's master runs the binary chosen
-// for it, so that a run meant for haproxy 3.0 cannot pass on 2.6.
+// WaitPod waits for the DaemonSet's pod with every container running, and
+// remembers its name and UID (a deleted pod is replaced by a new one).
+func (e *Env) WaitPod(ctx context.Context, timeout time.Duration) error {
+	last := "no pod yet"
+	return poll.Until(ctx, timeout, func() (bool, error) {
+		pods, err := e.Admin.CoreV1().Pods(Namespace).List(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/name=haproxy-ingress"})
+		if err != nil {
+			return false, err
+		}
+		for _, p := range pods.Items {
+			if p.DeletionTimestamp != nil || p.Status.Phase != corev1.PodRunning {
+				last = fmt.Sprintf("pod %s: %s %s", p.Name, p.Status.Phase, containerStates(&p))
+				continue
+			}
+			if running(&p) {
+				e.PodName, e.PodUID = p.Name, string(p.UID)
+				return true, nil
+			}
+			last = fmt.Sprintf("pod %s: %s", p.Name, containerStates(&p))
+		}
+		return false, nil
+	}, func() string { return last + "\n" + e.Diagnose(ctx) })
+}
+
+func running(p *corev1.Pod) bool {
+	if len(p.Status.ContainerStatuses) != len(p.Spec.Containers) {
+		return false
+	}
+	for _, s := range p.Status.ContainerStatuses {
+		if s.State.Running == nil {
+			return false
+		}
+	}
+	return true
+}
+
+func containerStates(p *corev1.Pod) string {
+	var b strings.Builder
+	for _, s := range append(append([]corev1.ContainerStatus{}, p.Status.InitContainerStatuses...), p.Status.ContainerStatuses...) {
+		switch {
+		case s.State.Running != nil:
+			fmt.Fprintf(&b, " %s=running(restarts %d)", s.Name, s.RestartCount)
+		case s.State.Waiting != nil:
+			fmt.Fprintf(&b, " %s=waiting(%s: %s)", s.Name, s.State.Waiting.Reason, s.State.Waiting.Message)
+		case s.State.Terminated != nil:
+			fmt.Fprintf(&b, " %s=terminated(%s, exit %d)", s.Name, s.State.Terminated.Reason, s.State.Terminated.ExitCode)
+		}
+	}
+	return b.String()
+}
+
+// Diagnose says what went wrong with the pod, for failure messages: its
+// containers' states and the last lines of their logs.
+func (e *Env) Diagnose(ctx context.Context) string {
+	var b strings.Builder
+	if e.PodName != "" {
+		if p, err := e.Admin.CoreV1().Pods(Namespace).Get(ctx, e.PodName, metav1.GetOptions{}); err == nil {
+			fmt.Fprintf(&b, "pod %s:%s\n", p.Name, containerStates(p))
+		}
+	}
+	for _, c := range []string{Controller, Sidecar} {
+		fmt.Fprintf(&b, "%s:\n%s\n", c, e.Tail(c, 25))
+	}
+	return b.String()
+}
+
+// checkSidecarVersion makes sure the sidecar's master runs the version
+// chosen for it, so that a run meant for haproxy 3.0 cannot pass on 2.6.
 func (e *Env) checkSidecarVersion(ctx context.Context) error {
-	bin, err := e.Pod.Binary(e.Pod.Container(Sidecar))
-	if err != nil {
-		return err
-	}
-	out, err := exec.CommandContext(ctx, bin, "-v").Output()
-	if err != nil {
-		return fmt.Errorf("%s -v: %w", bin, err)
-	}
 	p, err := e.MasterProc(ctx)
 	if err != nil {
 		return err
 	}
-	if want, _, _ := strings.Cut(string(out), "\n"); !strings.HasPrefix(want, "HAProxy version "+p.Master.Version+" ") {
-		return fmt.Errorf("sidecar master runs haproxy %s, want %s (%q)", p.Master.Version, bin, want)
+	if !strings.HasPrefix(p.Master.Version, e.Opts.Haproxy) {
+		return fmt.Errorf("sidecar master runs haproxy %s, want %s", p.Master.Version, e.Opts.Haproxy)
 	}
 	return nil
 }
 
-// binaryFor maps a container image to the local program standing in for it;
-// haproxy, when set, is the sidecar's.
-func binaryFor(bin, haproxy string, c *corev1.Container) (string, error) {
-	name := c.Image
-	if i := strings.LastIndexByte(name, '/'); i >= 0 {
-		name = name[i+1:]
-	}
-	name, _, _ = strings.Cut(name, ":")
-	name, _, _ = strings.Cut(name, "@")
-	switch name {
-	case "haproxy-ingress-controller":
-		return filepath.Join(bin, "haproxy-ingress-controller"), nil
-	case "haproxy":
-		if haproxy != "" {
-			return haproxy, nil
-		}
-		// make test runs the reliability tests again with the sidecar on 3.0.
-		if p := os.Getenv("KIT_E2E_HAPROXY"); p != "" {
-			return p, nil
-		}
-		return exec.LookPath("haproxy")
-	}
-	return "", fmt.Errorf("container %s: no local program for image %q", c.Name, c.Image)
+// URL is an address of the pod on the node (hostNetwork).
+func (e *Env) URL(port int, path string) string {
+	return "http://" + net.JoinHostPort(e.NodeIP, strconv.Itoa(port)) + path
 }
 
 // WaitReady waits for the controller's /readyz and haproxy's /healthz: both
 // turn 200 only once real configuration is live.
 func (e *Env) WaitReady(ctx context.Context, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	for _, url := range []string{
-		fmt.Sprintf("http://127.0.0.1:%d/readyz", e.ControllerPort),
-		fmt.Sprintf("http://127.0.0.1:%d/healthz", e.HealthzPort),
-	} {
-		for {
+	for _, url := range []string{e.URL(ControllerPort, "/readyz"), e.URL(HealthzPort, "/healthz")} {
+		last := ""
+		err := poll.Until(ctx, timeout, func() (bool, error) {
 			resp, err := quick.Get(url)
-			if err == nil {
-				resp.Body.Close()
-				if resp.StatusCode == 200 {
-					break
-				}
+			if err != nil {
+				last = err.Error()
+				return false, nil
 			}
-			if time.Now().After(deadline) {
-				return fmt.Errorf("%s not ready after %v\ncontroller:\n%s\nhaproxy:\n%s", url, timeout,
-					e.Pod.Tail(Controller, 30), e.Pod.Tail(Sidecar, 30))
-			}
-			if err := ctxutil.Sleep(ctx, 50*time.Millisecond); err != nil {
-				return err
-			}
+			resp.Body.Close()
+			last = resp.Status
+			return resp.StatusCode == 200, nil
+		}, func() string { return url + ": " + last + "\n" + e.Diagnose(ctx) })
+		if err != nil {
+			return err
 		}
 	}
 	return nil
@@ -250,15 +297,9 @@ func (e *Env) WaitReady(ctx context.Context, timeout time.Duration) error {
 
 var quick = &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 
-// Close stops the pod and removes the network namespace.
-func (e *Env) Close() {
-	if e.Pod != nil {
-		e.Pod.Close()
-	}
-	if e.Net != nil {
-		e.Net.Close()
-	}
-}
+// Close deletes the backend pods; the cluster (and with it the node and the
+// pod) is the caller's.
+func (e *Env) Close() {}
 
 // PatchConfigMap merges data into the global ConfigMap.
 func (e *Env) PatchConfigMap(ctx context.Context, data map[string]string) error {
@@ -276,34 +317,8 @@ func (e *Env) PatchConfigMap(ctx context.Context, data map[string]string) error 
 	return err
 }
 
-// AddBackend starts an echo server named name on a new address of the
-// network namespace and returns the address.
-func (e *Env) AddBackend(ctx context.Context, name string, port int) (string, error) {
-	ip, err := e.Net.AddAddress()
-	if err != nil {
-		return "", err
-	}
-	if _, err := e.Net.Start(filepath.Join(e.Opts.Bin, "echoserver"), "-listen", net.JoinHostPort(ip, strconv.Itoa(port)), "-name", name); err != nil {
-		return "", err
-	}
-	e.echoes[ip] = name
-	for deadline := time.Now().Add(10 * time.Second); ; {
-		c, err := net.DialTimeout("tcp", net.JoinHostPort(ip, strconv.Itoa(port)), time.Second)
-		if err == nil {
-			c.Close()
-			return ip, nil
-		}
-		if time.Now().After(deadline) {
-			return "", fmt.Errorf("backend %s on %s: %v", name, ip, err)
-		}
-		if err := ctxutil.Sleep(ctx, 20*time.Millisecond); err != nil {
-			return "", err
-		}
-	}
-}
-
-// Service creates a ClusterIP Service with one port named http (port 80 →
-// targetPort).
+// Service creates a Service without selector, one port named http (port 80
+// → targetPort), whose endpoints the test writes (SetEndpoints).
 func (e *Env) Service(ctx context.Context, ns, name string, targetPort int) error {
 	_, err := e.Admin.CoreV1().Services(ns).Create(ctx, ServiceFor(ns, name, targetPort), metav1.CreateOptions{})
 	return err
@@ -313,13 +328,13 @@ func (e *Env) Service(ctx context.Context, ns, name string, targetPort int) erro
 func ServiceFor(ns, name string, targetPort int) *corev1.Service {
 	return &corev1.Service{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
-		Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Name: "http", Port: 80, TargetPort: intstr.FromInt32(int32(targetPort))}},
-			Selector: map[string]string{"app": name}},
+		Spec:       corev1.ServiceSpec{Ports: []corev1.ServicePort{{Name: "http", Port: 80, TargetPort: intstr.FromInt32(int32(targetPort))}}},
 	}
 }
 
-// SetEndpoints writes the Service's EndpointSlice (there is no
-// controller-manager to do it) with the given ready addresses.
+// SetEndpoints writes the EndpointSlice of a Service without selector with
+// the given ready addresses: the tests switch endpoints faster and more
+// precisely than scaling a Deployment would.
 func (e *Env) SetEndpoints(ctx context.Context, ns, svc string, port int, addrs ...string) error {
 	es := EndpointSliceFor(ns, svc, port, addrs...)
 	name := es.Name
@@ -363,13 +378,13 @@ type Response struct {
 }
 
 // Get sends one request through haproxy's http (or https with SNI = host)
-// frontend on loopback, without following redirects.
+// frontend on the node, without following redirects.
 func (e *Env) Get(host, path string, https bool) (Response, error) {
-	scheme, port := "http", e.HTTPPort
+	scheme, port := "http", HTTPPort
 	if https {
-		scheme, port = "https", e.HTTPSPort
+		scheme, port = "https", HTTPSPort
 	}
-	req, err := http.NewRequest("GET", fmt.Sprintf("%s://127.0.0.1:%d%s", scheme, port, path), nil)
+	req, err := http.NewRequest("GET", fmt.Sprintf("%s://%s%s", scheme, net.JoinHostPort(e.NodeIP, strconv.Itoa(port)), path), nil)
 	if err != nil {
 		return Response{}, err
 	}
@@ -395,22 +410,20 @@ func (e *Env) Eventually(timeout time.Duration, get func() (Response, error), ok
 	start := time.Now()
 	var last Response
 	var lastErr error
-	for time.Since(start) < timeout {
+	err := poll.Every(context.Background(), timeout, 5*time.Millisecond, func() (bool, error) {
 		r, err := get()
-		if err == nil && ok(r) {
-			return time.Since(start), r, nil
-		}
 		last, lastErr = r, err
-		time.Sleep(5 * time.Millisecond)
-	}
-	return time.Since(start), last, fmt.Errorf("condition not met after %v: last response %d %q, error %v\ncontroller log:\n%s",
-		timeout, last.Status, last.Body, lastErr, e.Pod.Tail(Controller, 25))
+		return err == nil && ok(r), nil
+	}, func() string {
+		return fmt.Sprintf("last response %d %q, error %v\ncontroller log:\n%s", last.Status, last.Body, lastErr, e.Tail(Controller, 25))
+	})
+	return time.Since(start), last, err
 }
 
 // MasterCLI is a client of haproxy's master socket (the path the overlay
-// gives the sidecar's -S, under the pod's prefix).
+// gives the sidecar's -S, in the pod's volume).
 func (e *Env) MasterCLI(timeout time.Duration) *mastercli.Client {
-	return mastercli.New(e.Pod.Path("/var/run/haproxy/master.sock"), timeout)
+	return mastercli.New(e.Path(Sidecar, "/var/run/haproxy/master.sock"), timeout)
 }
 
 // MasterProc is haproxy's "show proc", read from its master socket.

@@ -2,6 +2,7 @@ package e2eenv
 
 import (
 	"bufio"
+	"context"
 	"bytes"
 	"fmt"
 	"os"
@@ -99,9 +100,17 @@ func children(pid int) []int {
 
 // ControllerUsage is the controller process's ProcUsage.
 func (e *Env) ControllerUsage() (ProcUsage, error) {
-	pid := e.Pod.PID(Controller)
-	if pid == 0 {
-		return ProcUsage{}, fmt.Errorf("controller not running")
+	pid, err := e.PID(context.Background(), Controller)
+	if err != nil {
+		return ProcUsage{}, err
+	}
+	// The image's PID 1 is dumb-init, with the controller its one child.
+	if comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid)); strings.TrimSpace(string(comm)) == "dumb-init" {
+		kids := children(pid)
+		if len(kids) != 1 {
+			return ProcUsage{}, fmt.Errorf("dumb-init (pid %d) has %d children, want the controller alone", pid, len(kids))
+		}
+		pid = kids[0]
 	}
 	return ReadProc(pid)
 }
@@ -121,9 +130,9 @@ type HaproxyUsage struct {
 // HaproxyUsage reads the sidecar's master (re-executed in place on reload,
 // so its PID stays the container's) and its children from /proc.
 func (e *Env) HaproxyUsage() (HaproxyUsage, error) {
-	pid := e.Pod.PID(Sidecar)
-	if pid == 0 {
-		return HaproxyUsage{}, fmt.Errorf("haproxy not running")
+	pid, err := e.PID(context.Background(), Sidecar)
+	if err != nil {
+		return HaproxyUsage{}, err
 	}
 	m, err := ReadProc(pid)
 	if err != nil {

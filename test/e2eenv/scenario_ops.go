@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/external-haproxy/kit/controller/haproxy/mastercli"
+	"github.com/external-haproxy/kit/test/poll"
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -35,7 +36,7 @@ func (e *Env) Reloads(ctx context.Context) (int, error) {
 // (noop, dynamic, reload), summed over results, read from /metrics on the
 // controller port. A kind never counted reads 0.
 func (e *Env) UpdatesTotal(kind string) (float64, error) {
-	resp, err := quick.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", e.ControllerPort))
+	resp, err := quick.Get(e.URL(ControllerPort, "/metrics"))
 	if err != nil {
 		return 0, err
 	}
@@ -62,7 +63,7 @@ func (e *Env) UpdatesTotal(kind string) (float64, error) {
 
 // Ready says whether the controller's /readyz answers 200 now.
 func (e *Env) Ready() bool {
-	resp, err := quick.Get(fmt.Sprintf("http://127.0.0.1:%d/readyz", e.ControllerPort))
+	resp, err := quick.Get(e.URL(ControllerPort, "/readyz"))
 	if err != nil {
 		return false
 	}
@@ -98,7 +99,7 @@ func (e *Env) CreateIngress(ctx context.Context, ns, name, host, svc string) err
 	return err
 }
 
-// App starts one echo backend per name on port 8080 in the network namespace,
+// App starts one echo pod per name on port 8080,
 // and creates (namespace ns if needed) Service svc with those backends as
 // ready endpoints and an Ingress svc routing host to it. It returns the
 // backends' addresses by name.
@@ -106,15 +107,13 @@ func (e *Env) App(ctx context.Context, ns, svc, host string, backends ...string)
 	if err := e.EnsureNamespace(ctx, ns); err != nil {
 		return nil, err
 	}
-	addrs := map[string]string{}
+	addrs, err := e.AddBackends(ctx, 8080, backends...)
+	if err != nil {
+		return nil, err
+	}
 	var ips []string
 	for _, b := range backends {
-		ip, err := e.AddBackend(ctx, b, 8080)
-		if err != nil {
-			return nil, err
-		}
-		addrs[b] = ip
-		ips = append(ips, ip)
+		ips = append(ips, addrs[b])
 	}
 	if err := e.Service(ctx, ns, svc, 8080); err != nil {
 		return nil, err
@@ -247,12 +246,14 @@ func ServedByAny(names ...string) func(Response) bool {
 // reloads, its master re-executes itself and refuses connections for a
 // moment.
 func (e *Env) StableMasterProc(ctx context.Context, timeout time.Duration) (mastercli.Proc, error) {
-	deadline := time.Now().Add(timeout)
-	for {
-		p, err := e.MasterProc(ctx)
-		if err == nil || time.Now().After(deadline) {
-			return p, err
-		}
-		time.Sleep(20 * time.Millisecond)
+	var p mastercli.Proc
+	var last error
+	err := poll.Until(ctx, timeout, func() (bool, error) {
+		p, last = e.MasterProc(ctx)
+		return last == nil, nil
+	}, func() string { return fmt.Sprint(last) })
+	if err != nil {
+		return p, last
 	}
+	return p, nil
 }

@@ -22,6 +22,11 @@ import (
 
 // Apply sends every object of a multi-document YAML stream, in order.
 func Apply(ctx context.Context, cfg *rest.Config, manifests []byte, dryRun bool) error {
+	return ApplyIf(ctx, cfg, manifests, dryRun, nil)
+}
+
+// ApplyIf is Apply for the objects of the kinds keep accepts (nil: all).
+func ApplyIf(ctx context.Context, cfg *rest.Config, manifests []byte, dryRun bool, keep func(kind string) bool) error {
 	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
 	if err != nil {
 		return err
@@ -36,6 +41,9 @@ func Apply(ctx context.Context, cfg *rest.Config, manifests []byte, dryRun bool)
 		return err
 	}
 	for _, n := range nodes {
+		if keep != nil && !keep(n.GetKind()) {
+			continue
+		}
 		s, err := n.String()
 		if err != nil {
 			return err

@@ -68,9 +68,18 @@ func (n *Net) AddAddress() (string, error) {
 	return ip, nil
 }
 
+// AddRoute routes cidr on-link over the namespace's veth, without a gateway:
+// what nothing inside answers for is dropped there, never forwarded on.
+func (n *Net) AddRoute(cidr string) error {
+	if out, err := exec.Command("ip", "-n", n.Name, "route", "add", cidr, "dev", n.peer).CombinedOutput(); err != nil {
+		return fmt.Errorf("route %s: %v: %s", cidr, err, out)
+	}
+	return nil
+}
+
 // Start runs a command inside the namespace; Close stops it.
 func (n *Net) Start(argv ...string) (*exec.Cmd, error) {
-	cmd := exec.Command("ip", append([]string{"netns", "exec", n.Name}, argv...)...)
+	cmd := Command(n.Name, argv...)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
@@ -79,6 +88,32 @@ func (n *Net) Start(argv ...string) (*exec.Cmd, error) {
 	n.procs = append(n.procs, cmd)
 	return cmd, nil
 }
+
+// Command runs argv in the network namespace name and nowhere else: nsenter
+// joins only the netns, where `ip netns exec` would also give the command a
+// mount namespace of its own, hiding the mounts it makes (a kubelet's volumes)
+// from every other process.
+func Command(name string, argv ...string) *exec.Cmd {
+	return exec.Command("nsenter", append([]string{"--net=" + Path(name), "--"}, argv...)...)
+}
+
+// Path is the file that holds the network namespace name.
+func Path(name string) string { return filepath.Join("/run/netns", name) }
+
+// Delete removes the network namespace name (and the veth inside it) if it
+// exists; for cleaning up after a process that died without Close.
+func Delete(name string) error {
+	if _, err := os.Stat(Path(name)); err != nil {
+		return nil
+	}
+	if out, err := exec.Command("ip", "netns", "del", name).CombinedOutput(); err != nil {
+		return fmt.Errorf("ip netns del %s: %v: %s", name, err, out)
+	}
+	return nil
+}
+
+// Prefix is the namespace's /24 without the last byte, e.g. "10.213.7.".
+func (n *Net) Prefix() string { return n.prefix }
 
 // Close stops what Start started and deletes the namespace and its veth.
 func (n *Net) Close() {

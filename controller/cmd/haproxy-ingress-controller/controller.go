@@ -23,6 +23,7 @@ import (
 	"github.com/external-haproxy/kit/controller/defaultcert"
 	"github.com/external-haproxy/kit/controller/files"
 	"github.com/external-haproxy/kit/controller/haproxy"
+	"github.com/external-haproxy/kit/controller/haproxy/mastercli"
 	"github.com/external-haproxy/kit/controller/haproxy/process"
 	"github.com/external-haproxy/kit/controller/health"
 	"github.com/external-haproxy/kit/controller/model"
@@ -216,11 +217,11 @@ func runController(ctx context.Context, fs *flag.FlagSet, args []string) error {
 // stop (SIGTERM), within the pod's default 30 s grace period.
 const updateGrace = 10 * time.Second
 
-// watchMaster notices an external haproxy that restarted (a new master PID):
-// it loaded the files on disk, which already hold every change, and an update
-// confirms it serves them.
+// watchMaster notices an external haproxy that restarted (another master,
+// see mastercli.Restarted): it loaded the files on disk, which already hold
+// every change, and an update confirms it serves them.
 func watchMaster(ctx context.Context, d *haproxy.Driver, loop *updater.Loop) {
-	last := 0
+	var last *mastercli.Proc
 	t := time.NewTicker(masterCheckInterval)
 	defer t.Stop()
 	for first := true; ; first = false {
@@ -235,12 +236,13 @@ func watchMaster(ctx context.Context, d *haproxy.Driver, loop *updater.Loop) {
 		if err != nil {
 			continue // the update path waits for and reports an absent master
 		}
-		if last != 0 && proc.Master.PID != last {
-			klog.Infof("haproxy master changed from pid %d to %d, re-feeding it", last, proc.Master.PID)
+		if last != nil && mastercli.Restarted(*last, proc) {
+			klog.Infof("haproxy master changed from pid %d (up %s, %d reloads) to %d (up %s, %d reloads), re-feeding it",
+				last.Master.PID, last.Master.Uptime, last.Master.Reloads, proc.Master.PID, proc.Master.Uptime, proc.Master.Reloads)
 			d.Invalidate()
 			loop.Trigger()
 		}
-		last = proc.Master.PID
+		last = &proc
 	}
 }
 

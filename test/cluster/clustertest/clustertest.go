@@ -143,6 +143,18 @@ func namePrefix(testName string) string {
 // ends; its directory is removed unless the test failed.
 func Start(t testing.TB) *cluster.Cluster {
 	t.Helper()
+	return start(t, cluster.Options{})
+}
+
+// StartNode is Start with a node: kube-scheduler, kube-controller-manager,
+// containerd, a kubelet and kube-proxy (see cluster.Options.Node).
+func StartNode(t testing.TB, node cluster.NodeOptions) *cluster.Cluster {
+	t.Helper()
+	return start(t, cluster.Options{Node: &node})
+}
+
+func start(t testing.TB, opts cluster.Options) *cluster.Cluster {
+	t.Helper()
 	if shared == nil && skipReason != "" {
 		t.Skip(skipReason)
 	}
@@ -150,7 +162,8 @@ func Start(t testing.TB) *cluster.Cluster {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := cluster.Start(context.Background(), cluster.Options{Dir: dir})
+	opts.Dir = dir
+	c, err := cluster.Start(context.Background(), opts)
 	if err != nil {
 		t.Fatalf("start control plane (files in %s): %v", dir, err)
 	}
