@@ -8,7 +8,7 @@ BIN := $(CURDIR)/bin
 export PATH := $(BIN):$(PATH)
 export GOTOOLCHAIN := local
 
-.PHONY: all build tools haproxy haproxy-debian k8s-bins test bench demo kpt-package fmt vet clean
+.PHONY: all build tools haproxy haproxy-debian k8s-bins images test bench demo kpt-package fmt vet clean
 all: build
 
 build: ## build the function and the controller into bin/
@@ -32,6 +32,12 @@ haproxy-debian: # haproxy 2.6 from Debian when missing: all the demo needs
 # (5-8 minutes the first time, with progress lines; instant afterwards).
 k8s-bins:
 	@hack/k8s-bins.sh >/dev/null
+
+# The test node's container images (pause, echo, haproxy 2.6 and 3.0, controller,
+# function), built without Docker into a cache keyed by their inputs (about
+# 5 min the first time, with progress lines; seconds afterwards).
+images:
+	@$(GO) run ./hack/images build >/dev/null
 
 # The end-to-end tests that stress haproxy run a second time with the sidecar on 3.0,
 # which comes first on PATH too, so that the controller's haproxy -c is the same version.
