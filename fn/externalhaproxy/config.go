@@ -191,7 +191,7 @@ func (c *ExternalHaproxy) Default() error {
 		s.Haproxy.Resources = resources("100m", "128Mi", "512Mi")
 	}
 	if s.Haproxy.SecurityContext == nil {
-		s.Haproxy.SecurityContext = restrictedSecurityContext("NET_BIND_SERVICE")
+		s.Haproxy.SecurityContext = bindingSecurityContext("DAC_READ_SEARCH")
 	}
 	if s.Haproxy.ReadinessProbe == nil {
 		// Not-ready until the controller has rendered the real config: the placeholder
@@ -246,6 +246,25 @@ func restrictedSecurityContext(add ...corev1.Capability) *corev1.SecurityContext
 		AllowPrivilegeEscalation: &no,
 		ReadOnlyRootFilesystem:   &yes,
 		Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}, Add: add},
+	}
+}
+
+// bindingSecurityContext is for the container that binds :80 and :443 on
+// the node (hostNetwork): root with NET_BIND_SERVICE and no other
+// capability but add. Kubernetes sets no ambient capabilities, so a non-root
+// process gets no effective capability at exec, and the official haproxy
+// image has no file capabilities: as uid 99 the bind fails. Root without
+// CAP_DAC_OVERRIDE still obeys file modes; the external haproxy adds
+// DAC_READ_SEARCH to read what the controller (uid 99) writes at 0600.
+func bindingSecurityContext(add ...corev1.Capability) *corev1.SecurityContext {
+	yes, no := true, false
+	root := int64(0)
+	return &corev1.SecurityContext{
+		RunAsNonRoot:             &no,
+		RunAsUser:                &root,
+		AllowPrivilegeEscalation: &no,
+		ReadOnlyRootFilesystem:   &yes,
+		Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}, Add: append([]corev1.Capability{"NET_BIND_SERVICE"}, add...)},
 	}
 }
 

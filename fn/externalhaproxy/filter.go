@@ -377,7 +377,9 @@ func (c *ExternalHaproxy) toExternal(pod *yaml.RNode, n *configNodes) error {
 	if err := haproxy.PipeE(yaml.SetField("image", yaml.NewStringRNode(*s.Haproxy.Image))); err != nil {
 		return err
 	}
-	args := yaml.NewListRNode("-W", "-S", s.MasterSocket+",mode,600", "-f", s.Dirs.Config)
+	// 0660: haproxy runs as root (see bindingSecurityContext) and the
+	// controller as uid 99, in the pod's fsGroup 99 that owns the directory.
+	args := yaml.NewListRNode("-W", "-S", s.MasterSocket+",mode,660", "-f", s.Dirs.Config)
 	if err := haproxy.PipeE(yaml.SetField("args", args)); err != nil {
 		return err
 	}

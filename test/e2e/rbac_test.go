@@ -138,8 +138,8 @@ const rbacBrokenWait = 10 * time.Second // how long "broken" must hold
 func runRBACCase(t *testing.T, role string, edit func([]rbacv1.PolicyRule) []rbacv1.PolicyRule, expect string, logs []string) {
 	env, ctx, _ := servingEcho1(t)
 
-	// A graceful restart (SIGTERM) with the edited rules, as a rollout does.
-	env.Pod.Stop(e2eenv.Controller, 10*time.Second)
+	// The rules are edited, then the controller restarts gracefully
+	// (SIGTERM, the kubelet starts it again) and starts with them.
 	switch role {
 	case "ClusterRole":
 		cr, err := env.Admin.RbacV1().ClusterRoles().Get(ctx, e2eenv.Workload, metav1.GetOptions{})
@@ -165,7 +165,11 @@ func runRBACCase(t *testing.T, role string, edit func([]rbacv1.PolicyRule) []rba
 		t.Logf("Role %s: %d rules -> %d: %v", r.Name, n, len(r.Rules), r.Rules)
 	}
 	logStart := len(env.Log(e2eenv.Controller))
-	if err := env.Pod.StartContainer(e2eenv.Controller); err != nil {
+	restarts, err := env.Stop(ctx, e2eenv.Controller)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := env.WaitRestarted(ctx, e2eenv.Controller, restarts, 60*time.Second); err != nil {
 		t.Fatal(err)
 	}
 	if err := env.CreateIngress(ctx, "app", "new", "new.example.com", "echo"); err != nil {

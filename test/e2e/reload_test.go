@@ -57,7 +57,7 @@ func TestConfigMapSyslogStdoutReloadsAndLogsAccess(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	global, err := os.ReadFile(env.Pod.Path("/etc/haproxy/00-global.cfg"))
+	global, err := os.ReadFile(env.Path(e2eenv.Controller, "/etc/haproxy/00-global.cfg"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +96,7 @@ func TestConfigMapInvalidValueKeepsDefault(t *testing.T) {
 	if !strings.Contains(warning, `using default "50s"`) {
 		t.Errorf("warning does not say which default is used: %q", warning)
 	}
-	defaults, err := os.ReadFile(env.Pod.Path("/etc/haproxy/10-defaults.cfg"))
+	defaults, err := os.ReadFile(env.Path(e2eenv.Controller, "/etc/haproxy/10-defaults.cfg"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +112,7 @@ func TestConfigMapInvalidValueKeepsDefault(t *testing.T) {
 	}
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		b, _ := os.ReadFile(env.Pod.Path("/etc/haproxy/10-defaults.cfg"))
+		b, _ := os.ReadFile(env.Path(e2eenv.Controller, "/etc/haproxy/10-defaults.cfg"))
 		if strings.Contains(string(b), "timeout client 42s\n") {
 			break
 		}

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	corev1 "k8s.io/api/core/v1"
 	"context"
 	"fmt"
 	"strings"
@@ -317,12 +318,14 @@ func TestDefaultBackendServiceFlag(t *testing.T) {
 	r.create(routeIngress("web", e2eenv.ClassName, routeRule("app.example.com", prefixRoute("/app", "svc-a"))))
 	r.waitServer("app.example.com", "/app", "echo-a")
 
-	// Restart the controller container with the flag, as an edited
-	// DaemonSet would.
-	pod := r.env.Pod
-	pod.Stop(e2eenv.Controller, 10*time.Second)
-	pod.ExtraArgs[e2eenv.Controller] = append(pod.ExtraArgs[e2eenv.Controller], "--default-backend-service="+appNS+"/svc-flag")
-	if err := pod.StartContainer(e2eenv.Controller); err != nil {
+	// The flag added to the DaemonSet: its new pod starts with it.
+	if err := r.env.Roll(context.Background(), func(spec *corev1.PodSpec) {
+		for i := range spec.Containers {
+			if c := &spec.Containers[i]; c.Name == e2eenv.Controller {
+				c.Args = append(c.Args, "--default-backend-service="+appNS+"/svc-flag")
+			}
+		}
+	}); err != nil {
 		t.Fatal(err)
 	}
 	r.waitServer("unknown.example.com", "/", "echo-flag")

@@ -24,31 +24,37 @@ func ingress(ns, name, class, host, path string, pathType networkingv1.PathType,
 	return ing
 }
 
-func TestRoutesToBackendInNetworkNamespace(t *testing.T) {
+// TestRoutesToEchoDeployment: a Deployment's pods behind a Service with a
+// selector, their EndpointSlice written by the controller-manager, are
+// served through the pod on the node; every replica takes requests.
+func TestRoutesToEchoDeployment(t *testing.T) {
 	env := start(t, nil)
 	ctx := context.Background()
 	if err := env.Namespace(ctx, "app"); err != nil {
 		t.Fatal(err)
 	}
-	ip, err := env.AddBackend(ctx, "echo-1", 8080)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := env.Service(ctx, "app", "echo", 8080); err != nil {
-		t.Fatal(err)
-	}
-	if err := env.SetEndpoints(ctx, "app", "echo", 8080, ip); err != nil {
+	if err := env.EchoDeployment(ctx, "app", "echo", 2); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := env.Admin.NetworkingV1().Ingresses("app").Create(ctx, ingress("app", "echo", e2eenv.ClassName, "echo.example.com", "/", networkingv1.PathTypePrefix, "echo"), metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	took, r, err := env.Eventually(30*time.Second, func() (e2eenv.Response, error) { return env.Get("echo.example.com", "/hello", false) },
-		func(r e2eenv.Response) bool { return r.Status == 200 && strings.Contains(r.Body, "server=echo-1") })
+	seen := map[string]bool{}
+	took, _, err := env.Eventually(60*time.Second, func() (e2eenv.Response, error) { return env.Get("echo.example.com", "/hello", false) },
+		func(r e2eenv.Response) bool {
+			if r.Status == 200 && strings.Contains(r.Body, "server=echo-") && strings.Contains(r.Body, "path=/hello") {
+				seen[strings.Fields(r.Body)[0]] = true
+			}
+			return len(seen) == 2
+		})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("served by %v, want both replicas: %v", seen, err)
 	}
-	t.Logf("served %q %v after the Ingress was created", strings.TrimSpace(r.Body), took)
+	t.Logf("both replicas %v served %v after the Ingress was created", seen, took)
+	slices, err := env.Admin.DiscoveryV1().EndpointSlices("app").List(ctx, metav1.ListOptions{LabelSelector: "kubernetes.io/service-name=echo"})
+	if err != nil || len(slices.Items) != 1 || slices.Items[0].Labels["endpointslice.kubernetes.io/managed-by"] != "endpointslice-controller.k8s.io" {
+		t.Errorf("EndpointSlices of Service echo: %v (%v), want one from the controller-manager", slices, err)
+	}
 	if r, err := env.Get("other.example.com", "/", false); err != nil || r.Status != 404 {
 		t.Errorf("unknown host: %d %v, want 404", r.Status, err)
 	}

@@ -97,7 +97,7 @@ func TestTLSSecretServedBySNI(t *testing.T) {
 	// http: the TLS host redirects (302 by default) keeping path and query,
 	// the other host is served as is.
 	redirect := r.get(secure, "/some/path?q=1", false)
-	wantLoc := fmt.Sprintf("https://%s:%d/some/path?q=1", secure, r.env.HTTPSPort)
+	wantLoc := fmt.Sprintf("https://%s/some/path?q=1", secure) // haproxy serves on 443 of the node
 	if redirect.Status != 302 || redirect.Header.Get("Location") != wantLoc {
 		t.Errorf("http to the TLS host: %d Location %q, want 302 %q", redirect.Status, redirect.Header.Get("Location"), wantLoc)
 	}

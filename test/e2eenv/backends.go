@@ -84,11 +84,14 @@ func (e *Env) AddBackends(ctx context.Context, port int, names ...string) (map[s
 	return addrs, first
 }
 
-// EchoDeployment creates a Deployment of replicas echo pods named after it
-// and a Service with a selector for them: the controller-manager writes its
-// EndpointSlice, as in any cluster.
+// EchoDeployment creates a Deployment of replicas echo pods, each answering
+// with its pod name, and a Service with a selector for them: the
+// controller-manager writes its EndpointSlice, as in any cluster.
 func (e *Env) EchoDeployment(ctx context.Context, ns, name string, replicas int32) error {
 	labels := map[string]string{"app": name}
+	// Each replica answers with its pod's name.
+	c := echoContainer("$(POD_NAME)", 8080)
+	c.Env = []corev1.EnvVar{{Name: "POD_NAME", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.name"}}}}
 	d := &appsv1.Deployment{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
 		Spec: appsv1.DeploymentSpec{
@@ -96,7 +99,7 @@ func (e *Env) EchoDeployment(ctx context.Context, ns, name string, replicas int3
 			Selector: &metav1.LabelSelector{MatchLabels: labels},
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{Labels: labels},
-				Spec:       corev1.PodSpec{Containers: []corev1.Container{echoContainer(name, 8080)}, TerminationGracePeriodSeconds: ptr(int64(1))},
+				Spec:       corev1.PodSpec{Containers: []corev1.Container{c}, TerminationGracePeriodSeconds: ptr(int64(1))},
 			},
 		},
 	}

@@ -177,7 +177,7 @@ func Start(ctx context.Context, o Options) (*Env, error) {
 	if err := kubeapply.ApplyIf(ctx, o.Cluster.Config, e.Manifests, false, isDS); err != nil {
 		return nil, fmt.Errorf("applying the rendered overlay: %w", err)
 	}
-	if err := e.WaitPod(ctx, 120*time.Second); err != nil {
+	if err := e.WaitPod(ctx, 120*time.Second, ""); err != nil {
 		return nil, err
 	}
 	if err := e.WaitReady(ctx, 60*time.Second); err != nil {
@@ -189,9 +189,10 @@ func Start(ctx context.Context, o Options) (*Env, error) {
 	return e, nil
 }
 
-// WaitPod waits for the DaemonSet's pod with every container running, and
-// remembers its name and UID (a deleted pod is replaced by a new one).
-func (e *Env) WaitPod(ctx context.Context, timeout time.Duration) error {
+// WaitPod waits for the DaemonSet's pod, other than the one with UID not,
+// with every container running, and remembers its name and UID (a deleted
+// pod is replaced by a new one).
+func (e *Env) WaitPod(ctx context.Context, timeout time.Duration, not string) error {
 	last := "no pod yet"
 	return poll.Until(ctx, timeout, func() (bool, error) {
 		pods, err := e.Admin.CoreV1().Pods(Namespace).List(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/name=haproxy-ingress"})
@@ -199,6 +200,9 @@ func (e *Env) WaitPod(ctx context.Context, timeout time.Duration) error {
 			return false, err
 		}
 		for _, p := range pods.Items {
+			if string(p.UID) == not {
+				continue
+			}
 			if p.DeletionTimestamp != nil || p.Status.Phase != corev1.PodRunning {
 				last = fmt.Sprintf("pod %s: %s %s", p.Name, p.Status.Phase, containerStates(&p))
 				continue
@@ -423,7 +427,12 @@ func (e *Env) Eventually(timeout time.Duration, get func() (Response, error), ok
 // MasterCLI is a client of haproxy's master socket (the path the overlay
 // gives the sidecar's -S, in the pod's volume).
 func (e *Env) MasterCLI(timeout time.Duration) *mastercli.Client {
-	return mastercli.New(e.Path(Sidecar, "/var/run/haproxy/master.sock"), timeout)
+	// The kubelet's path to the volume is longer than a unix socket address
+	// may be (108 bytes); connect follows a short symlink.
+	link := filepath.Join(e.Opts.Dir, "master.sock")
+	_ = os.Remove(link)
+	_ = os.Symlink(e.Path(Sidecar, "/var/run/haproxy/master.sock"), link)
+	return mastercli.New(link, timeout)
 }
 
 // MasterProc is haproxy's "show proc", read from its master socket.

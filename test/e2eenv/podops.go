@@ -35,6 +35,23 @@ func (e *Env) Spec(ctx context.Context) (*corev1.PodSpec, error) {
 	return &p.Spec, nil
 }
 
+// Roll edits the DaemonSet's pod template, as a user's rollout would, and
+// waits until the pod it replaces the old one with is running and ready.
+func (e *Env) Roll(ctx context.Context, edit func(*corev1.PodSpec)) error {
+	ds, err := e.Admin.AppsV1().DaemonSets(Namespace).Get(ctx, Workload, metav1.GetOptions{})
+	if err != nil {
+		return err
+	}
+	edit(&ds.Spec.Template.Spec)
+	if _, err := e.Admin.AppsV1().DaemonSets(Namespace).Update(ctx, ds, metav1.UpdateOptions{}); err != nil {
+		return err
+	}
+	if err := e.WaitPod(ctx, 120*time.Second, e.PodUID); err != nil {
+		return err
+	}
+	return e.WaitReady(ctx, 60*time.Second)
+}
+
 // PID is the host PID of a running container's main process (haproxy's
 // master for the sidecar).
 func (e *Env) PID(ctx context.Context, container string) (int, error) {

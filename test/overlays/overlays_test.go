@@ -123,7 +123,7 @@ func requireExternal(t *testing.T, manifests []byte) *appsv1.DaemonSet {
 	if hap == nil {
 		t.Fatalf("no haproxy sidecar in the DaemonSet:\n%s", manifests)
 	}
-	wantArgs := []string{"-W", "-S", masterSocket + ",mode,600", "-f", "/etc/haproxy"}
+	wantArgs := []string{"-W", "-S", masterSocket + ",mode,660", "-f", "/etc/haproxy"}
 	if got := append(slices.Clone(hap.Command), hap.Args...); !slices.Equal(got[len(got)-len(wantArgs):], wantArgs) {
 		t.Errorf("haproxy started as %q, want ... %q", got, wantArgs)
 	}
