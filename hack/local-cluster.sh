@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Run the tests' throw-away control plane (etcd + kube-apiserver on 127.0.0.1,
-# RBAC on, no controller-manager) in the background.
+# Run the tests' throw-away cluster in the background: etcd, kube-apiserver,
+# kube-scheduler, kube-controller-manager, containerd, a kubelet and
+# kube-proxy, all in a network namespace of its own (the apiserver and the
+# node at 10.213.N.2), with the locally built images imported. Needs root.
 #
-#   hack/local-cluster.sh start DIR   # waits until ready, prints DIR/kubeconfig
+#   hack/local-cluster.sh start DIR   # waits until the node is Ready, prints DIR/kubeconfig
 #   hack/local-cluster.sh stop DIR
 #
 # DIR holds certificates, etcd data, logs, pid files and the admin kubeconfig.

@@ -1,9 +1,11 @@
-// Command localcluster starts and stops the same throw-away control plane the
-// tests use (package test/cluster), for people and scripts. Use it through
-// hack/local-cluster.sh.
+// Command localcluster starts and stops the same throw-away cluster the
+// end-to-end tests use (package test/cluster): the control plane and one
+// node (kubelet, containerd, kube-proxy) with the images of test/images
+// imported, in a network namespace of its own. For people and scripts; use it
+// through hack/local-cluster.sh.
 //
-//	localcluster start DIR   # prints DIR/kubeconfig once the apiserver is ready
-//	localcluster stop DIR
+//	localcluster start DIR   # prints DIR/kubeconfig once the node is Ready
+//	localcluster stop DIR    # also after a crash: pods, mounts, namespaces
 package main
 
 import (
@@ -15,6 +17,7 @@ import (
 	"time"
 
 	"github.com/external-haproxy/kit/test/cluster"
+	"github.com/external-haproxy/kit/test/e2eenv"
 )
 
 func main() {
@@ -36,13 +39,17 @@ func run(cmd, dir string) error {
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
 	t0 := time.Now()
-	c, err := cluster.Start(ctx, cluster.Options{Dir: dir, Detach: true, Node: &cluster.NodeOptions{
-		Labels: map[string]string{"role": "ingress-controller"},
-	}})
+	node, err := e2eenv.NodeOptions(ctx, "", os.Stderr)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "localcluster: %s ready in %v (logs in %s)\n", c.Host, time.Since(t0).Round(time.Millisecond), c.Dir)
+	t1 := time.Now()
+	c, err := cluster.Start(ctx, cluster.Options{Dir: dir, Detach: true, Node: &node})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "localcluster: %s with node %s (%s) ready in %v, images %v (logs in %s)\n",
+		c.Host, cluster.NodeName, c.NodeIP(), time.Since(t1).Round(time.Millisecond), t1.Sub(t0).Round(time.Millisecond), c.Dir)
 	fmt.Println(c.Kubeconfig)
 	return nil
 }

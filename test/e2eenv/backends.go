@@ -46,7 +46,7 @@ func (e *Env) AddBackend(ctx context.Context, name string, port int) (string, er
 		if err != nil {
 			return false, err
 		}
-		last = string(p.Status.Phase) + containerStates(p)
+		last = string(p.Status.Phase) + ContainerStates(p)
 		for _, c := range p.Status.Conditions {
 			if c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue {
 				ip = p.Status.PodIP

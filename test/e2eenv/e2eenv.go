@@ -177,7 +177,7 @@ func Start(ctx context.Context, o Options) (*Env, error) {
 	if err := kubeapply.ApplyIf(ctx, o.Cluster.Config, e.Manifests, false, isDS); err != nil {
 		return nil, fmt.Errorf("applying the rendered overlay: %w", err)
 	}
-	if err := e.WaitPod(ctx, 120*time.Second, ""); err != nil {
+	if err := e.WaitPod(ctx, 120*time.Second, "", nil); err != nil {
 		return nil, err
 	}
 	if err := e.WaitReady(ctx, 60*time.Second); err != nil {
@@ -189,10 +189,13 @@ func Start(ctx context.Context, o Options) (*Env, error) {
 	return e, nil
 }
 
-// WaitPod waits for the DaemonSet's pod, other than the one with UID not,
-// with every container running, and remembers its name and UID (a deleted
-// pod is replaced by a new one).
-func (e *Env) WaitPod(ctx context.Context, timeout time.Duration, not string) error {
+// WaitPod waits for a pod of the DaemonSet, other than the one with UID not,
+// that ok accepts (nil: every container running), and remembers its name and
+// UID (a deleted pod is replaced by a new one).
+func (e *Env) WaitPod(ctx context.Context, timeout time.Duration, not string, ok func(*corev1.Pod) bool) error {
+	if ok == nil {
+		ok = running
+	}
 	last := "no pod yet"
 	return poll.Until(ctx, timeout, func() (bool, error) {
 		pods, err := e.Admin.CoreV1().Pods(Namespace).List(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/name=haproxy-ingress"})
@@ -200,25 +203,25 @@ func (e *Env) WaitPod(ctx context.Context, timeout time.Duration, not string) er
 			return false, err
 		}
 		for _, p := range pods.Items {
+			last = fmt.Sprintf("pod %s: %s%s", p.Name, p.Status.Phase, ContainerStates(&p))
 			if string(p.UID) == not {
 				continue
 			}
-			if p.DeletionTimestamp != nil || p.Status.Phase != corev1.PodRunning {
-				last = fmt.Sprintf("pod %s: %s %s", p.Name, p.Status.Phase, containerStates(&p))
+			if p.DeletionTimestamp != nil {
 				continue
 			}
-			if running(&p) {
+			if ok(&p) {
 				e.PodName, e.PodUID = p.Name, string(p.UID)
 				return true, nil
 			}
-			last = fmt.Sprintf("pod %s: %s", p.Name, containerStates(&p))
+			last = fmt.Sprintf("pod %s: %s", p.Name, ContainerStates(&p))
 		}
 		return false, nil
 	}, func() string { return last + "\n" + e.Diagnose(ctx) })
 }
 
 func running(p *corev1.Pod) bool {
-	if len(p.Status.ContainerStatuses) != len(p.Spec.Containers) {
+	if p.Status.Phase != corev1.PodRunning || len(p.Status.ContainerStatuses) != len(p.Spec.Containers) {
 		return false
 	}
 	for _, s := range p.Status.ContainerStatuses {
@@ -229,7 +232,8 @@ func running(p *corev1.Pod) bool {
 	return true
 }
 
-func containerStates(p *corev1.Pod) string {
+// ContainerStates sums up the states of a pod's containers, for messages.
+func ContainerStates(p *corev1.Pod) string {
 	var b strings.Builder
 	for _, s := range append(append([]corev1.ContainerStatus{}, p.Status.InitContainerStatuses...), p.Status.ContainerStatuses...) {
 		switch {
@@ -250,7 +254,7 @@ func (e *Env) Diagnose(ctx context.Context) string {
 	var b strings.Builder
 	if e.PodName != "" {
 		if p, err := e.Admin.CoreV1().Pods(Namespace).Get(ctx, e.PodName, metav1.GetOptions{}); err == nil {
-			fmt.Fprintf(&b, "pod %s:%s\n", p.Name, containerStates(p))
+			fmt.Fprintf(&b, "pod %s:%s\n", p.Name, ContainerStates(p))
 		}
 	}
 	for _, c := range []string{Controller, Sidecar} {
@@ -262,6 +266,9 @@ func (e *Env) Diagnose(ctx context.Context) string {
 // checkSidecarVersion makes sure the sidecar's master runs the version
 // chosen for it, so that a run meant for haproxy 3.0 cannot pass on 2.6.
 func (e *Env) checkSidecarVersion(ctx context.Context) error {
+	if e.Path(Sidecar, "/var/run/haproxy") == "" {
+		return nil // embedded: the controller image's haproxy
+	}
 	p, err := e.MasterProc(ctx)
 	if err != nil {
 		return err

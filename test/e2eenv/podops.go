@@ -38,6 +38,15 @@ func (e *Env) Spec(ctx context.Context) (*corev1.PodSpec, error) {
 // Roll edits the DaemonSet's pod template, as a user's rollout would, and
 // waits until the pod it replaces the old one with is running and ready.
 func (e *Env) Roll(ctx context.Context, edit func(*corev1.PodSpec)) error {
+	if err := e.RollUntil(ctx, edit, nil); err != nil {
+		return err
+	}
+	return e.WaitReady(ctx, 60*time.Second)
+}
+
+// RollUntil is Roll waiting for a new pod that ok accepts (nil: every
+// container running) instead.
+func (e *Env) RollUntil(ctx context.Context, edit func(*corev1.PodSpec), ok func(*corev1.Pod) bool) error {
 	ds, err := e.Admin.AppsV1().DaemonSets(Namespace).Get(ctx, Workload, metav1.GetOptions{})
 	if err != nil {
 		return err
@@ -46,10 +55,7 @@ func (e *Env) Roll(ctx context.Context, edit func(*corev1.PodSpec)) error {
 	if _, err := e.Admin.AppsV1().DaemonSets(Namespace).Update(ctx, ds, metav1.UpdateOptions{}); err != nil {
 		return err
 	}
-	if err := e.WaitPod(ctx, 120*time.Second, e.PodUID); err != nil {
-		return err
-	}
-	return e.WaitReady(ctx, 60*time.Second)
+	return e.WaitPod(ctx, 120*time.Second, e.PodUID, ok)
 }
 
 // PID is the host PID of a running container's main process (haproxy's
@@ -132,7 +138,7 @@ func (e *Env) WaitRestarted(ctx context.Context, container string, restarts int3
 		if err != nil {
 			return false, err
 		}
-		last = containerStates(p)
+		last = ContainerStates(p)
 		for _, s := range p.Status.ContainerStatuses {
 			if s.Name == container {
 				return s.RestartCount > restarts && s.State.Running != nil, nil
