@@ -17,7 +17,10 @@ var defaults = struct {
 	// volumeName is the single emptyDir of the subPaths layout (the chart's name).
 	volumeName string
 
-	haproxyImage                                string
+	haproxyImage string
+	// masterSocketOptions follow the socket in haproxy's -S. mode 600: only haproxy's
+	// uid, which the controller shares, may use it.
+	masterSocketOptions                         string
 	haproxyResources, initResources             *corev1.ResourceRequirements
 	haproxySecurityContext, initSecurityContext *corev1.SecurityContext
 	livenessProbe, readinessProbe               *corev1.Probe
@@ -27,8 +30,9 @@ var defaults = struct {
 	initName:       "haproxy-ingress-init",
 	volumeName:     "scratch",
 
-	haproxyImage:     "haproxy:3.0.23-alpine",
-	haproxyResources: resources("100m", "128Mi", "512Mi"),
+	haproxyImage:        "haproxy:3.0.23-alpine",
+	masterSocketOptions: "mode,600",
+	haproxyResources:    resources("100m", "128Mi", "512Mi"),
 	// The chart's values: the init step only writes one small file.
 	initResources:          resources("10m", "32Mi", "32Mi"),
 	haproxySecurityContext: restrictedSecurityContext("NET_BIND_SERVICE"),

@@ -217,7 +217,8 @@ initContainers: [{name: haproxy-ingress-init}]
 func ExampleHaproxyArgs() {
 	pipe(`containers: [{name: haproxy, args: [-f, /etc/haproxy, -S, "/var/run/haproxy/master.sock,mode,660", -dW]}]`,
 		func(r *externalhaproxy.Report) yaml.Filter {
-			return externalhaproxy.HaproxyArgs{Container: "haproxy", Socket: "/var/run/haproxy/master.sock", ConfigDir: "/etc/haproxy", Report: r}
+			return externalhaproxy.HaproxyArgs{Container: "haproxy", Socket: "/var/run/haproxy/master.sock", SocketOptions: "mode,600",
+				ConfigDir: "/etc/haproxy", Report: r}
 		})
 	// Output:
 	// containers: [{name: haproxy, args: [-W, -S, '/var/run/haproxy/master.sock,mode,660', -f, /etc/haproxy, -dW]}]

@@ -140,7 +140,7 @@ func (c *ExternalHaproxy) external(pod *yaml.RNode, v Volumes, f fieldSet, r *Re
 	return append(steps,
 		PlaceSidecar{Name: hap, Native: s.Haproxy.NativeSidecar, After: after, Report: r},
 		SetFields{Container: hap, Fields: []Field{f.haproxyImage}, Report: r},
-		HaproxyArgs{Container: hap, Socket: s.MasterSocket, ConfigDir: s.Dirs.Config, Report: r},
+		HaproxyArgs{Container: hap, Socket: s.MasterSocket, SocketOptions: defaults.masterSocketOptions, ConfigDir: s.Dirs.Config, Report: r},
 		MovePorts{From: ctl, To: hap, Keep: keep, Report: r},
 		SetFields{Container: hap, Fields: []Field{f.resources, f.securityContext}, Report: r},
 		MoveProbes{From: ctl, To: hap, Keep: keep, Report: r},

@@ -73,12 +73,12 @@ func (p PlaceSidecar) Filter(pod *yaml.RNode) (*yaml.RNode, error) {
 }
 
 // HaproxyArgs gives the haproxy Container the args the external form depends on,
-// first and in this order: -W, -S Socket,mode,600 and -f ConfigDir. An -S on Socket
-// keeps its options (uid, gid, mode); the other args (say extra -f files, -d) stay,
-// after them.
+// first and in this order: -W, -S Socket,SocketOptions and -f ConfigDir. An -S on
+// Socket keeps its own options (uid, gid, mode); the other args (say extra -f files,
+// -d) stay, after them.
 type HaproxyArgs struct {
-	Container, Socket, ConfigDir string
-	Report                       *Report
+	Container, Socket, SocketOptions, ConfigDir string
+	Report                                      *Report
 }
 
 // Filter implements yaml.Filter.
@@ -88,7 +88,7 @@ func (h HaproxyArgs) Filter(pod *yaml.RNode) (*yaml.RNode, error) {
 		return nil, err
 	}
 	old := stringValues(ctr, "args")
-	socket := h.Socket + ",mode,600"
+	socket := h.Socket + "," + h.SocketOptions
 	var extra []string
 	var w, s, f bool
 	for i := 0; i < len(old); i++ {
