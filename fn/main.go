@@ -3,15 +3,13 @@
 package main
 
 import (
-	"fmt"
 	"os"
 
 	"github.com/external-haproxy/kit/fn/externalhaproxy"
-	"sigs.k8s.io/kustomize/kyaml/fn/framework/command"
 )
 
 func main() {
-	cmd := command.Build(externalhaproxy.Processor(), command.StandaloneEnabled, true)
+	cmd := externalhaproxy.Command()
 	cmd.Use = "external-haproxy-fn [CONFIG [INPUT...|-]]"
 	cmd.Short = "Turn the haproxy-ingress workload into the external-haproxy form"
 	cmd.Long = `external-haproxy-fn is a KRM function. Its ExternalHaproxy config
@@ -21,7 +19,8 @@ writes the placeholder config, and shares the config, state and run directories.
 With spec.mode: embedded it undoes that.
 
 Without arguments it reads a ResourceList on stdin (kustomize, kpt). With arguments the
-first is the config file and the rest are input files ("-" reads stdin).`
+first is the config file and the rest are input files ("-" reads stdin); documents it
+does not change are written exactly as they were read.`
 	cmd.Example = `  kustomize build --enable-alpha-plugins --enable-exec overlays/external-haproxy-fn
   external-haproxy-fn config.yaml base/daemonset.yaml
   kustomize build base | external-haproxy-fn config.yaml -`
@@ -32,7 +31,6 @@ first is the config file and the rest are input files ("-" reads stdin).`
 		cmd.SetArgs([]string{os.Args[1], "-"})
 	}
 	if err := cmd.Execute(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+		os.Exit(1) // the command has printed it
 	}
 }

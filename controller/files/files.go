@@ -5,6 +5,8 @@ package files
 import (
 	"path/filepath"
 	"sort"
+
+	"github.com/external-haproxy/kit/internal/podlayout"
 )
 
 // Layout holds the three directories shared between controller and haproxy.
@@ -18,9 +20,9 @@ type Layout struct {
 // (--local-filesystem-prefix) so that everything runs unprivileged locally.
 func DefaultLayout(prefix string) Layout {
 	return Layout{
-		Etc: filepath.Join("/", prefix, "etc/haproxy"),
-		Lib: filepath.Join("/", prefix, "var/lib/haproxy"),
-		Run: filepath.Join("/", prefix, "var/run/haproxy"),
+		Etc: filepath.Join("/", prefix, podlayout.ConfigDir),
+		Lib: filepath.Join("/", prefix, podlayout.StateDir),
+		Run: filepath.Join("/", prefix, podlayout.RunDir),
 	}
 }
 
@@ -31,10 +33,10 @@ func (l Layout) Maps() string { return filepath.Join(l.Etc, "maps") }
 func (l Layout) Certs() string { return filepath.Join(l.Lib, "crt") }
 
 // MasterSocket is the master CLI socket of haproxy -W -S.
-func (l Layout) MasterSocket() string { return filepath.Join(l.Run, "master.sock") }
+func (l Layout) MasterSocket() string { return filepath.Join(l.Run, podlayout.MasterSocketName) }
 
 // AdminSocket is the worker's runtime API socket (stats socket).
-func (l Layout) AdminSocket() string { return filepath.Join(l.Run, "admin.sock") }
+func (l Layout) AdminSocket() string { return filepath.Join(l.Run, podlayout.AdminSocketName) }
 
 // File is one file of a configuration, addressed by absolute path.
 type File struct {

@@ -1,13 +1,16 @@
 package model
 
 import (
+	"strconv"
 	"strings"
+
+	"github.com/external-haproxy/kit/internal/podlayout"
 )
 
 // globalKeys are read from the global ConfigMap only.
 var globalKeys = []configKey{
-	intKey("healthz-port", ScopeGlobal, "10253", 1, 65535, "port of haproxy's monitor-uri /healthz", func(g *Global) *int { return &g.HealthzPort }),
-	intKey("stats-port", ScopeGlobal, "1936", 1, 65535, "port of haproxy's stats page", func(g *Global) *int { return &g.StatsPort }),
+	intKey("healthz-port", ScopeGlobal, strconv.Itoa(podlayout.HealthzPort), 1, 65535, "port of haproxy's monitor-uri /healthz", func(g *Global) *int { return &g.HealthzPort }),
+	intKey("stats-port", ScopeGlobal, strconv.Itoa(podlayout.StatsPort), 1, 65535, "port of haproxy's stats page", func(g *Global) *int { return &g.StatsPort }),
 	ipKey("bind-ip-addr-healthz", ScopeGlobal, "address the healthz frontend binds; empty: all", func(g *Global) *string { return &g.BindIPHealthz }),
 	ipKey("bind-ip-addr-stats", ScopeGlobal, "address the stats frontend binds; empty: all", func(g *Global) *string { return &g.BindIPStats }),
 	&key[string]{KeyInfo: KeyInfo{Name: "syslog-endpoint", Scope: ScopeGlobal, Accepts: "stdout, or host:port with an IP address or a name that resolves", Reload: true,

@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/external-haproxy/kit/controller/model"
+	"github.com/external-haproxy/kit/internal/podlayout"
 )
 
 // Options is the parsed command line of the controller.
@@ -55,10 +56,10 @@ const ControllerName = "haproxy-ingress.github.io/controller"
 func Register(fs *flag.FlagSet) *Options {
 	o := &Options{}
 	fs.StringVar(&o.ConfigMap, "configmap", "", "namespace/name of the global ConfigMap")
-	fs.StringVar(&o.MasterSocket, "master-socket", "", "master CLI socket of an external haproxy (haproxy -W -S); empty: the controller runs haproxy itself")
+	fs.StringVar(&o.MasterSocket, podlayout.MasterSocketFlag, "", "master CLI socket of an external haproxy (haproxy -W -S); empty: the controller runs haproxy itself")
 	fs.StringVar(&o.HAProxyBinary, "haproxy-binary", "", "haproxy binary for config checks and embedded mode (default: haproxy on $PATH; in external mode checks are skipped when none is found)")
 	fs.StringVar(&o.LocalFilesystemPrefix, "local-filesystem-prefix", "", "put /etc/haproxy, /var/lib/haproxy and /var/run/haproxy under this directory (no control characters, \",\" or \"$\")")
-	fs.BoolVar(&o.Init, "init", false, "write a minimal valid haproxy config (init container) and exit")
+	fs.BoolVar(&o.Init, podlayout.InitFlag, false, "write a minimal valid haproxy config (init container) and exit")
 	fs.DurationVar(&o.ConnectionTimeout, "connection-timeout", 30*time.Second, "read/write deadline on haproxy's sockets; 2.7+ reloads answer only when done")
 	fs.StringVar(&o.ValidateConfig, "validate-config", "auto", "when haproxy -c checks a config: auto (only after haproxy refused a reload, for its messages), always (before every reload) or never")
 	fs.IntVar(&o.SpareBackends, "spare-backends", 16, "backends each reload keeps free (more after a burst of new Services), so that a new Service nothing annotates is served without a reload; 0: none (0 to 10000)")
@@ -77,7 +78,7 @@ func Register(fs *flag.FlagSet) *Options {
 	fs.BoolVar(&o.UpdateStatus, "update-status", true, "write Ingress status.loadBalancer")
 	fs.BoolVar(&o.UpdateStatusOnShutdown, "update-status-on-shutdown", true, "clear Ingress status on shutdown")
 	fs.StringVar(&o.ElectionID, "election-id", "haproxy-ingress-leader", "name of the Lease used for leader election")
-	fs.StringVar(&o.HealthzAddr, "healthz-addr", ":10254", "address of /healthz, /readyz and /metrics")
+	fs.StringVar(&o.HealthzAddr, podlayout.HealthzAddrFlag, fmt.Sprintf(":%d", podlayout.ControllerPort), "address of /healthz, /readyz and /metrics")
 	fs.StringVar(&o.AnnotationsPrefix, "annotations-prefix", strings.Join(model.DefaultAnnotationPrefixes, ","),
 		"comma-separated prefixes, without \"/\", of the Ingress annotations read; the first one wins when two set the same key")
 	fs.BoolVar(&o.AllowConfigSnippets, "allow-config-snippets", false,

@@ -6,6 +6,7 @@ import (
 
 	"github.com/external-haproxy/kit/controller/files"
 	"github.com/external-haproxy/kit/controller/model"
+	"github.com/external-haproxy/kit/internal/podlayout"
 )
 
 // frontends is one frontend section per frontend of the model; pols are
@@ -30,7 +31,7 @@ func frontends(fs []model.Frontend, g *model.Global, pols policies, l files.Layo
 		case model.FrontendHealthz:
 			c.line("bind", bindAddr(f))
 			noLog(&c, g)
-			c.line("monitor-uri /healthz")
+			c.line("monitor-uri", podlayout.HealthzPath)
 			c.line("http-request return status 404")
 		case model.FrontendStats:
 			c.line("bind", bindAddr(f))

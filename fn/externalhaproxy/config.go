@@ -11,13 +11,13 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/util/validation"
 	sigsjson "sigs.k8s.io/json"
 	"sigs.k8s.io/kustomize/kyaml/fn/framework"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/external-haproxy/kit/internal/podlayout"
 )
 
 // Group/version and kind of the function config.
@@ -106,19 +106,22 @@ type Dirs struct {
 
 // Volumes says how the shared directories are backed.
 type Volumes struct {
-	// Layout is emptyDirs (default) or subPaths.
+	// Layout is emptyDirs or subPaths. Unset, it is the layout the workload's
+	// mounts of the dirs already use, or emptyDirs when it mounts none of them.
 	Layout Layout `json:"layout,omitempty"`
-	// Name is the single emptyDir volume of the subPaths layout.
+	// Name is the single emptyDir volume of the subPaths layout. Unset, it is the
+	// volume the workload already mounts the dirs from, or scratch.
 	Name string `json:"name,omitempty"`
 }
 
-// Haproxy is the haproxy sidecar.
+// Haproxy is the haproxy sidecar. Image, Resources, SecurityContext and the probes
+// replace the sidecar's own values when set (a different input value is reported);
+// unset, an existing sidecar keeps its values and only missing ones get defaults.
 type Haproxy struct {
 	// ContainerName is the sidecar's name.
 	ContainerName string `json:"containerName,omitempty"`
-	// Image is the haproxy image, pinned by tag or digest. A pointer so that an image
-	// that is set but empty (say an unset variable substituted in) is an error rather
-	// than silently replaced by the default.
+	// Image is the haproxy image. A pointer so that an image that is set but empty
+	// (say an unset variable substituted in) is an error rather than unset.
 	Image *string `json:"image,omitempty"`
 	// NativeSidecar puts haproxy into initContainers with restartPolicy: Always.
 	NativeSidecar bool `json:"nativeSidecar,omitempty"`
@@ -126,29 +129,27 @@ type Haproxy struct {
 	Resources *corev1.ResourceRequirements `json:"resources,omitempty"`
 	// SecurityContext of the sidecar.
 	SecurityContext *corev1.SecurityContext `json:"securityContext,omitempty"`
-	// LivenessProbe of the sidecar; when unset the controller's liveness probe is moved
-	// over, or a default GET :10253/healthz is used.
+	// LivenessProbe of the sidecar; unset, the sidecar's own, else the controller's
+	// probe of a haproxy port (moved over), else GET :10253/healthz.
 	LivenessProbe *corev1.Probe `json:"livenessProbe,omitempty"`
 	// ReadinessProbe of the sidecar.
 	ReadinessProbe *corev1.Probe `json:"readinessProbe,omitempty"`
 }
 
-// Init is the init container that writes the placeholder config.
+// Init is the init container that writes the placeholder config. Its fields
+// follow the same rule as Haproxy's.
 type Init struct {
 	// Enabled adds the init container (default true).
 	Enabled *bool `json:"enabled,omitempty"`
 	// ContainerName is the init container's name.
 	ContainerName string `json:"containerName,omitempty"`
-	// Image defaults to the controller container's image.
-	Image string `json:"image,omitempty"`
+	// Image defaults to the controller container's image (same binary, --init).
+	Image *string `json:"image,omitempty"`
 	// Resources of the init container.
 	Resources *corev1.ResourceRequirements `json:"resources,omitempty"`
 	// SecurityContext of the init container.
 	SecurityContext *corev1.SecurityContext `json:"securityContext,omitempty"`
 }
-
-// healthzPort is haproxy's monitor-uri frontend rendered by the controller.
-const healthzPort = 10253
 
 // UnmarshalJSON decodes strictly and keeps the unknown/duplicate fields for Validate.
 func (c *ExternalHaproxy) UnmarshalJSON(data []byte) error {
@@ -161,7 +162,10 @@ func (c *ExternalHaproxy) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
-// Default fills every unset field.
+// Default fills in names and paths. It leaves the container fields (image,
+// resources, securityContext, probes) and the volume layout unset: those come
+// from the input when it has them, and from defaults only where it has none, so
+// that a default never replaces a value the input already has.
 func (c *ExternalHaproxy) Default() error {
 	s := &c.Spec
 	def := func(v *string, d string) {
@@ -170,102 +174,18 @@ func (c *ExternalHaproxy) Default() error {
 		}
 	}
 	def((*string)(&s.Mode), string(ModeExternal))
-	def(&s.Controller.ContainerName, "haproxy-ingress")
-	def(&s.Dirs.Config, "/etc/haproxy")
-	def(&s.Dirs.State, "/var/lib/haproxy")
-	def(&s.Dirs.Run, "/var/run/haproxy")
-	def(&s.MasterSocket, path.Join(s.Dirs.Run, "master.sock"))
-	def((*string)(&s.Volumes.Layout), string(LayoutEmptyDirs))
-	def(&s.Volumes.Name, "scratch")
-	def(&s.Haproxy.ContainerName, "haproxy")
-	if s.Haproxy.Image == nil {
-		image := "haproxy:3.0.23-alpine"
-		s.Haproxy.Image = &image
-	}
-	def(&s.Init.ContainerName, "haproxy-ingress-init")
+	def(&s.Controller.ContainerName, defaults.controllerName)
+	def(&s.Dirs.Config, podlayout.ConfigDir)
+	def(&s.Dirs.State, podlayout.StateDir)
+	def(&s.Dirs.Run, podlayout.RunDir)
+	def(&s.MasterSocket, path.Join(s.Dirs.Run, podlayout.MasterSocketName))
+	def(&s.Haproxy.ContainerName, defaults.haproxyName)
+	def(&s.Init.ContainerName, defaults.initName)
 	if s.Init.Enabled == nil {
 		enabled := true
 		s.Init.Enabled = &enabled
 	}
-	if s.Haproxy.Resources == nil {
-		s.Haproxy.Resources = resources("100m", "128Mi", "512Mi")
-	}
-	if s.Haproxy.SecurityContext == nil {
-		s.Haproxy.SecurityContext = bindingSecurityContext("DAC_READ_SEARCH")
-	}
-	if s.Haproxy.ReadinessProbe == nil {
-		// Not-ready until the controller has rendered the real config: the placeholder
-		// written by --init has no healthz frontend (upstream PR #937).
-		s.Haproxy.ReadinessProbe = healthzProbe(10)
-	}
-	if s.Init.Resources == nil {
-		// The chart's values: the init step only writes one small file.
-		s.Init.Resources = resources("10m", "32Mi", "32Mi")
-	}
-	if s.Init.SecurityContext == nil {
-		s.Init.SecurityContext = restrictedSecurityContext()
-	}
 	return nil
-}
-
-// defaultLivenessProbe is used when neither the config nor the controller has one; the
-// 60s initial delay (from the chart) gives big clusters time to render the first config.
-func defaultLivenessProbe() *corev1.Probe { return healthzProbe(60) }
-
-func healthzProbe(initialDelay int32) *corev1.Probe {
-	return &corev1.Probe{
-		ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{
-			Path: "/healthz", Port: intstr.FromInt32(healthzPort),
-		}},
-		InitialDelaySeconds: initialDelay,
-		PeriodSeconds:       10,
-		TimeoutSeconds:      1,
-		FailureThreshold:    3,
-	}
-}
-
-// resources requests cpu and memory and limits memory only: a CPU limit
-// would throttle haproxy under load for no gain.
-func resources(cpu, memory, memoryLimit string) *corev1.ResourceRequirements {
-	return &corev1.ResourceRequirements{
-		Requests: corev1.ResourceList{
-			corev1.ResourceCPU:    resource.MustParse(cpu),
-			corev1.ResourceMemory: resource.MustParse(memory),
-		},
-		Limits: corev1.ResourceList{corev1.ResourceMemory: resource.MustParse(memoryLimit)},
-	}
-}
-
-// restrictedSecurityContext satisfies the "restricted" Pod Security Standard.
-func restrictedSecurityContext(add ...corev1.Capability) *corev1.SecurityContext {
-	yes, no := true, false
-	uid := int64(99) // the uid of the haproxy and haproxy-ingress images
-	return &corev1.SecurityContext{
-		RunAsNonRoot:             &yes,
-		RunAsUser:                &uid,
-		AllowPrivilegeEscalation: &no,
-		ReadOnlyRootFilesystem:   &yes,
-		Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}, Add: add},
-	}
-}
-
-// bindingSecurityContext is for the container that binds :80 and :443 on
-// the node (hostNetwork): root with NET_BIND_SERVICE and no other
-// capability but add. Kubernetes sets no ambient capabilities, so a non-root
-// process gets no effective capability at exec, and the official haproxy
-// image has no file capabilities: as uid 99 the bind fails. Root without
-// CAP_DAC_OVERRIDE still obeys file modes; the external haproxy adds
-// DAC_READ_SEARCH to read what the controller (uid 99) writes at 0600.
-func bindingSecurityContext(add ...corev1.Capability) *corev1.SecurityContext {
-	yes, no := true, false
-	root := int64(0)
-	return &corev1.SecurityContext{
-		RunAsNonRoot:             &no,
-		RunAsUser:                &root,
-		AllowPrivilegeEscalation: &no,
-		ReadOnlyRootFilesystem:   &yes,
-		Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}, Add: append([]corev1.Capability{"NET_BIND_SERVICE"}, add...)},
-	}
 }
 
 // Validate checks the (defaulted) config. Every problem becomes one error result.
@@ -347,21 +267,26 @@ func (c *ExternalHaproxy) Validate() error {
 	}
 
 	switch s.Volumes.Layout {
-	case LayoutEmptyDirs:
-	case LayoutSubPaths:
+	case "", LayoutEmptyDirs, LayoutSubPaths:
+	default:
+		fail("spec.volumes.layout", "must be %q, %q or unset, got %q", LayoutEmptyDirs, LayoutSubPaths, s.Volumes.Layout)
+	}
+	if s.Volumes.Name != "" {
 		if errs := validation.IsDNS1123Label(s.Volumes.Name); len(errs) > 0 {
 			fail("spec.volumes.name", "invalid volume name %q: %s", s.Volumes.Name, strings.Join(errs, "; "))
 		}
-	default:
-		fail("spec.volumes.layout", "must be %q or %q, got %q", LayoutEmptyDirs, LayoutSubPaths, s.Volumes.Layout)
 	}
 
-	if err := checkImage(*s.Haproxy.Image); err != "" {
-		fail("spec.haproxy.image", "%s", err)
-	}
-	if s.Init.Image != "" {
-		if err := checkImage(s.Init.Image); err != "" {
-			fail("spec.init.image", "%s", err)
+	// Pinning is not checked here: the same rule applies to every image the
+	// function writes, wherever it came from (PinnedImage).
+	for _, img := range []struct {
+		field string
+		image *string
+	}{{"spec.haproxy.image", s.Haproxy.Image}, {"spec.init.image", s.Init.Image}} {
+		if img.image != nil {
+			if err := checkImage(*img.image); err != "" {
+				fail(img.field, "%s", err)
+			}
 		}
 	}
 	if len(rs) > 0 {
@@ -382,28 +307,39 @@ func checkAbsPath(p string) string {
 	return ""
 }
 
-// checkImage requires a pinned image: a digest, or a tag other than latest.
+// checkImage rejects what is not an image reference at all.
 func checkImage(image string) string {
-	if image == "" {
+	switch name, _, _ := splitImage(image); {
+	case image == "":
 		return "must not be empty"
-	}
-	if strings.ContainsAny(image, " \t\n") {
+	case strings.ContainsAny(image, " \t\n"):
 		return fmt.Sprintf("%q must not contain whitespace", image)
-	}
-	if strings.Contains(image, "@") {
-		return ""
-	}
-	name, tag := image, ""
-	if i := strings.LastIndex(image, ":"); i > strings.LastIndex(image, "/") {
-		name, tag = image[:i], image[i+1:]
-	}
-	switch {
-	case tag == "":
-		return fmt.Sprintf("%q must be pinned with a tag or digest", image)
-	case tag == "latest":
-		return fmt.Sprintf("%q must not use the latest tag", image)
 	case name == "":
 		return fmt.Sprintf("%q has no image name", image)
 	}
 	return ""
+}
+
+// unpinned says why image is not pinned to one build, or "" when it is: a
+// digest, or a tag other than latest.
+func unpinned(image string) string {
+	switch _, tag, digest := splitImage(image); {
+	case digest:
+	case tag == "":
+		return "has no tag or digest"
+	case tag == "latest":
+		return "uses the latest tag"
+	}
+	return ""
+}
+
+func splitImage(image string) (name, tag string, digest bool) {
+	if i := strings.Index(image, "@"); i >= 0 {
+		return image[:i], "", true
+	}
+	name = image
+	if i := strings.LastIndex(image, ":"); i > strings.LastIndex(image, "/") {
+		name, tag = image[:i], image[i+1:]
+	}
+	return name, tag, false
 }
