@@ -115,6 +115,7 @@ func (c *ExternalHaproxy) external(pod *yaml.RNode, v Volumes, f fieldSet, r *Re
 	steps := []yaml.Filter{
 		EmptyDirs{Names: v.volumeNames(), Report: r},
 		MasterSocketArg{Container: ctl, Socket: s.MasterSocket, Report: r},
+		BindPrivilege{Container: ctl, Binds: false, Report: r},
 		EnsureMounts{Container: ctl, Mounts: all, Report: r},
 	}
 	after := ""
@@ -159,6 +160,7 @@ func (c *ExternalHaproxy) embedded(r *Report) []yaml.Filter {
 	ctl, hap := s.Controller.ContainerName, s.Haproxy.ContainerName
 	return []yaml.Filter{
 		MasterSocketArg{Container: ctl, Report: r},
+		BindPrivilege{Container: ctl, Binds: true, Report: r},
 		// Back in front, where the base declares them.
 		MovePorts{From: hap, To: ctl, Front: true, Report: r},
 		MoveProbes{From: hap, To: ctl, Report: r},
