@@ -58,6 +58,11 @@ func cached(ctx context.Context, dir string, p *progress, make func(tmp string) 
 	if _, err := os.Stat(dir); err == nil {
 		return nil
 	}
+	// Temp dirs are only made under the lock: any left is a killed build's.
+	stale, _ := filepath.Glob(dir + ".tmp.*")
+	for _, s := range stale {
+		os.RemoveAll(s)
+	}
 	tmp, err := os.MkdirTemp(filepath.Dir(dir), filepath.Base(dir)+".tmp.")
 	if err != nil {
 		return err
@@ -73,11 +78,12 @@ func cached(ctx context.Context, dir string, p *progress, make func(tmp string) 
 	return os.Rename(tmp, dir)
 }
 
-// inputsKey hashes everything the images are made of: the main module's Go
-// files in the packages of every `go build` of the Dockerfiles and of this
-// builder, go.mod and go.sum (which pin every other module), the Go version,
-// the Dockerfiles, the Debian base's key and the haproxy 3.0 binary.
-func inputsKey(ctx context.Context, root string, recipes map[string]*recipe, debianKey, haproxy30 string) (string, error) {
+// sourcesKey hashes the sources of the images: the main module's Go files in
+// the packages of every `go build` of the Dockerfiles and of this builder,
+// go.mod and go.sum (which pin every other module), the Go version and the
+// Dockerfiles. Build takes it before its long steps, so that a file edited
+// while they run makes the next call build again.
+func sourcesKey(ctx context.Context, root string, recipes map[string]*recipe) (string, error) {
 	h := sha256.New()
 	add := func(label string, data []byte) {
 		fmt.Fprintf(h, "%s %d\n", label, len(data))
@@ -125,12 +131,18 @@ func inputsKey(ctx context.Context, root string, recipes map[string]*recipe, deb
 		}
 		add(f, data)
 	}
-	add("debian", []byte(debianKey))
+	return fmt.Sprintf("%x", h.Sum(nil)), nil
+}
+
+// imagesKey adds the Debian base's key and the haproxy 3.0 binary to the
+// sources' key: together, everything the images are made of.
+func imagesKey(sources, debianKey, haproxy30 string) (string, error) {
 	data, err := os.ReadFile(haproxy30)
 	if err != nil {
 		return "", err
 	}
-	add("haproxy30", data)
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\n%s\n%x\n", sources, debianKey, sha256.Sum256(data))
 	return fmt.Sprintf("%x", h.Sum(nil))[:12], nil
 }
 

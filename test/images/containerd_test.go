@@ -50,13 +50,22 @@ func TestContainerdImport(t *testing.T) {
 	}
 	dir := built(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
+	t.Cleanup(cancel) // after the cleanups below, which still run ctr
 	// Short: the socket path must fit in sockaddr_un.
 	work, err := os.MkdirTemp("", "ctd")
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { os.RemoveAll(work) })
+	t.Cleanup(func() {
+		// A container left running by a failed test keeps its rootfs mounted.
+		mounts, _ := os.ReadFile("/proc/self/mounts")
+		for _, l := range strings.Split(string(mounts), "\n") {
+			if f := strings.Fields(l); len(f) > 1 && strings.HasPrefix(f[1], work+"/") {
+				syscall.Unmount(f[1], syscall.MNT_DETACH)
+			}
+		}
+		os.RemoveAll(work)
+	})
 	sock := filepath.Join(work, "containerd.sock")
 	cfg := filepath.Join(work, "config.toml")
 	if err := os.WriteFile(cfg, fmt.Appendf(nil, containerdConfig, work), 0o644); err != nil {
@@ -70,8 +79,9 @@ func TestContainerdImport(t *testing.T) {
 	}
 	t.Cleanup(func() {
 		cd.Process.Signal(syscall.SIGTERM)
-		if err := cd.Wait(); err != nil && t.Failed() {
-			t.Logf("containerd: %v\n%s", err, log.String())
+		err := cd.Wait()
+		if t.Failed() {
+			t.Logf("containerd (%v):\n%s", err, log.String())
 		}
 	})
 	ctr := func(args ...string) (string, error) {
@@ -140,6 +150,38 @@ func TestContainerdImport(t *testing.T) {
 			}
 		}
 	}
+	// The sandbox image holds still until SIGTERM, then exits at once: the
+	// runtime stops every pod's sandbox that way.
+	if out, err := ctr("run", "--detach", Pause, "pause"); err != nil {
+		t.Fatalf("ctr run %s: %v\n%s", Pause, err, out)
+	}
+	t.Cleanup(func() { // before containerd stops (cleanups run last-in first-out)
+		ctr("task", "kill", "--signal", "SIGKILL", "pause")
+		ctr("task", "delete", "pause")
+		ctr("container", "delete", "pause")
+	})
+	status := func() string {
+		out, _ := ctr("task", "ls")
+		for _, l := range strings.Split(out, "\n") {
+			if f := strings.Fields(l); len(f) == 3 && f[0] == "pause" {
+				return f[2]
+			}
+		}
+		return ""
+	}
+	time.Sleep(500 * time.Millisecond) // still running after a while
+	if s := status(); s != "RUNNING" {
+		t.Fatalf("pause task is %q, want RUNNING", s)
+	}
+	if out, err := ctr("task", "kill", "--signal", "SIGTERM", "pause"); err != nil {
+		t.Fatalf("ctr task kill: %v\n%s", err, out)
+	}
+	for deadline := time.Now().Add(5 * time.Second); status() != "STOPPED"; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("pause still %q 5 s after SIGTERM", status())
+		}
+	}
+
 	out, err = ctr("run", "--rm", "--net-host", HAProxy30, "t-id", "id")
 	if err != nil || strings.TrimSpace(out) != "uid=99(haproxy) gid=99(haproxy) groups=99(haproxy)" {
 		t.Errorf("id in %s: %q (%v), want uid=99(haproxy) gid=99(haproxy)", HAProxy30, out, err)

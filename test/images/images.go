@@ -75,6 +75,10 @@ func Build(ctx context.Context, progress io.Writer) (string, error) {
 		recipes[name] = r
 		apk = append(apk, r.apk...)
 	}
+	sources, err := sourcesKey(ctx, root, recipes)
+	if err != nil {
+		return "", err
+	}
 	// Both may take minutes when cold: compiling haproxy is CPU-bound,
 	// mmdebstrap mostly waits for the mirror and dpkg.
 	var h30 string
@@ -92,7 +96,7 @@ func Build(ctx context.Context, progress io.Writer) (string, error) {
 	if h30Err != nil {
 		return "", h30Err
 	}
-	key, err := inputsKey(ctx, root, recipes, deb.key, h30)
+	key, err := imagesKey(sources, deb.key, h30)
 	if err != nil {
 		return "", err
 	}
