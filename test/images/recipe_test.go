@@ -29,9 +29,10 @@ func TestDockerfileRecipes(t *testing.T) {
 		pkg:    "./controller/cmd/haproxy-ingress-controller",
 		copies: []copyFile{{"/out/haproxy-ingress-controller", "/usr/local/bin/haproxy-ingress-controller"}},
 		apk:    []string{"dumb-init"},
-		// ENTRYPOINT drops the base's CMD; STOPSIGNAL and WORKDIR are inherited.
+		// ENTRYPOINT drops the base's CMD; WORKDIR is inherited, STOPSIGNAL
+		// set back to SIGTERM (the base's SIGUSR1 would be ignored).
 		want: v1.Config{User: "99:99", Entrypoint: []string{"/usr/bin/dumb-init", "--", "/usr/local/bin/haproxy-ingress-controller"},
-			WorkingDir: "/var/lib/haproxy", StopSignal: "SIGUSR1"},
+			WorkingDir: "/var/lib/haproxy", StopSignal: "SIGTERM"},
 	}, {
 		name:   Fn,
 		base:   v1.Config{User: "65532", WorkingDir: "/home/nonroot"},
