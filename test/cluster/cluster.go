@@ -32,6 +32,7 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/external-haproxy/kit/internal/loopback"
+	"github.com/external-haproxy/kit/test/proc"
 )
 
 // DefaultReadyTimeout is generous because startup takes 2-3 s on an idle
@@ -65,8 +66,8 @@ type Cluster struct {
 
 	token        string
 	readyTimeout time.Duration
-	etcd         *process
-	apiserver    *process
+	etcd         *proc.Process
+	apiserver    *proc.Process
 }
 
 // Start launches etcd and kube-apiserver on free 127.0.0.1 ports, waits until
@@ -81,7 +82,7 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 		return nil, err
 	}
 	for _, name := range []string{"etcd", "kube-apiserver"} {
-		if pid, ok := runningPID(dir, name); ok {
+		if pid, ok := proc.RunningPID(dir, name); ok {
 			return nil, fmt.Errorf("cluster: %s (pid %d) of an earlier cluster is still running in %s; stop it first", name, pid, dir)
 		}
 	}
@@ -135,9 +136,9 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 		}
 	}()
 
-	c.etcd = &process{
-		name: "etcd", dir: dir, bin: filepath.Join(binDir, "etcd"), detach: opts.Detach,
-		args: []string{
+	c.etcd = &proc.Process{
+		Name: "etcd", Dir: dir, Bin: filepath.Join(binDir, "etcd"), Detach: opts.Detach,
+		Args: []string{
 			"--name=kit", "--data-dir=" + filepath.Join(dir, "etcd"),
 			"--listen-client-urls=" + etcdURL, "--advertise-client-urls=" + etcdURL,
 			"--listen-peer-urls=" + peerURL, "--initial-advertise-peer-urls=" + peerURL,
@@ -147,16 +148,16 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 			"--log-level=warn",
 		},
 	}
-	if err := c.etcd.start(); err != nil {
+	if err := c.etcd.Start(); err != nil {
 		return nil, err
 	}
 	if err := waitHTTP(ctx, c.etcd, http.DefaultClient, etcdURL+"/health", "", c.readyTimeout); err != nil {
 		return nil, err
 	}
 
-	c.apiserver = &process{
-		name: "kube-apiserver", dir: dir, bin: filepath.Join(binDir, "kube-apiserver"), detach: opts.Detach,
-		args: []string{
+	c.apiserver = &proc.Process{
+		Name: "kube-apiserver", Dir: dir, Bin: filepath.Join(binDir, "kube-apiserver"), Detach: opts.Detach,
+		Args: []string{
 			"--etcd-servers=" + etcdURL,
 			"--bind-address=127.0.0.1", "--secure-port=" + strconv.Itoa(ports[2]),
 			// Otherwise it advertises the default-route interface's address.
@@ -192,7 +193,7 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 }
 
 func (c *Cluster) startAPIServer(ctx context.Context) error {
-	if err := c.apiserver.start(); err != nil {
+	if err := c.apiserver.Start(); err != nil {
 		return err
 	}
 	pool := x509.NewCertPool()
@@ -215,7 +216,7 @@ func (c *Cluster) Restart(ctx context.Context) error {
 
 // StopAPIServer stops kube-apiserver alone, for an outage that lasts until
 // StartAPIServer; etcd keeps the objects.
-func (c *Cluster) StopAPIServer() { c.apiserver.stop() }
+func (c *Cluster) StopAPIServer() { c.apiserver.Stop() }
 
 // StartAPIServer starts kube-apiserver again after StopAPIServer, on the same
 // port, and returns once /readyz is OK.
@@ -225,10 +226,10 @@ func (c *Cluster) StartAPIServer(ctx context.Context) error { return c.startAPIS
 // Dir is left in place (logs help when a test failed); the caller removes it.
 func (c *Cluster) Stop() {
 	if c.apiserver != nil {
-		c.apiserver.stop()
+		c.apiserver.Stop()
 	}
 	if c.etcd != nil {
-		c.etcd.stop()
+		c.etcd.Stop()
 	}
 }
 
@@ -240,10 +241,10 @@ func StopDir(dir string) error {
 	if err != nil {
 		return err
 	}
-	if err := stopByPIDFile(dir, "kube-apiserver"); err != nil {
+	if err := proc.StopByPIDFile(dir, "kube-apiserver"); err != nil {
 		return err
 	}
-	return stopByPIDFile(dir, "etcd")
+	return proc.StopByPIDFile(dir, "etcd")
 }
 
 func (c *Cluster) writeKubeconfig() error {
@@ -262,13 +263,8 @@ func writeKubeconfig(path, host string, caPEM []byte, user, token string) error 
 }
 
 // waitHTTP polls url until it answers 200, p exits, ctx ends or timeout passes.
-func waitHTTP(ctx context.Context, p *process, hc *http.Client, url, token string, timeout time.Duration) error {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
-	last := "no answer yet"
-	for {
+func waitHTTP(ctx context.Context, p *proc.Process, hc *http.Client, url, token string, timeout time.Duration) error {
+	return p.WaitReady(ctx, timeout, func(ctx context.Context) error {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 		if err != nil {
 			return err
@@ -277,21 +273,13 @@ func waitHTTP(ctx context.Context, p *process, hc *http.Client, url, token strin
 			req.Header.Set("Authorization", "Bearer "+token)
 		}
 		resp, err := hc.Do(req)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-			last = resp.Status
-		} else {
-			last = err.Error()
+		if err != nil {
+			return err
 		}
-		select {
-		case <-p.exited:
-			return p.exitError()
-		case <-ctx.Done():
-			return fmt.Errorf("%s not ready at %s: %w (timeout %v, last: %s); see %s", p.name, url, ctx.Err(), timeout, last, p.logPath())
-		case <-tick.C:
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("%s: %s", url, resp.Status)
 		}
-	}
+		return nil
+	})
 }

@@ -1,7 +1,13 @@
-package cluster
+// Package proc runs the long-lived server binaries of the tests and the local
+// control plane (etcd, kube-apiserver, Argo CD's servers): output appended to
+// DIR/<name>.log, pid in DIR/<name>.pid, one readiness wait with a deadline
+// that gives up as soon as the process exits, and a stop that escalates from
+// SIGTERM to SIGKILL.
+package proc
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -13,50 +19,56 @@ import (
 	"time"
 )
 
-// stopTimeout is how long a component gets to shut down after SIGTERM before it
+// StopTimeout is how long a process gets to shut down after SIGTERM before it
 // is killed. kube-apiserver normally needs 1.5-5 s.
-const stopTimeout = 15 * time.Second
+const StopTimeout = 15 * time.Second
 
-// process is one running control-plane binary started by this package.
-type process struct {
-	name    string // "etcd" or "kube-apiserver"; also names the .log and .pid files
-	dir     string
-	bin     string
-	args    []string
-	detach  bool
+// pollInterval is how often WaitReady asks.
+const pollInterval = 50 * time.Millisecond
+
+// Process is one running binary started by Start.
+type Process struct {
+	Name   string   // names the .log and .pid files and the process in errors
+	Dir    string   // holds them
+	Bin    string   // path of the executable
+	Args   []string //
+	Env    []string // nil: the caller's environment
+	Detach bool     // outlive the caller (own session) instead of dying with it
+
 	cmd     *exec.Cmd
 	exited  chan struct{} // closed once cmd.Wait returned
 	waitErr error
 }
 
-func (p *process) logPath() string { return filepath.Join(p.dir, p.name+".log") }
-func (p *process) pidPath() string { return filepath.Join(p.dir, p.name+".pid") }
+func (p *Process) LogPath() string { return filepath.Join(p.Dir, p.Name+".log") }
+func (p *Process) pidPath() string { return filepath.Join(p.Dir, p.Name+".pid") }
 
-// start launches the binary with its output appended to DIR/<name>.log (appended,
-// so the log survives an apiserver Restart) and records its pid in DIR/<name>.pid
-// so that another process (hack/local-cluster.sh stop) can stop it.
-func (p *process) start() error {
-	logf, err := os.OpenFile(p.logPath(), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+// Start launches the binary with its output appended to DIR/<name>.log (appended,
+// so the log survives a restart) and records its pid in DIR/<name>.pid so that
+// another process (hack/local-cluster.sh stop) can stop it.
+func (p *Process) Start() error {
+	logf, err := os.OpenFile(p.LogPath(), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return err
 	}
 	defer logf.Close() // the child holds its own copy of the descriptor
-	fmt.Fprintf(logf, "=== %s starting at %s\n", p.name, time.Now().Format(time.RFC3339))
+	fmt.Fprintf(logf, "=== %s starting at %s\n", p.Name, time.Now().Format(time.RFC3339))
 
-	cmd := exec.Command(p.bin, p.args...)
+	cmd := exec.Command(p.Bin, p.Args...)
+	cmd.Env = p.Env
 	cmd.Stdout, cmd.Stderr = logf, logf
-	if p.detach {
+	if p.Detach {
 		// Own session: the processes outlive the command that started them and
 		// do not get the terminal's SIGINT/SIGHUP.
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	} else {
-		// A test binary that crashes or is killed must not leave an apiserver
+		// A test binary that crashes or is killed must not leave a server
 		// behind. Pdeathsig fires when the starting OS thread exits, which the Go
 		// runtime does only for goroutines that exit while locked to a thread.
 		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	}
 	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start %s: %w", p.bin, err)
+		return fmt.Errorf("start %s: %w", p.Bin, err)
 	}
 	p.cmd = cmd
 	p.exited = make(chan struct{})
@@ -67,16 +79,39 @@ func (p *process) start() error {
 	return os.WriteFile(p.pidPath(), []byte(strconv.Itoa(cmd.Process.Pid)+"\n"), 0o600)
 }
 
-// stop sends SIGTERM, waits for a clean shutdown and kills the process if it
-// takes longer than stopTimeout. Stopping a process that already exited is fine.
-func (p *process) stop() {
+// WaitReady polls ready until it returns nil. It fails as soon as the process
+// exits (with the end of its log), ctx ends or timeout passes (with ready's
+// last error).
+func (p *Process) WaitReady(ctx context.Context, timeout time.Duration, ready func(context.Context) error) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	tick := time.NewTicker(pollInterval)
+	defer tick.Stop()
+	for {
+		err := ready(ctx)
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-p.exited:
+			return p.ExitError()
+		case <-ctx.Done():
+			return fmt.Errorf("%s not ready: %w (timeout %v, last: %v); see %s", p.Name, ctx.Err(), timeout, err, p.LogPath())
+		case <-tick.C:
+		}
+	}
+}
+
+// Stop sends SIGTERM, waits for a clean shutdown and kills the process if it
+// takes longer than StopTimeout. Stopping a process that already exited is fine.
+func (p *Process) Stop() {
 	if p.cmd == nil {
 		return
 	}
 	_ = p.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-p.exited:
-	case <-time.After(stopTimeout):
+	case <-time.After(StopTimeout):
 		_ = p.cmd.Process.Kill()
 		<-p.exited
 	}
@@ -84,14 +119,27 @@ func (p *process) stop() {
 	_ = os.Remove(p.pidPath())
 }
 
-// exitError describes an early exit, with the end of the log since that is
-// where kube-apiserver and etcd explain what was wrong (bad flag, port in use).
-func (p *process) exitError() error {
-	return fmt.Errorf("%s exited early (%v); last lines of %s:\n%s", p.name, p.waitErr, p.logPath(), tail(p.logPath(), 15))
+// Kill stops the process with SIGKILL, for servers that do not exit on
+// SIGTERM.
+func (p *Process) Kill() {
+	if p.cmd == nil {
+		return
+	}
+	_ = p.cmd.Process.Kill()
+	<-p.exited
+	p.cmd = nil
+	_ = os.Remove(p.pidPath())
 }
 
-func tail(path string, n int) string {
-	b, err := os.ReadFile(path)
+// ExitError describes an early exit, with the end of the log since that is
+// where servers explain what was wrong (bad flag, port in use).
+func (p *Process) ExitError() error {
+	return fmt.Errorf("%s exited early (%v); last lines of %s:\n%s", p.Name, p.waitErr, p.LogPath(), p.Tail(15))
+}
+
+// Tail is the last n lines of the log.
+func (p *Process) Tail(n int) string {
+	b, err := os.ReadFile(p.LogPath())
 	if err != nil {
 		return err.Error()
 	}
@@ -102,13 +150,13 @@ func tail(path string, n int) string {
 	return strings.Join(lines, "\n")
 }
 
-// stopByPIDFile stops a component started with Options.Detach by an earlier
-// process: it is no longer our child, so it can only be found via its pid file.
-// The pid is only trusted if that process's command line still mentions dir,
-// so a recycled pid never gets a signal meant for the old process.
-func stopByPIDFile(dir, name string) error {
+// StopByPIDFile stops a process started with Detach by an earlier process: it
+// is no longer our child, so it can only be found via its pid file. The pid is
+// only trusted if that process's command line still mentions dir, so a
+// recycled pid never gets a signal meant for the old process.
+func StopByPIDFile(dir, name string) error {
 	pidFile := filepath.Join(dir, name+".pid")
-	pid, ok := runningPID(dir, name)
+	pid, ok := RunningPID(dir, name)
 	if !ok {
 		_ = os.Remove(pidFile)
 		return nil
@@ -116,7 +164,7 @@ func stopByPIDFile(dir, name string) error {
 	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
 		return fmt.Errorf("stop %s (pid %d): %w", name, pid, err)
 	}
-	deadline := time.Now().Add(stopTimeout)
+	deadline := time.Now().Add(StopTimeout)
 	for alive(pid) {
 		if time.Now().After(deadline) {
 			_ = syscall.Kill(pid, syscall.SIGKILL)
@@ -127,9 +175,9 @@ func stopByPIDFile(dir, name string) error {
 	return os.Remove(pidFile)
 }
 
-// runningPID returns the pid recorded in DIR/<name>.pid if that process is
-// alive and still belongs to the cluster in dir.
-func runningPID(dir, name string) (int, bool) {
+// RunningPID returns the pid recorded in DIR/<name>.pid if that process is
+// alive and still belongs to dir.
+func RunningPID(dir, name string) (int, bool) {
 	b, err := os.ReadFile(filepath.Join(dir, name+".pid"))
 	if err != nil {
 		return 0, false
