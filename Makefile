@@ -8,7 +8,7 @@ BIN := $(CURDIR)/bin
 export PATH := $(BIN):$(PATH)
 export GOTOOLCHAIN := local
 
-.PHONY: all build tools haproxy haproxy-debian k8s-bins test bench demo kpt-package fmt vet clean
+.PHONY: all build tools haproxy haproxy-debian k8s-bins argocd-bins test bench demo kpt-package fmt vet clean
 all: build
 
 build: ## build the function and the controller into bin/
@@ -32,6 +32,11 @@ haproxy-debian: # haproxy 2.6 from Debian when missing: all the demo needs
 # (5-8 minutes the first time, with progress lines; instant afterwards).
 k8s-bins:
 	@hack/k8s-bins.sh >/dev/null
+
+# Argo CD's repo-server and cmp-server (v3.2.0, test/argocdbin) for test/overlays'
+# TestArgoCD, built the same way (about 5 minutes the first time).
+argocd-bins:
+	@hack/argocd-bins.sh >/dev/null
 
 # The end-to-end tests that stress haproxy run a second time with the sidecar on 3.0,
 # which comes first on PATH too, so that the controller's haproxy -c is the same version.
