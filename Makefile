@@ -41,8 +41,8 @@ argocd-bins:
 # The end-to-end tests that stress haproxy run a second time with the sidecar on 3.0,
 # which comes first on PATH too, so that the controller's haproxy -c is the same version.
 E2E_ON_30 := Reliab|Fault|Hostile|Endpoint|Restart
-test: build tools haproxy k8s-bins ## every test (haproxy-facing ones on 2.6 and 3.0)
-	K8S_BIN_DIR=$$(hack/k8s-bins.sh) KIT_BIN=$(BIN) KIT_HAPROXY_30=$$(hack/haproxy30.sh) $(GO) test -count=1 -timeout 30m ./...
+test: build tools haproxy k8s-bins argocd-bins ## every test (haproxy-facing ones on 2.6 and 3.0)
+	K8S_BIN_DIR=$$(hack/k8s-bins.sh) ARGOCD_BIN_DIR=$$(hack/argocd-bins.sh) KIT_BIN=$(BIN) KIT_HAPROXY_30=$$(hack/haproxy30.sh) $(GO) test -count=1 -timeout 30m ./...
 	H30=$$(hack/haproxy30.sh) && PATH=$$(dirname $$H30):$$PATH K8S_BIN_DIR=$$(hack/k8s-bins.sh) KIT_BIN=$(BIN) KIT_E2E_HAPROXY=$$H30 \
 		$(GO) test -count=1 -timeout 20m -run '$(E2E_ON_30)' ./test/e2e/
 
