@@ -40,7 +40,18 @@ const BinDirEnv = "ARGOCD_BIN_DIR"
 var Binaries = cachedbin.Set{
 	Env:    BinDirEnv,
 	Script: "hack/argocd-bins.sh",
-	Names:  []string{"argocd-repo-server", "argocd-cmp-server", "argocd-redis", "argocd-generate"},
+	Names:  []string{"argocd-repo-server", "argocd-cmp-server", "argocd-redis", "argocd-generate", "kustomize"},
+}
+
+// BundledKustomize is the kustomize release that Argo CD's image ships (its
+// hack/tool-versions.sh), for the repo-server's $PATH.
+func BundledKustomize(t testing.TB) string {
+	t.Helper()
+	dir, err := Binaries.Find(context.Background(), os.Stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Join(dir, "kustomize")
 }
 
 // readyTimeout bounds the wait for each server to accept connections: a cold
@@ -60,7 +71,7 @@ type Sidecar struct {
 // Options configures Start.
 type Options struct {
 	// Path is $PATH of the repo-server container (Argo CD's image ships
-	// kustomize and git).
+	// BundledKustomize and git).
 	Path     []string
 	Sidecars []Sidecar
 }
@@ -93,7 +104,7 @@ func Start(t testing.TB, opts Options) *RepoServer {
 
 	ports := loopback.Ports(t, 3)
 	redisAddr := "127.0.0.1:" + strconv.Itoa(ports[0])
-	s.start(t, "redis", nil, "argocd-redis", []string{"--address", redisAddr}, "tcp", redisAddr)
+	s.start(t, "redis", s.env(t, s.mkdir(t, "redis"), nil), "argocd-redis", []string{"--address", redisAddr}, "tcp", redisAddr)
 
 	for i, sc := range opts.Sidecars {
 		name, err := pluginName(sc.ConfigFile)
@@ -209,8 +220,9 @@ func (s *RepoServer) env(t testing.TB, home string, path []string, extra ...stri
 	return append([]string{
 		"PATH=" + strings.Join(path, string(os.PathListSeparator)),
 		"HOME=" + home,
-		// The repo-server clears its checkout root under TMPDIR at start; a
-		// shared /tmp would be another repo-server's.
+		// The repo-server keeps its checkouts in $TMPDIR/_argocd-repo and
+		// adopts the clones it finds there at start; kustomize clones remote
+		// bases into $TMPDIR. A shared /tmp would mix them with others'.
 		"TMPDIR=" + tmp,
 		"GIT_CONFIG_NOSYSTEM=1",
 	}, extra...)

@@ -30,9 +30,9 @@ func TestArgoCD(t *testing.T) {
 	plugin := filepath.Join(root, "overlays/argocd/cmp-sidecar/plugin.yaml")
 	img := pluginImage(t)
 	rs := argocd.Start(t, argocd.Options{
-		// Argo CD's own image has kustomize and git.
-		Path:     imagePath(t, filepath.Join(parent, "repo-server-bin"), []string{"kustomize"}, []string{"git"}),
-		Sidecars: []argocd.Sidecar{{ConfigFile: plugin, Path: imagePath(t, filepath.Join(parent, "plugin-bin"), img.binaries, img.packages)}},
+		// Argo CD's own image has its bundled kustomize and git.
+		Path:     imagePath(t, filepath.Join(parent, "repo-server-bin"), map[string]string{"kustomize": argocd.BundledKustomize(t)}, []string{"git"}),
+		Sidecars: []argocd.Sidecar{{ConfigFile: plugin, Path: imagePath(t, filepath.Join(parent, "plugin-bin"), pluginBinaries(t, img), img.packages)}},
 	})
 	static, function := application(t, "static.yaml"), application(t, "function.yaml")
 	if want := rs.Plugins(); !slices.Equal([]string{function.Spec.Source.Plugin.Name}, want) {
@@ -123,7 +123,7 @@ func TestArgoCD(t *testing.T) {
 			t.Fatal(err)
 		}
 		noGit := slices.DeleteFunc(slices.Clone(img.packages), func(p string) bool { return p == "git" })
-		path := imagePath(t, filepath.Join(t.TempDir(), "bin"), img.binaries, noGit)
+		path := imagePath(t, filepath.Join(t.TempDir(), "bin"), pluginBinaries(t, img), noGit)
 		p := loadPlugin(t)
 		cmd := testbin.Command(t, []string{"PATH=" + strings.Join(path, ":"), "HOME=" + checkout}, append(slices.Clone(p.Spec.Generate.Command), p.Spec.Generate.Args...)...)
 		cmd.Dir = checkout
@@ -237,12 +237,31 @@ func pluginImage(t *testing.T) dockerImage {
 	return img
 }
 
+// pluginBinaries are local stand-ins for the binaries the plugin image
+// copies into /usr/local/bin: the function and kustomize as `make` builds
+// them (the Dockerfile installs the same kustomize release).
+func pluginBinaries(t *testing.T, img dockerImage) map[string]string {
+	t.Helper()
+	bins := map[string]string{}
+	for _, b := range img.binaries {
+		switch b {
+		case "kustomize":
+			bins[b] = testbin.Kustomize(t)
+		case "external-haproxy-fn":
+			bins[b] = filepath.Join(testbin.Dir(t), b)
+		default:
+			t.Fatalf("no stand-in for the plugin image's binary %s", b)
+		}
+	}
+	return bins
+}
+
 // imagePath makes dir a $PATH directory with the programs of a Debian-based
-// image, as links to this machine's: binaries as `make` builds them, and the
-// programs of the Debian packages given plus those of the Essential and
-// required packages, which make a debian:*-slim base (this machine is Debian
-// too; the Makefile targets bookworm, the image's release).
-func imagePath(t *testing.T, dir string, binaries, packages []string) []string {
+// image, as links to this machine's: the binaries given (name: local file),
+// the programs of the Debian packages given, and those of the Essential and
+// required packages, which make a debian:*-slim base. This machine is Debian
+// too; the image is bookworm, as the machine the tests were written on.
+func imagePath(t *testing.T, dir string, binaries map[string]string, packages []string) []string {
 	t.Helper()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
@@ -252,15 +271,8 @@ func imagePath(t *testing.T, dir string, binaries, packages []string) []string {
 			t.Fatal(err)
 		}
 	}
-	for _, b := range binaries {
-		switch b {
-		case "kustomize":
-			link(b, testbin.Kustomize(t))
-		case "external-haproxy-fn":
-			link(b, filepath.Join(testbin.Dir(t), b))
-		default:
-			t.Fatalf("no stand-in for the image's binary %s", b)
-		}
+	for name, file := range binaries {
+		link(name, file)
 	}
 	out, err := exec.Command("dpkg-query", "-W", "-f", "${Package}\t${Essential}\t${Priority}\t${db:Status-Status}\n").Output()
 	if err != nil {
