@@ -10,7 +10,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-# shellcheck source=lib/cached-build.sh
+# shellcheck source-path=SCRIPTDIR source=lib/cached-build.sh
 . "$ROOT/hack/lib/cached-build.sh"
 MOD=$ROOT/test/argocdbin
 VERSION=$(awk '$1=="github.com/argoproj/argo-cd/v3"{print $2; exit}' "$MOD/go.mod")

@@ -21,7 +21,7 @@ fi
 VERSION=$1
 MODULE=$2
 
-# shellcheck source=lib/gomod.sh
+# shellcheck source-path=SCRIPTDIR source=lib/gomod.sh
 . "$(dirname "$0")/lib/gomod.sh"
 GOMOD_FILE=$(gomod_of github.com/argoproj/argo-cd/v3 "$VERSION")
 

@@ -25,7 +25,7 @@ ETCD_VERSION=${3:-}
 # v1.37.2 -> v0.37.2: the staging modules are tagged with major 0.
 STAGING_VERSION=v0.${K8S_VERSION#v1.}
 
-# shellcheck source=lib/gomod.sh
+# shellcheck source-path=SCRIPTDIR source=lib/gomod.sh
 . "$(dirname "$0")/lib/gomod.sh"
 GOMOD_FILE=$(gomod_of k8s.io/kubernetes "$K8S_VERSION")
 

@@ -8,7 +8,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-# shellcheck source=lib/cached-build.sh
+# shellcheck source-path=SCRIPTDIR source=lib/cached-build.sh
 . "$ROOT/hack/lib/cached-build.sh"
 MOD=$ROOT/test/k8sbin
 K8S_VERSION=$(awk '$1=="k8s.io/kubernetes"{print $2; exit}' "$MOD/go.mod")
