@@ -8,7 +8,7 @@ BIN := $(CURDIR)/bin
 export PATH := $(BIN):$(PATH)
 export GOTOOLCHAIN := local
 
-.PHONY: all build tools haproxy debian k8s-bins images test bench demo kpt-package fmt vet clean
+.PHONY: all build tools haproxy debian k8s-bins images argocd-bins test bench demo kpt-package fmt vet clean
 all: build
 
 build: ## build the function and the controller into bin/
@@ -40,12 +40,18 @@ k8s-bins:
 images: haproxy
 	@$(GO) run ./hack/images build >/dev/null
 
+# Argo CD's repo-server and cmp-server (v3.2.0, test/argocdbin) for test/overlays'
+# TestArgoCD, built the same way (about 5 minutes the first time).
+argocd-bins:
+	@hack/argocd-bins.sh >/dev/null
+
 # The end-to-end tests that stress haproxy run a second time with the sidecar's
 # image on haproxy 3.0 (the first run uses 2.6); each run logs its version.
 E2E_ON_30 := Reliab|Fault|Hostile|Endpoint|Restart|Bind
-test: build tools haproxy k8s-bins images ## every test (haproxy-facing ones on 2.6 and 3.0)
+test: build tools haproxy k8s-bins images argocd-bins ## every test (haproxy-facing ones on 2.6 and 3.0)
 	@echo "test: every package; end-to-end with the sidecar on haproxy 2.6.12, driver/pipeline on 2.6 and 3.0"
-	K8S_BIN_DIR=$$(hack/k8s-bins.sh) KIT_BIN=$(BIN) KIT_HAPROXY_30=$$(hack/haproxy30.sh) $(GO) test -count=1 -timeout 40m ./...
+	K8S_BIN_DIR=$$(hack/k8s-bins.sh) ARGOCD_BIN_DIR=$$(hack/argocd-bins.sh) KIT_BIN=$(BIN) KIT_HAPROXY_30=$$(hack/haproxy30.sh) \
+		$(GO) test -count=1 -timeout 40m ./...
 	@echo "test: end-to-end again with the sidecar on haproxy 3.0.11: $(E2E_ON_30)"
 	K8S_BIN_DIR=$$(hack/k8s-bins.sh) KIT_BIN=$(BIN) KIT_E2E_HAPROXY=3.0.11 \
 		$(GO) test -count=1 -timeout 30m -run '$(E2E_ON_30)' ./test/e2e/

@@ -25,17 +25,9 @@ ETCD_VERSION=${3:-}
 # v1.37.2 -> v0.37.2: the staging modules are tagged with major 0.
 STAGING_VERSION=v0.${K8S_VERSION#v1.}
 
-# `go mod download` goes through GOPROXY/GOFLAGS like any build does, so this
-# works wherever building works (no curl, no hard-coded proxy URL).
-# Run outside any module so the caller's go.mod cannot influence the lookup.
-SCRATCH=$(mktemp -d)
-trap 'rm -rf "$SCRATCH"' EXIT
-GOMOD_FILE=$(cd "$SCRATCH" && go mod download -json "k8s.io/kubernetes@$K8S_VERSION" |
-	sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",\{0,1\}$/\1/p')
-if [ ! -f "$GOMOD_FILE" ]; then
-	echo "could not fetch go.mod of k8s.io/kubernetes@$K8S_VERSION" >&2
-	exit 1
-fi
+# shellcheck source-path=SCRIPTDIR source=lib/gomod.sh
+. "$(dirname "$0")/lib/gomod.sh"
+GOMOD_FILE=$(gomod_of k8s.io/kubernetes "$K8S_VERSION")
 
 if [ -z "$ETCD_VERSION" ]; then
 	ETCD_VERSION=$(awk '$1=="go.etcd.io/etcd/server/v3"{print $2; exit}' "$GOMOD_FILE")

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -15,6 +16,8 @@ import (
 	"time"
 
 	"github.com/external-haproxy/kit/test/netns"
+	"github.com/external-haproxy/kit/test/poll"
+	"github.com/external-haproxy/kit/test/proc"
 )
 
 // cleanupNode removes what a node may leave behind, also after a crash of
@@ -46,20 +49,18 @@ func killStrays(dir, ns string) error {
 	if fi, err := os.Stat(netns.Path(ns)); err == nil {
 		nsIno = fi.Sys().(*syscall.Stat_t).Ino
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		pids := strays(dir, nsIno)
-		if len(pids) == 0 {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("cluster: processes %v of the node in %s survive SIGKILL", pids, dir)
-		}
+	var pids []int
+	err := poll.Every(context.Background(), 10*time.Second, 50*time.Millisecond, func() (bool, error) {
+		pids = strays(dir, nsIno)
 		for _, pid := range pids {
 			_ = syscall.Kill(pid, syscall.SIGKILL)
 		}
-		time.Sleep(50 * time.Millisecond)
+		return len(pids) == 0, nil
+	}, nil)
+	if err != nil {
+		return fmt.Errorf("cluster: processes %v of the node in %s survive SIGKILL", pids, dir)
 	}
+	return nil
 }
 
 func strays(dir string, nsIno uint64) []int {
@@ -67,16 +68,16 @@ func strays(dir string, nsIno uint64) []int {
 	var out []int
 	for _, e := range entries {
 		pid, err := strconv.Atoi(e.Name())
-		if err != nil || pid == os.Getpid() || !alive(pid) {
+		if err != nil || pid == os.Getpid() || !proc.Alive(pid) {
 			continue
 		}
-		proc := filepath.Join("/proc", e.Name())
-		if root, err := os.Readlink(proc + "/root"); err == nil && strings.HasPrefix(root, dir+"/") {
+		pdir := filepath.Join("/proc", e.Name())
+		if root, err := os.Readlink(pdir + "/root"); err == nil && strings.HasPrefix(root, dir+"/") {
 			out = append(out, pid)
 			continue
 		}
 		if nsIno != 0 {
-			if fi, err := os.Stat(proc + "/ns/net"); err == nil && fi.Sys().(*syscall.Stat_t).Ino == nsIno {
+			if fi, err := os.Stat(pdir + "/ns/net"); err == nil && fi.Sys().(*syscall.Stat_t).Ino == nsIno {
 				out = append(out, pid)
 			}
 		}

@@ -33,6 +33,7 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/external-haproxy/kit/internal/loopback"
+	"github.com/external-haproxy/kit/test/proc"
 )
 
 // DefaultReadyTimeout is generous because startup takes 2-3 s on an idle
@@ -70,15 +71,15 @@ type Cluster struct {
 
 	token        string
 	readyTimeout time.Duration
-	etcd         *process
-	apiserver    *process
+	etcd         *proc.Process
+	apiserver    *proc.Process
 
 	// The node, when Options.Node is set.
 	node   *nodeNet
 	pki    *pki
 	binDir string
 	detach bool
-	parts  []*process // node processes, in start order
+	parts  []*proc.Process // node processes, in start order
 	cri    *criClient
 }
 
@@ -94,7 +95,7 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 		return nil, err
 	}
 	for _, name := range []string{"etcd", "kube-apiserver"} {
-		if pid, ok := runningPID(dir, name); ok {
+		if pid, ok := proc.RunningPID(dir, name); ok {
 			return nil, fmt.Errorf("cluster: %s (pid %d) of an earlier cluster is still running in %s; stop it first", name, pid, dir)
 		}
 	}
@@ -181,9 +182,9 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 		}
 	}()
 
-	c.etcd = &process{
-		name: "etcd", dir: dir, bin: filepath.Join(binDir, "etcd"), detach: opts.Detach, netns: node.name(),
-		args: []string{
+	c.etcd = &proc.Process{
+		Name: "etcd", Dir: dir, Bin: filepath.Join(binDir, "etcd"), Detach: opts.Detach, Netns: node.name(),
+		Args: []string{
 			"--name=kit", "--data-dir=" + filepath.Join(dir, "etcd"),
 			"--listen-client-urls=" + etcdURL, "--advertise-client-urls=" + etcdURL,
 			"--listen-peer-urls=" + peerURL, "--initial-advertise-peer-urls=" + peerURL,
@@ -193,16 +194,16 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 			"--log-level=warn",
 		},
 	}
-	if err := c.etcd.start(); err != nil {
+	if err := c.etcd.Start(); err != nil {
 		return nil, err
 	}
 	if err := waitHTTP(ctx, c.etcd, http.DefaultClient, etcdURL+"/health", "", c.readyTimeout); err != nil {
 		return nil, err
 	}
 
-	c.apiserver = &process{
-		name: "kube-apiserver", dir: dir, bin: filepath.Join(binDir, "kube-apiserver"), detach: opts.Detach, netns: node.name(),
-		args: []string{
+	c.apiserver = &proc.Process{
+		Name: "kube-apiserver", Dir: dir, Bin: filepath.Join(binDir, "kube-apiserver"), Detach: opts.Detach, Netns: node.name(),
+		Args: []string{
 			"--etcd-servers=" + etcdURL,
 			"--bind-address=" + bindIP, "--secure-port=" + port,
 			// Otherwise it advertises the default-route interface's address.
@@ -227,10 +228,10 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 	}
 	if node == nil {
 		// 127.0.0.1 may not be an endpoint of the kubernetes Service.
-		c.apiserver.args = append(c.apiserver.args, "--endpoint-reconciler-type=none")
+		c.apiserver.Args = append(c.apiserver.Args, "--endpoint-reconciler-type=none")
 	} else {
 		// There is no DNS for the node's name.
-		c.apiserver.args = append(c.apiserver.args, "--kubelet-preferred-address-types=InternalIP")
+		c.apiserver.Args = append(c.apiserver.Args, "--kubelet-preferred-address-types=InternalIP")
 	}
 	if err := c.startAPIServer(ctx); err != nil {
 		return nil, err
@@ -251,7 +252,7 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 }
 
 func (c *Cluster) startAPIServer(ctx context.Context) error {
-	if err := c.apiserver.start(); err != nil {
+	if err := c.apiserver.Start(); err != nil {
 		return err
 	}
 	pool := x509.NewCertPool()
@@ -274,7 +275,7 @@ func (c *Cluster) Restart(ctx context.Context) error {
 
 // StopAPIServer stops kube-apiserver alone, for an outage that lasts until
 // StartAPIServer; etcd keeps the objects.
-func (c *Cluster) StopAPIServer() { c.apiserver.stop() }
+func (c *Cluster) StopAPIServer() { c.apiserver.Stop() }
 
 // StartAPIServer starts kube-apiserver again after StopAPIServer, on the same
 // port, and returns once /readyz is OK.
@@ -286,10 +287,10 @@ func (c *Cluster) StartAPIServer(ctx context.Context) error { return c.startAPIS
 func (c *Cluster) Stop() {
 	c.stopNode()
 	if c.apiserver != nil {
-		c.apiserver.stop()
+		c.apiserver.Stop()
 	}
 	if c.etcd != nil {
-		c.etcd.stop()
+		c.etcd.Stop()
 	}
 }
 
@@ -304,10 +305,10 @@ func StopDir(dir string) error {
 	if err := stopNodeDir(dir); err != nil {
 		return err
 	}
-	if err := stopByPIDFile(dir, "kube-apiserver"); err != nil {
+	if err := proc.StopByPIDFile(dir, "kube-apiserver"); err != nil {
 		return err
 	}
-	return stopByPIDFile(dir, "etcd")
+	return proc.StopByPIDFile(dir, "etcd")
 }
 
 func (c *Cluster) writeKubeconfig() error {
@@ -326,13 +327,8 @@ func writeKubeconfig(path, host string, caPEM []byte, user, token string) error 
 }
 
 // waitHTTP polls url until it answers 200, p exits, ctx ends or timeout passes.
-func waitHTTP(ctx context.Context, p *process, hc *http.Client, url, token string, timeout time.Duration) error {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
-	last := "no answer yet"
-	for {
+func waitHTTP(ctx context.Context, p *proc.Process, hc *http.Client, url, token string, timeout time.Duration) error {
+	return p.WaitReady(ctx, timeout, func(ctx context.Context) error {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 		if err != nil {
 			return err
@@ -341,21 +337,13 @@ func waitHTTP(ctx context.Context, p *process, hc *http.Client, url, token strin
 			req.Header.Set("Authorization", "Bearer "+token)
 		}
 		resp, err := hc.Do(req)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-			last = resp.Status
-		} else {
-			last = err.Error()
+		if err != nil {
+			return err
 		}
-		select {
-		case <-p.exited:
-			return p.exitError()
-		case <-ctx.Done():
-			return fmt.Errorf("%s not ready at %s: %w (timeout %v, last: %s); see %s", p.name, url, ctx.Err(), timeout, last, p.logPath())
-		case <-tick.C:
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("%s: %s", url, resp.Status)
 		}
-	}
+		return nil
+	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/external-haproxy/kit/test/proc"
 	"time"
 
 	"google.golang.org/grpc"
@@ -21,7 +22,7 @@ type criClient struct {
 
 // dialCRI connects to the socket and waits until the CRI answers; p, when
 // set, is containerd's process, whose early exit ends the wait.
-func dialCRI(ctx context.Context, socket string, p *process, timeout time.Duration) (*criClient, error) {
+func dialCRI(ctx context.Context, socket string, p *proc.Process, timeout time.Duration) (*criClient, error) {
 	conn, err := grpc.NewClient("unix://"+socket, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		return nil, err
@@ -40,12 +41,12 @@ func dialCRI(ctx context.Context, socket string, p *process, timeout time.Durati
 		}
 		var exited <-chan struct{}
 		if p != nil {
-			exited = p.exited
+			exited = p.Exited()
 		}
 		select {
 		case <-exited:
 			conn.Close()
-			return nil, p.exitError()
+			return nil, p.ExitError()
 		case <-ctx.Done():
 			conn.Close()
 			return nil, fmt.Errorf("containerd's CRI at %s not ready after %v (last: %v)", socket, timeout, err)

@@ -20,6 +20,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/external-haproxy/kit/test/netns"
+	"github.com/external-haproxy/kit/test/proc"
 )
 
 // NodeName is the node's name (kubelet --hostname-override).
@@ -165,7 +166,7 @@ func (c *Cluster) startNode(ctx context.Context, o NodeOptions) error {
 	}
 
 	containerd := c.nodePart("containerd", "containerd", "--config", c.nodeDir("containerd/config.toml"))
-	if err := containerd.start(); err != nil {
+	if err := containerd.Start(); err != nil {
 		return err
 	}
 	cri, err := dialCRI(ctx, criSocket(c.Dir), containerd, c.readyTimeout)
@@ -185,7 +186,7 @@ func (c *Cluster) startNode(ctx context.Context, o NodeOptions) error {
 		labels = append(labels, k+"="+v)
 	}
 	sort.Strings(labels)
-	parts := []*process{
+	parts := []*proc.Process{
 		c.nodePart("kube-controller-manager", filepath.Join(c.binDir, "kube-controller-manager"),
 			"--kubeconfig="+c.nodeDir("controller-manager.kubeconfig"),
 			"--bind-address=127.0.0.1", "--leader-elect=false",
@@ -208,7 +209,7 @@ func (c *Cluster) startNode(ctx context.Context, o NodeOptions) error {
 		c.nodePart("kube-proxy", filepath.Join(c.binDir, "kube-proxy"), "--config="+c.nodeDir("kube-proxy.yaml")),
 	}
 	for _, p := range parts {
-		if err := p.start(); err != nil {
+		if err := p.Start(); err != nil {
 			return err
 		}
 	}
@@ -216,8 +217,8 @@ func (c *Cluster) startNode(ctx context.Context, o NodeOptions) error {
 }
 
 // nodePart is a node process run in the cluster's network namespace.
-func (c *Cluster) nodePart(name, bin string, args ...string) *process {
-	p := &process{name: name, dir: c.Dir, bin: bin, args: args, detach: c.detach, netns: c.node.name()}
+func (c *Cluster) nodePart(name, bin string, args ...string) *proc.Process {
+	p := &proc.Process{Name: name, Dir: c.Dir, Bin: bin, Args: args, Detach: c.detach, Netns: c.node.name()}
 	c.parts = append(c.parts, p)
 	return p
 }
@@ -286,8 +287,8 @@ func (c *Cluster) waitParts(ctx context.Context, timeout time.Duration, ok func(
 	for !ok() {
 		for _, p := range c.parts {
 			select {
-			case <-p.exited:
-				return p.exitError()
+			case <-p.Exited():
+				return p.ExitError()
 			default:
 			}
 		}
@@ -307,12 +308,12 @@ func (c *Cluster) stopNode() {
 	if c.node == nil {
 		return
 	}
-	byName := map[string]*process{}
+	byName := map[string]*proc.Process{}
 	for _, p := range c.parts {
-		byName[p.name] = p
+		byName[p.Name] = p
 	}
 	if p := byName["kubelet"]; p != nil {
-		p.stop()
+		p.Stop()
 	}
 	if c.cri != nil {
 		c.cri.removeAllPods()
@@ -320,7 +321,7 @@ func (c *Cluster) stopNode() {
 		c.cri = nil
 	}
 	for i := len(c.parts) - 1; i >= 0; i-- {
-		c.parts[i].stop()
+		c.parts[i].Stop()
 	}
 	c.parts = nil
 	_ = cleanupNode(c.Dir, nodeState{Netns: c.node.name(), PodSubnet: c.node.podSubnet})
@@ -345,10 +346,10 @@ func stopNodeDir(dir string) error {
 	if err := json.Unmarshal(b, &st); err != nil {
 		return fmt.Errorf("%s: %w", filepath.Join(dir, "node.json"), err)
 	}
-	if err := stopByPIDFile(dir, "kubelet"); err != nil {
+	if err := proc.StopByPIDFile(dir, "kubelet"); err != nil {
 		return err
 	}
-	if _, ok := runningPID(dir, "containerd"); ok {
+	if _, ok := proc.RunningPID(dir, "containerd"); ok {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		if cri, err := dialCRI(ctx, criSocket(dir), nil, 10*time.Second); err == nil {
 			cri.removeAllPods()
@@ -357,7 +358,7 @@ func stopNodeDir(dir string) error {
 		cancel()
 	}
 	for _, name := range nodeParts[1:] {
-		if err := stopByPIDFile(dir, name); err != nil {
+		if err := proc.StopByPIDFile(dir, name); err != nil {
 			return err
 		}
 	}

@@ -1,9 +1,9 @@
 package e2e
 
 import (
-	corev1 "k8s.io/api/core/v1"
 	"context"
 	"fmt"
+	corev1 "k8s.io/api/core/v1"
 	"strings"
 	"testing"
 	"time"

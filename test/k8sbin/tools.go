@@ -7,7 +7,7 @@
 package k8sbin
 
 import (
-	_ "go.etcd.io/etcd/server/v3"            // etcd's main package (server/main.go)
+	_ "go.etcd.io/etcd/server/v3"                     // etcd's main package (server/main.go)
 	_ "k8s.io/kubernetes/cmd/kube-apiserver"          // the main packages hack/k8s-bins.sh builds
 	_ "k8s.io/kubernetes/cmd/kube-controller-manager" //
 	_ "k8s.io/kubernetes/cmd/kube-proxy"              //
