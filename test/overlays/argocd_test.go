@@ -107,11 +107,18 @@ func TestArgoCD(t *testing.T) {
 		req := request(function, consumer)
 		req.Path = "."
 		ds := requireExternal(t, manifests(generate(t, req, "Plugin")))
-		if ds.Namespace != "edge" {
-			t.Errorf("namespace %q, want the consumer's edge", ds.Namespace)
+		var k struct {
+			Namespace string
+			Images    []struct{ Name, NewTag string }
 		}
-		if img := container(ds, "haproxy").Image; !strings.HasSuffix(img, ":3.0.23-alpine") {
-			t.Errorf("sidecar image %q: the consumer's images: did not reach it", img)
+		if err := yaml.Unmarshal(consumerKustomization, &k); err != nil || len(k.Images) != 1 || k.Images[0].Name != "haproxy" {
+			t.Fatalf("the README's consumer overlay no longer sets one haproxy image (%v):\n%s", err, consumerKustomization)
+		}
+		if ds.Namespace != k.Namespace {
+			t.Errorf("namespace %q, want the consumer's %q", ds.Namespace, k.Namespace)
+		}
+		if img := container(ds, "haproxy").Image; !strings.HasSuffix(img, ":"+k.Images[0].NewTag) {
+			t.Errorf("sidecar image %q: the consumer's images: (tag %s) did not reach it", img, k.Images[0].NewTag)
 		}
 	})
 
