@@ -35,7 +35,7 @@ func BenchmarkBulkIngresses(b *testing.B) {
 		b.Run(v, func(b *testing.B) {
 			for _, n := range []int{1000, 5000} {
 				b.Run(strconv.Itoa(n), func(b *testing.B) {
-					measureOnce(b, func(b *testing.B) []benchMetric { return measureBulk(b, haproxyBin(b, v), n) })
+					measureOnce(b, func(b *testing.B) []benchMetric { return measureBulk(b, v, n) })
 				})
 			}
 		})

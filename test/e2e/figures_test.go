@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"os"
-	"os/exec"
 	"regexp"
 	"slices"
 	"strings"
@@ -18,43 +16,9 @@ import (
 // Helpers of the end-to-end benchmarks: they measure, print their figures
 // as text tables and b.ReportMetric, and assert nothing about speed.
 
-// benchHaproxy30Env holds the haproxy 3.0 binary (make bench sets it from
-// hack/haproxy30.sh).
-const benchHaproxy30Env = "KIT_HAPROXY_30"
-
-// haproxyVersions are the sidecar versions the benchmarks run on.
-var haproxyVersions = []string{"2.6", "3.0"}
-
-// haproxyBin is the binary for version: Debian's haproxy on $PATH for 2.6,
-// $KIT_HAPROXY_30 for 3.0 (skipped when unset). It fails when the binary is
-// another version, so that a figure is never labelled with the wrong one.
-func haproxyBin(b *testing.B, version string) string {
-	b.Helper()
-	var bin string
-	switch version {
-	case "2.6":
-		p, err := exec.LookPath("haproxy")
-		if err != nil {
-			b.Fatalf("haproxy 2.6 on $PATH: %v", err)
-		}
-		bin = p
-	case "3.0":
-		if bin = os.Getenv(benchHaproxy30Env); bin == "" {
-			b.Skipf("%s unset (make bench sets it from hack/haproxy30.sh)", benchHaproxy30Env)
-		}
-	default:
-		b.Fatalf("no haproxy %s", version)
-	}
-	out, err := exec.Command(bin, "-v").Output()
-	if err != nil {
-		b.Fatalf("%s -v: %v", bin, err)
-	}
-	if !strings.HasPrefix(string(out), "HAProxy version "+version+".") {
-		first, _, _ := strings.Cut(string(out), "\n")
-		b.Fatalf("%s is not haproxy %s: %q", bin, version, first)
-	}
-	return bin
-}
+// haproxyVersions are the sidecar versions the benchmarks run on: each has
+// its image, and e2eenv.Start checks the master runs it.
+var haproxyVersions = e2eenv.HaproxyVersions
 
 // benchMetric is one b.ReportMetric.
 type benchMetric struct {

@@ -33,7 +33,7 @@ const (
 func BenchmarkAPIWriteToServed(b *testing.B) {
 	for _, v := range haproxyVersions {
 		b.Run("haproxy-"+v, func(b *testing.B) {
-			measureOnce(b, func(b *testing.B) []benchMetric { return measureAPIWriteToServed(b, haproxyBin(b, v)) })
+			measureOnce(b, func(b *testing.B) []benchMetric { return measureAPIWriteToServed(b, v) })
 		})
 	}
 }

@@ -217,8 +217,8 @@ func runRBACCase(t *testing.T, role string, edit func([]rbacv1.PolicyRule) []rba
 	statusIPs := func() []string { ips, _ := env.IngressStatusIPs(ctx, "app", "new"); return ips }
 	switch expect {
 	case rbacAllWorks:
-		if !eventually(30*time.Second, func() bool { return slices.Equal(statusIPs(), []string{"127.0.0.1"}) }) {
-			t.Errorf("status of Ingress new: %v, want [127.0.0.1]", statusIPs())
+		if !eventually(30*time.Second, func() bool { return slices.Equal(statusIPs(), []string{env.NodeIP}) }) {
+			t.Errorf("status of Ingress new: %v, want [%s] (the node's, hostNetwork)", statusIPs(), env.NodeIP)
 		}
 		if !eventually(30*time.Second, func() bool { return eventCount(ctx, env, "broken") == 1 }) {
 			t.Errorf("Warning Events on Ingress broken: %d, want 1", eventCount(ctx, env, "broken"))

@@ -52,8 +52,8 @@ func TestIngressStatusPublishedOnceServed(t *testing.T) {
 	if resp := r.get("ours.example.com", "/", false); resp.Status == 404 {
 		t.Errorf("status published before the Ingress was served: %d %q", resp.Status, resp.Body)
 	}
-	if len(ips) != 1 || ips[0] != "127.0.0.1" {
-		t.Errorf("status.loadBalancer.ingress = %v, want the pod IP [127.0.0.1]", ips)
+	if len(ips) != 1 || ips[0] != r.env.NodeIP {
+		t.Errorf("status.loadBalancer.ingress = %v, want the pod IP [%s] (the node's: hostNetwork)", ips, r.env.NodeIP)
 	}
 	r.waitServer("ours.example.com", "/", "echo")
 	if ips := r.statusIPs("theirs"); len(ips) != 0 {
@@ -64,14 +64,14 @@ func TestIngressStatusPublishedOnceServed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if h := lease.Spec.HolderIdentity; h == nil || *h != e2eenv.Workload+"-local" {
-		t.Errorf("Lease holder %v, want the pod %s-local", h, e2eenv.Workload)
+	if h := lease.Spec.HolderIdentity; h == nil || *h != r.env.PodName {
+		t.Errorf("Lease holder %v, want the pod %s", h, r.env.PodName)
 	}
 
 	// Moved to our class: served, then published.
 	r.update("theirs", setClass(e2eenv.ClassName))
-	if ips := r.waitStatusIPs("theirs"); len(ips) != 1 || ips[0] != "127.0.0.1" {
-		t.Errorf("moved Ingress: status %v, want [127.0.0.1]", ips)
+	if ips := r.waitStatusIPs("theirs"); len(ips) != 1 || ips[0] != r.env.NodeIP {
+		t.Errorf("moved Ingress: status %v, want [%s]", ips, r.env.NodeIP)
 	}
 	r.expectServer("theirs.example.com", "/", "echo")
 
