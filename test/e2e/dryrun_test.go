@@ -18,6 +18,7 @@ import (
 	"github.com/external-haproxy/kit/test/cluster/clustertest"
 	"github.com/external-haproxy/kit/test/e2eenv"
 	"github.com/external-haproxy/kit/test/kubeapply"
+	"github.com/external-haproxy/kit/test/poll"
 	"github.com/external-haproxy/kit/test/testbin"
 )
 
@@ -178,11 +179,11 @@ func TestOverlaysPassServerSideDryRun(t *testing.T) {
 			t.Fatalf("want 2 Applications, got %v", k)
 		}
 		var err error
-		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
-			if err = kubeapply.Apply(ctx, c.Config, m, true); err == nil || !strings.Contains(err.Error(), "no matches for kind") {
-				break
-			}
-		}
+		// The CRD needs a moment before its kind is served.
+		_ = poll.Every(ctx, 30*time.Second, 200*time.Millisecond, func() (bool, error) {
+			err = kubeapply.Apply(ctx, c.Config, m, true)
+			return err == nil || !strings.Contains(err.Error(), "no matches for kind"), nil
+		}, nil)
 		if err != nil {
 			t.Fatalf("server-side dry run: %v", err)
 		}

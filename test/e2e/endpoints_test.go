@@ -4,7 +4,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/external-haproxy/kit/test/e2eenv"
 )
@@ -27,7 +26,7 @@ func (r *rt) waitSpread(host string, want ...string) {
 	slices.Sort(want)
 	var got []string
 	var last string
-	for deadline := time.Now().Add(routeWait); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+	spread := func() bool {
 		seen := map[string]bool{}
 		ok := true
 		for range 4 * len(want) {
@@ -48,9 +47,10 @@ func (r *rt) waitSpread(host string, want ...string) {
 			got = append(got, n)
 		}
 		slices.Sort(got)
-		if ok && slices.Equal(got, want) {
-			return
-		}
+		return ok && slices.Equal(got, want)
+	}
+	if eventually(routeWait, spread) {
+		return
 	}
 	r.t.Fatalf("requests to %s: served by %v (last failure %q), want exactly %v\ncontroller log:\n%s",
 		host, got, last, want, r.env.Tail(e2eenv.Controller, 20))

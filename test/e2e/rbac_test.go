@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/external-haproxy/kit/test/e2eenv"
+	"github.com/external-haproxy/kit/test/poll"
 )
 
 // What a case expects once the controller runs without one rule.
@@ -115,22 +116,21 @@ func eventCount(ctx context.Context, env *e2eenv.Env, name string) int32 {
 
 // holdsFor checks cond every 100 ms for d and reports the first time it is false.
 func holdsFor(d time.Duration, cond func() (bool, string)) (bool, string) {
-	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		if ok, why := cond(); !ok {
-			return false, why
-		}
+	var why string
+	broke := poll.Every(context.Background(), d, 100*time.Millisecond, func() (bool, error) {
+		ok, w := cond()
+		why = w
+		return !ok, nil
+	}, nil) == nil
+	if broke {
+		return false, why
 	}
 	return true, ""
 }
 
 // eventually checks cond every 50 ms until it holds or d passed.
 func eventually(d time.Duration, cond func() bool) bool {
-	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if cond() {
-			return true
-		}
-	}
-	return cond()
+	return poll.Every(context.Background(), d, 50*time.Millisecond, func() (bool, error) { return cond(), nil }, nil) == nil
 }
 
 const rbacBrokenWait = 10 * time.Second // how long "broken" must hold

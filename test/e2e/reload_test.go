@@ -15,18 +15,12 @@ import (
 // waitReloads polls the master's reload counter until it exceeds after.
 func waitMasterReloads(t *testing.T, env *e2eenv.Env, after int, timeout time.Duration) int {
 	t.Helper()
-	ctx := context.Background()
-	deadline := time.Now().Add(timeout)
-	for {
-		n, err := env.Reloads(ctx)
-		if err == nil && n > after {
-			return n
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("master reload counter still %d (err %v) after %v, want > %d\ncontroller:\n%s", n, err, timeout, after, env.Tail(e2eenv.Controller, 25))
-		}
-		time.Sleep(20 * time.Millisecond)
+	var n int
+	var err error
+	if !eventually(timeout, func() bool { n, err = env.Reloads(context.Background()); return err == nil && n > after }) {
+		t.Fatalf("master reload counter still %d (err %v) after %v, want > %d\ncontroller:\n%s", n, err, timeout, after, env.Tail(e2eenv.Controller, 25))
 	}
+	return n
 }
 
 // The global ConfigMap changed as in upstream's external-haproxy example:
@@ -45,18 +39,14 @@ func TestConfigMapSyslogStdoutReloadsAndLogsAccess(t *testing.T) {
 	after := waitMasterReloads(t, env, before, 30*time.Second)
 	t.Logf("master reload counter %d -> %d", before, after)
 	update := regexp.MustCompile(`(?s)starting haproxy update id=(\d+).*finish haproxy update id=(\d+): [^\n]*`)
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		m := update.FindStringSubmatch(env.Log(e2eenv.Controller)[logStart:])
-		if m != nil && m[1] == m[2] {
-			t.Logf("controller: %s", strings.TrimSpace(m[0][strings.LastIndex(m[0], "finish"):]))
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no starting/finish haproxy update pair after the ConfigMap change:\n%s", env.Log(e2eenv.Controller)[logStart:])
-		}
-		time.Sleep(20 * time.Millisecond)
+	var m []string
+	if !eventually(15*time.Second, func() bool {
+		m = update.FindStringSubmatch(env.Log(e2eenv.Controller)[logStart:])
+		return m != nil && m[1] == m[2]
+	}) {
+		t.Fatalf("no starting/finish haproxy update pair after the ConfigMap change:\n%s", env.Log(e2eenv.Controller)[logStart:])
 	}
+	t.Logf("controller: %s", strings.TrimSpace(m[0][strings.LastIndex(m[0], "finish"):]))
 	global, err := os.ReadFile(env.Path(e2eenv.Controller, "/etc/haproxy/00-global.cfg"))
 	if err != nil {
 		t.Fatal(err)
@@ -110,16 +100,12 @@ func TestConfigMapInvalidValueKeepsDefault(t *testing.T) {
 	if err := env.PatchConfigMap(ctx, map[string]string{"timeout-client": "42s"}); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		b, _ := os.ReadFile(env.Path(e2eenv.Controller, "/etc/haproxy/10-defaults.cfg"))
-		if strings.Contains(string(b), "timeout client 42s\n") {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timeout-client: 42s not rendered:\n%s\ncontroller:\n%s", b, env.Tail(e2eenv.Controller, 20))
-		}
-		time.Sleep(20 * time.Millisecond)
+	var b []byte
+	if !eventually(20*time.Second, func() bool {
+		b, _ = os.ReadFile(env.Path(e2eenv.Controller, "/etc/haproxy/10-defaults.cfg"))
+		return strings.Contains(string(b), "timeout client 42s\n")
+	}) {
+		t.Fatalf("timeout-client: 42s not rendered:\n%s\ncontroller:\n%s", b, env.Tail(e2eenv.Controller, 20))
 	}
 	if err := env.Served("echo.example.com", 10*time.Second, "echo-1"); err != nil {
 		t.Fatal(err)

@@ -26,10 +26,9 @@ func (r *rt) statusIPs(name string) []string {
 // waitStatusIPs waits until an Ingress has a status and returns it.
 func (r *rt) waitStatusIPs(name string) []string {
 	r.t.Helper()
-	for deadline := time.Now().Add(routeWait); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if ips := r.statusIPs(name); len(ips) > 0 {
-			return ips
-		}
+	var ips []string
+	if eventually(routeWait, func() bool { ips = r.statusIPs(name); return len(ips) > 0 }) {
+		return ips
 	}
 	r.t.Fatalf("Ingress %s/%s: no status.loadBalancer after %v\ncontroller log:\n%s", appNS, name, routeWait, r.env.Tail(e2eenv.Controller, 20))
 	return nil
@@ -77,11 +76,7 @@ func TestIngressStatusPublishedOnceServed(t *testing.T) {
 
 	// Moved out of our class: its status no longer claims our address.
 	r.update("ours", setClass("other"))
-	deadline := time.Now().Add(30 * time.Second)
-	for len(r.statusIPs("ours")) != 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("Ingress moved to another class still shows status %v", r.statusIPs("ours"))
-		}
-		time.Sleep(50 * time.Millisecond)
+	if !eventually(30*time.Second, func() bool { return len(r.statusIPs("ours")) == 0 }) {
+		t.Fatalf("Ingress moved to another class still shows status %v", r.statusIPs("ours"))
 	}
 }

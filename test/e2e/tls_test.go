@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -41,10 +40,13 @@ func (r *rt) waitEvent(kind, name, reason string, parts ...string) corev1.Event 
 	r.t.Helper()
 	sel := fields.Set{"involvedObject.kind": kind, "involvedObject.name": name}.AsSelector().String()
 	var seen []string
-	for deadline := time.Now().Add(routeWait); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+	var found *corev1.Event
+	var listErr error
+	match := func() bool {
 		list, err := r.env.Admin.CoreV1().Events(appNS).List(r.ctx, metav1.ListOptions{FieldSelector: sel})
 		if err != nil {
-			r.t.Fatal(err)
+			listErr = err
+			return true
 		}
 		seen = seen[:0]
 		for _, ev := range list.Items {
@@ -57,9 +59,17 @@ func (r *rt) waitEvent(kind, name, reason string, parts ...string) corev1.Event 
 				ok = ok && strings.Contains(ev.Message, p)
 			}
 			if ok {
-				return ev
+				found = &ev
+				return true
 			}
 		}
+		return false
+	}
+	if eventually(routeWait, match) {
+		if listErr != nil {
+			r.t.Fatal(listErr)
+		}
+		return *found
 	}
 	r.t.Fatalf("no %s Event on %s %s/%s with message containing %q; events: %q", reason, kind, appNS, name, parts, seen)
 	return corev1.Event{}
