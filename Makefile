@@ -8,7 +8,7 @@ BIN := $(CURDIR)/bin
 export PATH := $(BIN):$(PATH)
 export GOTOOLCHAIN := local
 
-.PHONY: all build tools haproxy haproxy-debian k8s-bins images test bench demo kpt-package fmt vet clean
+.PHONY: all build tools haproxy haproxy-debian node-deps k8s-bins images test bench demo kpt-package fmt vet clean
 all: build
 
 build: ## build the function and the controller into bin/
@@ -27,6 +27,9 @@ haproxy: haproxy-debian ## haproxy 2.6 from Debian and 3.0.11 built from Debian'
 
 haproxy-debian: # haproxy 2.6 from Debian when missing: all the demo needs
 	@hack/ensure-haproxy.sh
+
+node-deps: # containerd, runc, CNI plugins, iptables, iproute2 from Debian when missing: the test node's parts
+	@hack/ensure-node.sh
 
 # kube-apiserver + etcd for the end-to-end tests, built once into a cache
 # (5-8 minutes the first time, with progress lines; instant afterwards).
@@ -50,7 +53,7 @@ test: build tools haproxy k8s-bins ## every test (haproxy-facing ones on 2.6 and
 bench: build tools haproxy k8s-bins ## benchmarks with their figures
 	K8S_BIN_DIR=$$(hack/k8s-bins.sh) KIT_BIN=$(BIN) KIT_HAPROXY_30=$$(hack/haproxy30.sh) $(GO) test -run '^$$' -bench . -benchmem -timeout 30m ./...
 
-demo: build tools haproxy-debian ## the main job, locally (make demo DEMO_ARGS=--keep leaves it running)
+demo: build tools node-deps ## the main job on a local node (make demo DEMO_ARGS=--keep leaves it running)
 	GO=$(GO) hack/demo.sh $(DEMO_ARGS)
 
 kpt-package: tools ## refresh the kpt package's copy of base/
