@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# `make demo`: build hack/demo and run it from the repository root. Needs what
-# `make demo` builds first (bin/: the function, the controller, echoserver,
-# kustomize) and root. Flags pass through: hack/demo.sh --keep
+# `make demo`: build hack/demo and run it from the repository root. Needs root
+# and what `make demo` provides first: bin/ (the function and kustomize) and the
+# node's Debian packages (hack/ensure-debian.sh: containerd, runc, CNI plugins,
+# iptables). The Kubernetes binaries and the node's images are built into
+# ~/.cache/external-haproxy-kit on first use. Flags pass through:
+# hack/demo.sh --keep [--haproxy 3.0.11]
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"

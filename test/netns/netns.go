@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,8 +28,9 @@ type Net struct {
 }
 
 // New creates the namespace on the first free /24 from 10.213.<subnet>.0/24
-// on. A lock file held for the namespace's life keeps concurrent test
-// processes off the same subnet. Needs root (CAP_NET_ADMIN).
+// on (one whose host address no leftover namespace holds). A lock file held
+// for the namespace's life keeps concurrent test processes off the same
+// subnet. Needs root (CAP_NET_ADMIN).
 func New(subnet int) (*Net, error) {
 	lock, subnet, err := lockSubnet(subnet)
 	if err != nil {
@@ -127,6 +129,20 @@ func (n *Net) Close() {
 	}
 }
 
+// hostHas says whether an interface of this host has the address ip.
+func hostHas(ip string) bool {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return false
+	}
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && n.IP.String() == ip {
+			return true
+		}
+	}
+	return false
+}
+
 // lockSubnet takes the first subnet from start on whose lock is free.
 func lockSubnet(start int) (*os.File, int, error) {
 	for s := start; s < 255; s++ {
@@ -135,7 +151,12 @@ func lockSubnet(start int) (*os.File, int, error) {
 			return nil, 0, err
 		}
 		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err == nil {
-			return f, s, nil
+			if !hostHas(fmt.Sprintf("10.213.%d.1", s)) {
+				return f, s, nil
+			}
+			// A process that died without Close left its namespace and
+			// veth behind (the lock went with it): a second route to the
+			// same /24 would send this namespace's traffic to the dead one.
 		}
 		f.Close()
 	}
