@@ -174,10 +174,20 @@ func (c *Cluster) startNode(ctx context.Context, o NodeOptions) error {
 		return err
 	}
 	c.cri = cri
+	// At once: each import mostly waits for its own unpacking.
+	errs := make(chan error, len(o.Images))
 	for _, img := range o.Images {
-		out, err := exec.CommandContext(ctx, "ctr", "--address", criSocket(c.Dir), "-n", "k8s.io", "images", "import", img).CombinedOutput()
-		if err != nil {
-			return fmt.Errorf("cluster: importing %s into containerd: %v: %s", img, err, out)
+		go func() {
+			out, err := exec.CommandContext(ctx, "ctr", "--address", criSocket(c.Dir), "-n", "k8s.io", "images", "import", img).CombinedOutput()
+			if err != nil {
+				err = fmt.Errorf("cluster: importing %s into containerd: %v: %s", img, err, out)
+			}
+			errs <- err
+		}()
+	}
+	for range o.Images {
+		if err := <-errs; err != nil {
+			return err
 		}
 	}
 
@@ -195,8 +205,9 @@ func (c *Cluster) startNode(ctx context.Context, o NodeOptions) error {
 			"--use-service-account-credentials=true",
 			"--service-account-private-key-file="+c.pki.saKey,
 			"--root-ca-file="+c.pki.caCert,
-			// Pods whose node went away are deleted soon, not after 5 min.
-			"--node-monitor-grace-period=20s"),
+			// Pods whose node went away are deleted soon, not after 5 min,
+			// and a new node loses its not-ready taint within a second.
+			"--node-monitor-grace-period=20s", "--node-monitor-period=1s"),
 		c.nodePart("kube-scheduler", filepath.Join(c.binDir, "kube-scheduler"),
 			"--kubeconfig="+c.nodeDir("scheduler.kubeconfig"),
 			"--bind-address=127.0.0.1", "--leader-elect=false"),
