@@ -226,10 +226,13 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 			"--shutdown-watch-termination-grace-period=2s",
 		},
 	}
-	if node == nil {
-		// 127.0.0.1 may not be an endpoint of the kubernetes Service.
-		c.apiserver.Args = append(c.apiserver.Args, "--endpoint-reconciler-type=none")
-	} else {
+	// Without a node, 127.0.0.1 may not be an endpoint of the kubernetes
+	// Service. With one, startNode writes the endpoint once: the lone
+	// apiserver would take it out on every stop, and a restart (the outage
+	// tests) would then wait for kube-proxy's back-off as well, as when
+	// there is no other apiserver or load balancer in front.
+	c.apiserver.Args = append(c.apiserver.Args, "--endpoint-reconciler-type=none")
+	if node != nil {
 		// There is no DNS for the node's name.
 		c.apiserver.Args = append(c.apiserver.Args, "--kubelet-preferred-address-types=InternalIP")
 	}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
@@ -165,6 +166,9 @@ func (c *Cluster) startNode(ctx context.Context, o NodeOptions) error {
 		}
 	}
 
+	if err := c.writeKubernetesEndpoints(ctx); err != nil {
+		return err
+	}
 	containerd := c.nodePart("containerd", "containerd", "--config", c.nodeDir("containerd/config.toml"))
 	if err := containerd.Start(); err != nil {
 		return err
@@ -225,6 +229,25 @@ func (c *Cluster) startNode(ctx context.Context, o NodeOptions) error {
 		}
 	}
 	return c.waitNodeReady(ctx)
+}
+
+// writeKubernetesEndpoints points the kubernetes Service at the apiserver
+// (see the --endpoint-reconciler-type note in Start).
+func (c *Cluster) writeKubernetesEndpoints(ctx context.Context) error {
+	cs, err := kubernetes.NewForConfig(c.Config)
+	if err != nil {
+		return err
+	}
+	name, port, proto, ready := "https", int32(6443), corev1.ProtocolTCP, true
+	es := &discoveryv1.EndpointSlice{
+		ObjectMeta: metav1.ObjectMeta{Name: "kubernetes", Namespace: "default", Labels: map[string]string{
+			discoveryv1.LabelServiceName: "kubernetes", discoveryv1.LabelManagedBy: "kit.external-haproxy.dev"}},
+		AddressType: discoveryv1.AddressTypeIPv4,
+		Endpoints:   []discoveryv1.Endpoint{{Addresses: []string{c.node.ip}, Conditions: discoveryv1.EndpointConditions{Ready: &ready}}},
+		Ports:       []discoveryv1.EndpointPort{{Name: &name, Port: &port, Protocol: &proto}},
+	}
+	_, err = cs.DiscoveryV1().EndpointSlices("default").Create(ctx, es, metav1.CreateOptions{})
+	return err
 }
 
 // nodePart is a node process run in the cluster's network namespace.

@@ -177,13 +177,12 @@ func TestFaultAPIServerOutage(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// Served within 30 s of ready. The controller's own retry takes about
-	// 3 s (client-go's default back-off took 20–26 s), but on a node the way
-	// back also runs through kube-proxy: the stopped apiserver took its
-	// address out of the kubernetes Service, and kube-proxy, reconnecting
-	// with its own back-off, must see it again before 10.0.0.1 leads there.
+	// Served within 15 s of ready: the target is 3 s, with slack for a shared
+	// machine; client-go's default back-off took 20–26 s. (The kubernetes
+	// Service keeps pointing at the apiserver while it is down, see
+	// test/cluster, so this measures the controller and not kube-proxy.)
 	for _, host := range []string{"echo.example.com", "after.example.com"} {
-		if _, _, err := env.Eventually(30*time.Second-time.Since(ready), func() (e2eenv.Response, error) { return env.Get(host, "/", false) }, e2eenv.ServedBy("echo-2")); err != nil {
+		if _, _, err := env.Eventually(15*time.Second-time.Since(ready), func() (e2eenv.Response, error) { return env.Get(host, "/", false) }, e2eenv.ServedBy("echo-2")); err != nil {
 			t.Fatalf("%s after the outage: %v", host, err)
 		}
 	}
