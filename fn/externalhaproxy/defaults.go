@@ -30,7 +30,7 @@ var defaults = struct {
 	initName:       "haproxy-ingress-init",
 	volumeName:     "scratch",
 
-	haproxyImage:        "haproxy:3.0.23-alpine",
+	haproxyImage: "haproxy:3.0.23-alpine",
 	// 0660: haproxy runs as root (see bindingSecurityContext) and the
 	// controller as uid 99, in the pod's fsGroup 99 that owns the directory.
 	masterSocketOptions: "mode,660",
