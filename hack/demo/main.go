@@ -1020,9 +1020,6 @@ func (d *demo) cleanup() {
 	}
 	d.heading("Clean up")
 	t := time.Now()
-	if d.env != nil {
-		d.env.Close()
-	}
 	if d.cluster != nil {
 		d.cluster.Stop()
 		say("stopped the kubelet, removed the pods through containerd's CRI, stopped kube-proxy, kube-scheduler,")

@@ -308,10 +308,6 @@ func (e *Env) WaitReady(ctx context.Context, timeout time.Duration) error {
 
 var quick = &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 
-// Close deletes the backend pods; the cluster (and with it the node and the
-// pod) is the caller's.
-func (e *Env) Close() {}
-
 // PatchConfigMap merges data into the global ConfigMap.
 func (e *Env) PatchConfigMap(ctx context.Context, data map[string]string) error {
 	cm, err := e.Admin.CoreV1().ConfigMaps(Namespace).Get(ctx, ConfigMap, metav1.GetOptions{})

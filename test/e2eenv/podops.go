@@ -92,27 +92,41 @@ func (e *Env) signalMain(ctx context.Context, container string, sig syscall.Sign
 // Signal sends sig to every process of a running container (SIGSTOP and
 // SIGCONT pause and resume it): those in its main process's PID namespace.
 func (e *Env) Signal(ctx context.Context, container string, sig syscall.Signal) error {
-	pid, err := e.PID(ctx, container)
+	pids, err := e.processes(ctx, container)
 	if err != nil {
 		return err
 	}
-	ns, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/pid", pid))
+	for _, p := range pids {
+		if err := syscall.Kill(p, sig); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// processes are the host PIDs of a running container's processes: those in
+// its main process's PID namespace.
+func (e *Env) processes(ctx context.Context, container string) ([]int, error) {
+	main, err := e.PID(ctx, container)
 	if err != nil {
-		return err
+		return nil, err
+	}
+	ns, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/pid", main))
+	if err != nil {
+		return nil, err
 	}
 	entries, _ := os.ReadDir("/proc")
+	var pids []int
 	for _, ent := range entries {
 		p, err := strconv.Atoi(ent.Name())
 		if err != nil {
 			continue
 		}
 		if other, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/pid", p)); err == nil && other == ns {
-			if err := syscall.Kill(p, sig); err != nil {
-				return err
-			}
+			pids = append(pids, p)
 		}
 	}
-	return nil
+	return pids, nil
 }
 
 // RestartCount is how often the kubelet has restarted a container.
@@ -229,23 +243,11 @@ func (e *Env) WaitLog(container string, re *regexp.Regexp, timeout time.Duration
 // HostPID is the host's PID of the process that is nspid inside a running
 // container's PID namespace (haproxy's "show proc" reports those).
 func (e *Env) HostPID(ctx context.Context, container string, nspid int) (int, error) {
-	main, err := e.PID(ctx, container)
+	pids, err := e.processes(ctx, container)
 	if err != nil {
 		return 0, err
 	}
-	ns, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/pid", main))
-	if err != nil {
-		return 0, err
-	}
-	entries, _ := os.ReadDir("/proc")
-	for _, ent := range entries {
-		p, err := strconv.Atoi(ent.Name())
-		if err != nil {
-			continue
-		}
-		if other, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/pid", p)); err != nil || other != ns {
-			continue
-		}
+	for _, p := range pids {
 		status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p))
 		if err != nil {
 			continue
