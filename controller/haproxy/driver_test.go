@@ -266,19 +266,44 @@ func testUpdateRestoresAfterFailedReload(t *testing.T, hb haproxybin.Build) {
 
 func TestUpdateWaitsForMaster(t *testing.T) { haproxybin.Run(t, testUpdateWaitsForMaster) }
 
-func testUpdateWaitsForMaster(t *testing.T, _ haproxybin.Build) {
+func testUpdateWaitsForMaster(t *testing.T, hb haproxybin.Build) {
 	l := newLayout(t)
-	d := New(Options{Layout: l, Binary: haproxyBinary(t), ConnectionTimeout: 10 * time.Second})
+	d := New(Options{Layout: l, Binary: hb.Path, ConnectionTimeout: 10 * time.Second})
 	port := loopback.Ports(t, 1)[0]
+	// The delay is the tested behaviour (Update waits for a master that is
+	// not up yet), not a precondition. haproxy starts on the timer's
+	// goroutine, which must not call t.Fatal: its error comes back on
+	// started, and a failed start cancels the Update that waits for it.
 	const delay = 300 * time.Millisecond
-	time.AfterFunc(delay, func() { startExternal(t, l) })
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	type launched struct {
+		m   *haproxybin.Master
+		err error
+	}
+	started := make(chan launched, 1)
+	time.AfterFunc(delay, func() {
+		m, err := haproxybin.LaunchMaster(hb.Path, l.MasterSocket(), l.Etc)
+		if err != nil {
+			cancel()
+		}
+		started <- launched{m, err}
+	})
 
 	start := time.Now()
-	res, err := d.Update(context.Background(), configSet(l, port, "gen-1", ""))
+	res, err := d.Update(ctx, configSet(l, port, "gen-1", ""))
+	waited := time.Since(start)
+	h := <-started
+	if h.m != nil {
+		t.Cleanup(h.m.Stop)
+	}
+	if h.err != nil {
+		t.Fatalf("starting haproxy after %v: %v", delay, h.err)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
-	if waited := time.Since(start); waited < delay || !res.Reloaded {
+	if waited < delay || !res.Reloaded {
 		t.Errorf("Update returned after %v: %+v", waited, res)
 	}
 	if body := get(t, port); body != "gen-1" {

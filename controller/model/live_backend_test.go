@@ -16,12 +16,12 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/external-haproxy/kit/controller/haproxy/runtime"
 	"github.com/external-haproxy/kit/controller/model"
 	"github.com/external-haproxy/kit/test/haproxybin"
 	"github.com/external-haproxy/kit/test/liveproxy"
+	"github.com/external-haproxy/kit/test/poll"
 	"github.com/external-haproxy/kit/test/testcert"
 )
 
@@ -301,6 +301,47 @@ func holding(started chan<- struct{}, release <-chan struct{}) *http.Server {
 	})}
 }
 
+// reply is the status a request got, or the error that kept it from one.
+type reply struct {
+	status int
+	err    error
+}
+
+// inBackground sends a GET of http://host/ from a goroutine of its own, as
+// a client that waits while the test goes on; the reply comes back on the
+// channel, since only the test's goroutine may fail the test.
+func inBackground(t *testing.T, p *liveproxy.Proxy, host string, cookies ...*http.Cookie) <-chan reply {
+	t.Helper()
+	req, err := liveproxy.GetRequest("http", host, "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cookies {
+		req.AddCookie(c)
+	}
+	c := make(chan reply, 1)
+	go func() {
+		r, err := p.Send(req)
+		if err != nil {
+			c <- reply{err: err}
+			return
+		}
+		c <- reply{status: r.Status}
+	}()
+	return c
+}
+
+// held waits until holding tells of a request on started, failing the test
+// if the request in the background ended before that.
+func held(t *testing.T, started <-chan struct{}, background <-chan reply) {
+	t.Helper()
+	select {
+	case <-started:
+	case r := <-background:
+		t.Fatalf("the request ended (status %d, %v) before the backend held it", r.status, r.err)
+	}
+}
+
 // TestLiveServerLimits: with maxconn-server 1 a second request waits
 // while the first is served, answered 503 after timeout-queue.
 func TestLiveServerLimits(t *testing.T) {
@@ -313,16 +354,15 @@ func TestLiveServerLimits(t *testing.T) {
 		snap.Ingresses = []*networkingv1.Ingress{conn}
 		p := liveproxy.Start(t, hb.Path, snap, model.Options{})
 
-		done := make(chan int, 1)
-		go func() { done <- p.Get(t, "http", "conn.test", "/").Status }()
-		<-started
+		first := inBackground(t, p, "conn.test")
+		held(t, started, first)
 		r := p.Get(t, "http", "conn.test", "/")
 		close(release)
 		if r.Status != 503 {
 			t.Errorf("conn.test beyond maxconn-server: %d, want 503 after timeout-queue", r.Status)
 		}
-		if s := <-done; s != 200 {
-			t.Errorf("held request: %d, want 200 once released", s)
+		if r := <-first; r.status != 200 {
+			t.Errorf("held request: %+v, want 200 once released", r)
 		}
 	})
 }
@@ -342,31 +382,30 @@ func TestLiveServerQueue(t *testing.T) {
 			pre + "affinity": "cookie", pre + "session-cookie-dynamic": "false"}
 		snap.Ingresses = []*networkingv1.Ingress{queue}
 		p := liveproxy.Start(t, hb.Path, snap, model.Options{})
-		get := func() int {
-			req, _ := http.NewRequest("GET", "http://x/", nil)
-			req.Host = "queue.test"
-			req.AddCookie(&http.Cookie{Name: "INGRESSCOOKIE", Value: "srv001"})
-			return p.Do(t, req).Status
-		}
-		done := make(chan int, 2)
-		go func() { done <- get() }()
-		<-started
-		go func() { done <- get() }()
-		err := wait.PollUntilContextTimeout(context.Background(), 10*time.Millisecond, 3*time.Second, true, func(context.Context) (bool, error) {
+		srv001 := &http.Cookie{Name: "INGRESSCOOKIE", Value: "srv001"}
+		first := inBackground(t, p, "queue.test", srv001)
+		held(t, started, first)
+		queued := inBackground(t, p, "queue.test", srv001)
+		err := poll.Every(context.Background(), 3*time.Second, 10*time.Millisecond, func() (bool, error) {
 			return serverQueue(t, p, "ns_queue_80", "srv001") == "1", nil
-		})
+		}, nil)
 		if err != nil {
 			close(release)
 			t.Fatalf("second request not in the server's queue: %v", err)
 		}
-		s := get()
+		req, err := liveproxy.GetRequest("http", "queue.test", "/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.AddCookie(srv001)
+		s := p.Do(t, req).Status
 		close(release)
 		if s != 503 {
 			t.Errorf("beyond maxqueue-server: %d, want 503", s)
 		}
-		for range 2 {
-			if s := <-done; s != 200 {
-				t.Errorf("held or queued request: %d, want 200 once released", s)
+		for _, c := range []<-chan reply{first, queued} {
+			if r := <-c; r.status != 200 {
+				t.Errorf("held or queued request: %+v, want 200 once released", r)
 			}
 		}
 	})
@@ -403,14 +442,14 @@ func TestLiveHealthCheck(t *testing.T) {
 			"haproxy-ingress.github.io/health-check-interval": "50ms", "haproxy-ingress.github.io/health-check-fall-count": "1"}
 		snap.Ingresses = []*networkingv1.Ingress{ing}
 		p := liveproxy.Start(t, hb.Path, snap, model.Options{})
-		err := wait.PollUntilContextTimeout(context.Background(), 20*time.Millisecond, 5*time.Second, true, func(context.Context) (bool, error) {
+		err := poll.Until(context.Background(), 5*time.Second, func() (bool, error) {
 			for range 4 {
 				if served(t, p, "checked.test") != healthy {
 					return false, nil
 				}
 			}
 			return true, nil
-		})
+		}, nil)
 		if err != nil {
 			t.Fatalf("requests still reach the failing endpoint: %v", err)
 		}

@@ -56,16 +56,15 @@ func TestLiveRateLimits(t *testing.T) {
 			t.Errorf("exempt.test: %d served, %d refused; want all served (whitelisted)", ok, lim)
 		}
 
-		done := make(chan int, 1)
-		go func() { done <- p.Get(t, "http", "busy.test", "/").Status }()
-		<-started
+		first := inBackground(t, p, "busy.test")
+		held(t, started, first)
 		r := p.Get(t, "http", "busy.test", "/")
 		close(release)
 		if r.Status != http.StatusTooManyRequests {
 			t.Errorf("busy.test beyond limit-connections: %d, want 429", r.Status)
 		}
-		if s := <-done; s != http.StatusOK {
-			t.Errorf("request in progress: %d, want 200", s)
+		if r := <-first; r.status != http.StatusOK {
+			t.Errorf("request in progress: %+v, want 200", r)
 		}
 	})
 }

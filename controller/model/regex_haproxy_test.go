@@ -25,6 +25,7 @@ import (
 	"github.com/external-haproxy/kit/controller/model"
 	"github.com/external-haproxy/kit/internal/loopback"
 	"github.com/external-haproxy/kit/test/haproxybin"
+	"github.com/external-haproxy/kit/test/poll"
 )
 
 // genRegex writes a random pattern of the supported grammar over a small
@@ -238,28 +239,23 @@ func firstMatch(t *testing.T, l files.Layout, subject string) string {
 // waits for its admin socket.
 func startHAProxy(t *testing.T, bin string, l files.Layout) {
 	ctx, cancel := context.WithCancel(context.Background())
+	// Cancelling ctx SIGKILLs haproxy: the end of the test, not a graceful
+	// stop under test.
 	cmd := exec.CommandContext(ctx, bin, "-db", "-f", l.Etc)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cancel(); cmd.Wait() })
-	waitFor(t, 10*time.Second, "haproxy's admin socket", func() bool {
+	err := poll.Until(ctx, 10*time.Second, func() (bool, error) {
 		c, err := net.Dial("unix", l.AdminSocket())
 		if err == nil {
 			c.Close()
 		}
-		return err == nil
-	})
-}
-
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(d); !cond(); time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not ready after %s", what, d)
-		}
+		return err == nil, nil
+	}, nil)
+	if err != nil {
+		t.Fatalf("haproxy's admin socket: %v", err)
 	}
 }
 

@@ -9,9 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"k8s.io/apimachinery/pkg/util/wait"
-
 	"github.com/external-haproxy/kit/controller/model"
+	"github.com/external-haproxy/kit/test/poll"
 )
 
 func TestIdleServers(t *testing.T) {
@@ -82,11 +81,11 @@ func TestDrainerEnds(t *testing.T) {
 	if err := d.dynamic(ctx, f.send, []model.SlotOp{drainOp}, func() error { return nil }); err != nil {
 		t.Fatal(err)
 	}
-	err := wait.PollUntilContextTimeout(ctx, 10*time.Millisecond, 5*time.Second, true, func(context.Context) (bool, error) {
+	err := poll.Every(ctx, 5*time.Second, 10*time.Millisecond, func() (bool, error) {
 		return slices.Equal(f.commands(), []string{"set server be/srv001 state maint"}), nil
-	})
+	}, nil)
 	if err != nil {
-		t.Fatalf("sent %q, want one maint", f.commands())
+		t.Fatalf("sent %q, want one maint: %v", f.commands(), err)
 	}
 	running := drainingModel()
 	d.settle(running)

@@ -28,6 +28,7 @@ import (
 	"github.com/external-haproxy/kit/controller/model"
 	"github.com/external-haproxy/kit/internal/loopback"
 	"github.com/external-haproxy/kit/test/haproxybin"
+	"github.com/external-haproxy/kit/test/poll"
 	"github.com/external-haproxy/kit/test/testcert"
 )
 
@@ -201,13 +202,13 @@ func testPipelineOnRealHAProxy(t *testing.T, hb haproxybin.Build) {
 				t.Helper()
 				var last result
 				var lastErr error
-				for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+				err := poll.Until(ctx, 10*time.Second, func() (bool, error) {
 					last, lastErr = get(map[bool]int{false: ports[0], true: ports[1]}[https], host, https)
-					if lastErr == nil && want(last) {
-						return
-					}
+					return lastErr == nil && want(last), nil
+				}, func() string { return fmt.Sprintf("got %+v, %v", last, lastErr) })
+				if err != nil {
+					t.Fatalf("%s (https=%v): %v", host, https, err)
 				}
-				t.Fatalf("%s (https=%v): got %+v, %v", host, https, last, lastErr)
 			}
 			check("a.example.com", false, func(r result) bool { return r.status == 200 && r.body == "a1" })
 			check("A.Example.com:8080", false, func(r result) bool { return r.body == "a1" })
@@ -318,6 +319,7 @@ func testPipelineOnRealHAProxy(t *testing.T, hb haproxybin.Build) {
 			// haproxy dies: the supervisor restarts it and it serves the current
 			// state, dynamic change included, from the files on disk.
 			<-restarted
+			// SIGKILL: a crash, not a stop; the supervisor must restart it.
 			if err := syscall.Kill(before, syscall.SIGKILL); err != nil {
 				t.Fatal(err)
 			}

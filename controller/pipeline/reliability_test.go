@@ -18,13 +18,13 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/external-haproxy/kit/controller/haproxy"
 	"github.com/external-haproxy/kit/controller/health"
 	"github.com/external-haproxy/kit/controller/model"
 	"github.com/external-haproxy/kit/internal/loopback"
 	"github.com/external-haproxy/kit/test/haproxybin"
+	"github.com/external-haproxy/kit/test/poll"
 )
 
 // swapLoad is one run of endpoint swaps under load.
@@ -236,13 +236,13 @@ func testDrain(t *testing.T, hb haproxybin.Build) {
 func (r *rig) waitFor(what string, ok func(map[string]map[string]string) bool) {
 	r.t.Helper()
 	var last map[string]map[string]string
-	err := wait.PollUntilContextTimeout(r.ctx, 20*time.Millisecond, 10*time.Second, true, func(ctx context.Context) (bool, error) {
+	err := poll.Until(r.ctx, 10*time.Second, func() (bool, error) {
 		var err error
-		last, err = serverStats(ctx, r.s.Driver.Runtime, "app_s_http")
+		last, err = serverStats(r.ctx, r.s.Driver.Runtime, "app_s_http")
 		return err == nil && ok(last), nil
-	})
+	}, func() string { return fmt.Sprintf("last stats %v", last) })
 	if err != nil {
-		r.t.Fatalf("waiting for %s: %v; last stats %v", what, err, last)
+		r.t.Fatalf("waiting for %s: %v", what, err)
 	}
 }
 
@@ -311,7 +311,9 @@ func runSwaps(t testing.TB, bin string, load swapLoad) swapResult {
 		}
 	}
 	tick.Stop()
-	<-time.After(load.interval) // the last endpoint serves a little too
+	// Not a precondition: the load's own spacing, so that the last endpoint
+	// serves a little too.
+	<-time.After(load.interval)
 	close(stop)
 	wg.Wait()
 

@@ -6,8 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"k8s.io/apimachinery/pkg/util/wait"
 	clocktesting "k8s.io/utils/clock/testing"
+
+	"github.com/external-haproxy/kit/test/poll"
 )
 
 // harness runs a Loop on a fake clock. Each update reports its start time on
@@ -19,17 +20,25 @@ type harness struct {
 	loop    *Loop
 	starts  chan time.Time
 	results chan result
-	ended   chan struct{}
+	ended   chan int // triggers pending when the loop had planned the next update
+	pending int      // what ended said last
 	t0      time.Time
 }
 
 func newHarness(t *testing.T, cfg Config) *harness {
 	t.Helper()
-	h := &harness{t: t, starts: make(chan time.Time), results: make(chan result), ended: make(chan struct{}), t0: time.Unix(1_000_000, 0)}
+	h := &harness{t: t, starts: make(chan time.Time), results: make(chan result), ended: make(chan int), t0: time.Unix(1_000_000, 0)}
 	h.clock = clocktesting.NewFakeClock(h.t0)
 	cfg.Clock = h.clock
+	// Every send to the test gives up once the test ended, so that a test
+	// that failed with an update unaccounted for does not hang in cleanup.
+	ctx, cancel := context.WithCancel(context.Background())
 	h.loop = New(cfg, func(ctx context.Context) (bool, error) {
-		h.starts <- h.clock.Now()
+		select {
+		case h.starts <- h.clock.Now():
+		case <-ctx.Done():
+			return false, ctx.Err()
+		}
 		select {
 		case r := <-h.results:
 			return r.changed, r.err
@@ -37,8 +46,12 @@ func newHarness(t *testing.T, cfg Config) *harness {
 			return false, ctx.Err()
 		}
 	})
-	h.loop.scheduled = func() { h.ended <- struct{}{} }
-	ctx, cancel := context.WithCancel(context.Background())
+	h.loop.scheduled = func() {
+		select {
+		case h.ended <- len(h.loop.pending):
+		case <-ctx.Done():
+		}
+	}
 	done := make(chan struct{})
 	go func() { h.loop.Run(ctx); close(done) }()
 	t.Cleanup(func() { cancel(); <-done })
@@ -71,26 +84,39 @@ func (h *harness) finish(d time.Duration, err error) { h.end(d, result{true, err
 func (h *harness) end(d time.Duration, r result) {
 	h.clock.Step(d)
 	h.results <- r
-	<-h.ended
+	h.pending = <-h.ended
 }
 
 // waiting blocks until the loop waits on the fake clock (a deferred update).
 func (h *harness) waiting() {
 	h.t.Helper()
-	err := wait.PollUntilContextTimeout(context.Background(), time.Millisecond, 5*time.Second, true,
-		func(context.Context) (bool, error) { return h.clock.HasWaiters(), nil })
+	err := poll.Every(context.Background(), 5*time.Second, time.Millisecond,
+		func() (bool, error) { return h.clock.HasWaiters(), nil }, nil)
 	if err != nil {
-		h.t.Fatal("the loop never waited for a deferred update")
+		h.t.Fatalf("the loop never waited for a deferred update: %v", err)
 	}
 }
 
-// noUpdate checks that no update starts while the loop is given a chance to.
-func (h *harness) noUpdate() {
+// The checks that no update starts look at what could start one instead of
+// giving the loop a while to do it: a trigger, pending when the last update
+// ended, or a timer on the fake clock, which Step fires before it returns.
+
+// idle checks that the loop can start no update of its own accord: no
+// trigger was pending when the last update ended and it waits on no timer
+// (neither a deferred update nor a retry).
+func (h *harness) idle() {
 	h.t.Helper()
-	select {
-	case s := <-h.starts:
-		h.t.Fatalf("unexpected update at %v", s.Sub(h.t0))
-	case <-time.After(50 * time.Millisecond):
+	if h.pending != 0 || h.clock.HasWaiters() {
+		h.t.Fatalf("an update will start: %d trigger(s) pending at the end of the last one, timer set %v", h.pending, h.clock.HasWaiters())
+	}
+}
+
+// notDue checks, after a Step short of a deferred update's start, that the
+// update did not come due: the loop still waits on its timer.
+func (h *harness) notDue() {
+	h.t.Helper()
+	if !h.clock.HasWaiters() {
+		h.t.Fatalf("the deferred update came due early, at %v", h.clock.Now().Sub(h.t0))
 	}
 }
 
@@ -124,7 +150,7 @@ func TestChangesDuringAnUpdateBecomeOneUpdate(t *testing.T) {
 		t.Fatalf("trailing update at %v, want 100ms", at)
 	}
 	h.finish(0, nil)
-	h.noUpdate()
+	h.idle()
 }
 
 func TestUpdatesAreSpacedByTheirOwnDuration(t *testing.T) {
@@ -135,7 +161,7 @@ func TestUpdatesAreSpacedByTheirOwnDuration(t *testing.T) {
 	h.finish(400*time.Millisecond, nil) // a slow update: idle as long again
 	h.waiting()
 	h.clock.Step(399 * time.Millisecond)
-	h.noUpdate()
+	h.notDue()
 	h.clock.Step(time.Millisecond)
 	if at := h.started(); at != 800*time.Millisecond {
 		t.Fatalf("update after a 400 ms one at %v, want 800ms", at)
@@ -152,7 +178,7 @@ func TestTrailingUpdateGathersTheBurst(t *testing.T) {
 	h.loop.Trigger() // too soon: deferred, and then gathered for 50 ms
 	h.waiting()
 	h.clock.Step(49 * time.Millisecond)
-	h.noUpdate()
+	h.notDue()
 	h.clock.Step(time.Millisecond)
 	if at := h.started(); at != 55*time.Millisecond {
 		t.Fatalf("trailing update at %v, want 55ms", at)
@@ -171,8 +197,7 @@ func TestFailedUpdateIsRetried(t *testing.T) {
 		t.Fatalf("retry at %v, want 30s", at)
 	}
 	h.finish(0, nil)
-	h.clock.Step(time.Minute)
-	h.noUpdate()
+	h.idle() // no second retry
 }
 
 // An update that found nothing to do (the first object of a change written

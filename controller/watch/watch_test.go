@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/external-haproxy/kit/controller/ingressclass"
+	"github.com/external-haproxy/kit/test/poll"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -35,11 +37,13 @@ func TestChangesReachCacheAndOnChange(t *testing.T) {
 	if _, err := client.CoreV1().Services("app").Create(ctx, svc, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	for deadline := time.Now().Add(10 * time.Second); w.Service("app", "echo") == nil || changes.Load() == before; {
-		if time.Now().After(deadline) {
-			t.Fatalf("service not cached (%v) or no OnChange (%d calls)", w.Service("app", "echo"), changes.Load())
-		}
-		time.Sleep(5 * time.Millisecond)
+	err := poll.Every(ctx, 10*time.Second, 5*time.Millisecond, func() (bool, error) {
+		return w.Service("app", "echo") != nil && changes.Load() != before, nil
+	}, func() string {
+		return fmt.Sprintf("service cached: %v, OnChange calls: %d", w.Service("app", "echo") != nil, changes.Load()-before)
+	})
+	if err != nil {
+		t.Fatalf("service not cached or no OnChange: %v", err)
 	}
 	if n := len(w.Snapshot().Services); n != 1 {
 		t.Errorf("snapshot has %d services, want 1", n)

@@ -52,13 +52,15 @@ func killStrays(dir, ns string) error {
 	var pids []int
 	err := poll.Every(context.Background(), 10*time.Second, 50*time.Millisecond, func() (bool, error) {
 		pids = strays(dir, nsIno)
+		// SIGKILL: what is left of a node being torn down (or of a crashed
+		// run) has nothing to finish; its parts got their SIGTERM before.
 		for _, pid := range pids {
 			_ = syscall.Kill(pid, syscall.SIGKILL)
 		}
 		return len(pids) == 0, nil
 	}, nil)
 	if err != nil {
-		return fmt.Errorf("cluster: processes %v of the node in %s survive SIGKILL", pids, dir)
+		return fmt.Errorf("cluster: processes %v of the node in %s survive SIGKILL: %w", pids, dir, err)
 	}
 	return nil
 }

@@ -12,11 +12,11 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/external-haproxy/kit/test/cluster/clustertest"
+	"github.com/external-haproxy/kit/test/poll"
 )
 
 func TestMain(m *testing.M) { clustertest.Main(m) }
@@ -66,13 +66,13 @@ func TestRBACIsEnforcedForServiceAccountTokens(t *testing.T) {
 
 	// The RBAC authorizer reads roles from an informer cache, so the grant
 	// takes effect shortly after the create returns, not at once.
-	if err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+	if err := poll.Every(ctx, 30*time.Second, 100*time.Millisecond, func() (bool, error) {
 		_, err := sa.NetworkingV1().Ingresses(ns).List(ctx, metav1.ListOptions{})
 		if apierrors.IsForbidden(err) {
 			return false, nil
 		}
 		return err == nil, err
-	}); err != nil {
+	}, nil); err != nil {
 		t.Fatalf("listing ingresses after the grant: %v", err)
 	}
 
@@ -153,10 +153,10 @@ func TestRestartKeepsDataAndInformersResume(t *testing.T) {
 	if _, err := cs.CoreV1().ConfigMaps(ns.Name).Create(ctx, cm("after"), metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 60*time.Second, true, func(context.Context) (bool, error) {
+	if err := poll.Every(ctx, 60*time.Second, 100*time.Millisecond, func() (bool, error) {
 		_, err := lister.ConfigMaps(ns.Name).Get("after")
 		return err == nil, nil
-	}); err != nil {
+	}, nil); err != nil {
 		t.Fatalf("informer did not see a ConfigMap created after the restart: %v", err)
 	}
 }

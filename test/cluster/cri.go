@@ -4,12 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/external-haproxy/kit/test/proc"
 	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
+
+	"github.com/external-haproxy/kit/test/poll"
+	"github.com/external-haproxy/kit/test/proc"
 )
 
 // criClient talks to containerd the way the kubelet does, for what a test
@@ -28,31 +30,26 @@ func dialCRI(ctx context.Context, socket string, p *proc.Process, timeout time.D
 		return nil, err
 	}
 	c := &criClient{conn: conn, rt: runtimeapi.NewRuntimeServiceClient(conn)}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		cctx, ccancel := context.WithTimeout(ctx, 2*time.Second)
+	var last, exited error
+	ready := func() (bool, error) {
+		cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
 		st, err := c.rt.Status(cctx, &runtimeapi.StatusRequest{})
-		ccancel()
-		if err == nil && runtimeReady(st) {
-			return c, nil
+		if last = err; err == nil && runtimeReady(st) {
+			return true, nil
 		}
-		var exited <-chan struct{}
-		if p != nil {
-			exited = p.Exited()
-		}
-		select {
-		case <-exited:
-			conn.Close()
-			return nil, p.ExitError()
-		case <-ctx.Done():
-			conn.Close()
-			return nil, fmt.Errorf("containerd's CRI at %s not ready after %v (last: %v)", socket, timeout, err)
-		case <-tick.C:
-		}
+		exited = p.EarlyExit()
+		return false, exited
 	}
+	err = poll.Every(ctx, timeout, 50*time.Millisecond, ready, func() string { return fmt.Sprintf("last: %v", last) })
+	if err != nil {
+		conn.Close()
+		if exited == nil {
+			err = fmt.Errorf("containerd's CRI at %s not ready: %w", socket, err)
+		}
+		return nil, err
+	}
+	return c, nil
 }
 
 func runtimeReady(st *runtimeapi.StatusResponse) bool {

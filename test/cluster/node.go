@@ -21,6 +21,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/external-haproxy/kit/test/netns"
+	"github.com/external-haproxy/kit/test/poll"
 	"github.com/external-haproxy/kit/test/proc"
 )
 
@@ -314,25 +315,23 @@ func nodeReady(n *corev1.Node) bool {
 // waitParts polls ok until it holds, failing early with the log of a node
 // process that exited.
 func (c *Cluster) waitParts(ctx context.Context, timeout time.Duration, ok func() bool, last func() string) error {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
-	for !ok() {
+	var exited error
+	cond := func() (bool, error) {
+		if ok() {
+			return true, nil
+		}
 		for _, p := range c.parts {
-			select {
-			case <-p.Exited():
-				return p.ExitError()
-			default:
+			if exited = p.EarlyExit(); exited != nil {
+				return false, exited
 			}
 		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("cluster: node not ready after %v: %s; logs in %s", timeout, last(), c.Dir)
-		case <-tick.C:
-		}
+		return false, nil
 	}
-	return nil
+	err := poll.Every(ctx, timeout, 100*time.Millisecond, cond, last)
+	if err != nil && exited == nil {
+		return fmt.Errorf("cluster: node not ready: %w; logs in %s", err, c.Dir)
+	}
+	return err
 }
 
 // stopNode stops the kubelet first (it would restart what is removed), then

@@ -17,7 +17,13 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/external-haproxy/kit/test/poll"
 )
+
+// lockWait bounds the wait for another build of the same dir: a cold one
+// takes minutes (mmdebstrap, compiling haproxy), never this long.
+const lockWait = 30 * time.Minute
 
 // cached makes dir once: if it is missing, make fills a private temp dir
 // beside it that is then renamed to dir, so a killed build never leaves a
@@ -36,23 +42,21 @@ func cached(ctx context.Context, dir string, p *progress, make func(tmp string) 
 		return err
 	}
 	defer lock.Close()
-	for said := false; ; {
+	said := false
+	// Polled rather than a blocking flock, so that ctx can end the wait.
+	err = poll.Every(ctx, lockWait, 500*time.Millisecond, func() (bool, error) {
 		err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-		if err == nil {
-			break
-		}
-		if !errors.Is(err, syscall.EWOULDBLOCK) {
-			return err
+		if err == nil || !errors.Is(err, syscall.EWOULDBLOCK) {
+			return err == nil, err
 		}
 		if !said {
 			p.say("another build of %s is running, waiting for it", dir)
 			said = true
 		}
-		select { // polled, so that ctx can end the wait
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(500 * time.Millisecond):
-		}
+		return false, nil
+	}, func() string { return "another build still holds " + lock.Name() })
+	if err != nil {
+		return err
 	}
 	// Unlocked by lock.Close.
 	if _, err := os.Stat(dir); err == nil {

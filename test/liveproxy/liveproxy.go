@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
+	"fmt"
 	"io"
 	"maps"
 	"net"
@@ -21,13 +22,13 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/external-haproxy/kit/controller/files"
 	"github.com/external-haproxy/kit/controller/model"
 	"github.com/external-haproxy/kit/controller/render"
 	"github.com/external-haproxy/kit/internal/loopback"
 	"github.com/external-haproxy/kit/test/haproxybin"
+	"github.com/external-haproxy/kit/test/poll"
 	"github.com/external-haproxy/kit/test/testcert"
 )
 
@@ -184,6 +185,8 @@ func StartIn(t testing.TB, bin, root string, snap *model.Snapshot, opts model.Op
 		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
+	// Cancelling ctx SIGKILLs haproxy: the end of the test, not a graceful
+	// stop under test.
 	cmd := exec.CommandContext(ctx, bin, "-db", "-f", p.Layout.Etc)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Start(); err != nil {
@@ -191,13 +194,13 @@ func StartIn(t testing.TB, bin, root string, snap *model.Snapshot, opts model.Op
 	}
 	t.Cleanup(func() { cancel(); cmd.Wait() })
 	// haproxy accepts connections once every listener is bound.
-	err := wait.PollUntilContextTimeout(ctx, 20*time.Millisecond, 10*time.Second, true, func(context.Context) (bool, error) {
+	err := poll.Until(ctx, 10*time.Second, func() (bool, error) {
 		c, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(p.HTTPPort))
 		if err == nil {
 			c.Close()
 		}
 		return err == nil, nil
-	})
+	}, nil)
 	if err != nil {
 		t.Fatalf("haproxy %s did not start listening: %v; problems: %v", bin, err, p.Problems)
 	}
@@ -225,6 +228,17 @@ func (r *Response) Echo() *Echo {
 // a new connection, without following redirects or checking certificates.
 func (p *Proxy) Do(t testing.TB, req *http.Request) *Response {
 	t.Helper()
+	r, err := p.Send(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// Send is Do returning the error instead of failing the test, for a request
+// sent from another goroutine than the test's (which must not call
+// t.Fatal).
+func (p *Proxy) Send(req *http.Request) (*Response, error) {
 	port := p.HTTPPort
 	if req.URL.Scheme == "https" {
 		port = p.HTTPSPort
@@ -237,25 +251,34 @@ func (p *Proxy) Do(t testing.TB, req *http.Request) *Response {
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		t.Fatalf("%s %s (Host %s): %v", req.Method, req.URL, req.Host, err)
+		return nil, fmt.Errorf("%s %s (Host %s): %w", req.Method, req.URL, req.Host, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
 	if err != nil {
-		t.Fatal(err)
+		return nil, fmt.Errorf("%s %s (Host %s): reading the answer: %w", req.Method, req.URL, req.Host, err)
 	}
-	return &Response{resp.StatusCode, resp.Header, string(body)}
+	return &Response{resp.StatusCode, resp.Header, string(body)}, nil
 }
 
 // Get is Do of a GET of scheme://host/path.
 func (p *Proxy) Get(t testing.TB, scheme, host, path string) *Response {
 	t.Helper()
-	req, err := http.NewRequest("GET", scheme+"://x"+path, nil)
+	req, err := GetRequest(scheme, host, path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Host = host
 	return p.Do(t, req)
+}
+
+// GetRequest is the request Get sends, for Do or Send.
+func GetRequest(scheme, host, path string) (*http.Request, error) {
+	req, err := http.NewRequest("GET", scheme+"://x"+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Host = host
+	return req, nil
 }
 
 // Runtime sends one command to haproxy's runtime API (the admin socket)

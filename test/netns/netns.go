@@ -120,6 +120,8 @@ func (n *Net) Prefix() string { return n.prefix }
 // Close stops what Start started and deletes the namespace and its veth.
 func (n *Net) Close() {
 	for _, p := range n.procs {
+		// SIGKILL: teardown of a test's processes, not a graceful stop
+		// under test (Pdeathsig is SIGKILL too).
 		_ = p.Process.Kill()
 		_ = p.Wait()
 	}

@@ -1,12 +1,16 @@
 package netns
 
 import (
+	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/external-haproxy/kit/test/poll"
 )
 
 func TestBackendInNamespaceIsReachable(t *testing.T) {
@@ -27,19 +31,21 @@ func TestBackendInNamespaceIsReachable(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := &http.Client{Timeout: time.Second}
-	for deadline := time.Now().Add(10 * time.Second); ; {
+	var body []byte
+	var last error
+	err = poll.Every(context.Background(), 10*time.Second, 50*time.Millisecond, func() (bool, error) {
 		resp, err := c.Get("http://" + ip + ":8080/x")
-		if err == nil {
-			b, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if !strings.Contains(string(b), "server=ns-backend") {
-				t.Fatalf("unexpected answer %q", b)
-			}
-			return
+		if last = err; err != nil {
+			return false, nil
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("backend at %s not reachable: %v", ip, err)
-		}
-		time.Sleep(50 * time.Millisecond)
+		defer resp.Body.Close()
+		body, err = io.ReadAll(resp.Body)
+		return err == nil, err
+	}, func() string { return fmt.Sprint(last) })
+	if err != nil {
+		t.Fatalf("backend at %s not reachable: %v", ip, err)
+	}
+	if !strings.Contains(string(body), "server=ns-backend") {
+		t.Fatalf("unexpected answer %q", body)
 	}
 }

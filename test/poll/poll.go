@@ -18,11 +18,12 @@ func Until(ctx context.Context, timeout time.Duration, cond func() (bool, error)
 }
 
 // Every checks cond at once and then every interval until it returns true
-// (nil error), returns an error (that error), ctx ends or timeout passes (an
-// error saying how long it waited and, when describe is set, what it saw
-// last).
+// (nil error), returns an error (that error), timeout passes (an error
+// saying how long it waited) or ctx ends first (an error wrapping ctx's, so
+// that a cancelled wait is not reported as a timeout). Either error says,
+// when describe is set, what cond saw last.
 func Every(ctx context.Context, timeout, interval time.Duration, cond func() (bool, error), describe func() string) error {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	wctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -35,12 +36,15 @@ func Every(ctx context.Context, timeout, interval time.Duration, cond func() (bo
 			return nil
 		}
 		select {
-		case <-ctx.Done():
-			msg := fmt.Sprintf("condition not met after %v", timeout)
+		case <-wctx.Done():
+			last := ""
 			if describe != nil {
-				msg += ": " + describe()
+				last = ": " + describe()
 			}
-			return fmt.Errorf("%s", msg)
+			if err := ctx.Err(); err != nil {
+				return fmt.Errorf("stopped waiting (%w)%s", err, last)
+			}
+			return fmt.Errorf("condition not met after %v%s", timeout, last)
 		case <-t.C:
 		}
 	}

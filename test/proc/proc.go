@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/external-haproxy/kit/test/netns"
+	"github.com/external-haproxy/kit/test/poll"
 )
 
 // StopTimeout is how long a process gets to shut down after SIGTERM before it
@@ -87,25 +88,23 @@ func (p *Process) Start() error {
 
 // WaitReady polls ready until it returns nil. It fails as soon as the process
 // exits (with the end of its log), ctx ends or timeout passes (with ready's
-// last error).
+// last error). ready's context ends with the wait.
 func (p *Process) WaitReady(ctx context.Context, timeout time.Duration, ready func(context.Context) error) error {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	rctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	tick := time.NewTicker(pollInterval)
-	defer tick.Stop()
-	for {
-		err := ready(ctx)
-		if err == nil {
-			return nil
+	var last, exited error
+	cond := func() (bool, error) {
+		if last = ready(rctx); last == nil {
+			return true, nil
 		}
-		select {
-		case <-p.exited:
-			return p.ExitError()
-		case <-ctx.Done():
-			return fmt.Errorf("%s not ready: %w (timeout %v, last: %v); see %s", p.Name, ctx.Err(), timeout, err, p.LogPath())
-		case <-tick.C:
-		}
+		exited = p.EarlyExit()
+		return false, exited
 	}
+	err := poll.Every(ctx, timeout, pollInterval, cond, func() string { return fmt.Sprintf("last: %v", last) })
+	if err != nil && exited == nil {
+		return fmt.Errorf("%s not ready: %w; see %s", p.Name, err, p.LogPath())
+	}
+	return err
 }
 
 // Stop sends SIGTERM, waits for a clean shutdown and kills the process if it
@@ -114,11 +113,13 @@ func (p *Process) Stop() {
 	if p.cmd == nil {
 		return
 	}
+	// SIGTERM: a graceful stop (the apiserver closes its watches, etcd
+	// syncs); SIGKILL only for a process that outlasts StopTimeout.
 	_ = p.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-p.exited:
 	case <-time.After(StopTimeout):
-		_ = p.cmd.Process.Kill()
+		_ = p.cmd.Process.Kill() // SIGKILL
 		<-p.exited
 	}
 	p.cmd = nil
@@ -139,6 +140,21 @@ func (p *Process) Kill() {
 
 // Exited is closed once the started process has exited.
 func (p *Process) Exited() <-chan struct{} { return p.exited }
+
+// EarlyExit is ExitError once the process has exited, nil while it runs (or
+// for no process), for a wait that must end when the process it waits for
+// is gone.
+func (p *Process) EarlyExit() error {
+	if p == nil {
+		return nil
+	}
+	select {
+	case <-p.exited:
+		return p.ExitError()
+	default:
+		return nil
+	}
+}
 
 // ExitError describes an early exit, with the end of the log since that is
 // where servers explain what was wrong (bad flag, port in use).
@@ -170,16 +186,14 @@ func StopByPIDFile(dir, name string) error {
 		_ = os.Remove(pidFile)
 		return nil
 	}
+	// SIGTERM: a graceful stop, as Stop does; SIGKILL only for a process
+	// that outlasts StopTimeout.
 	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
 		return fmt.Errorf("stop %s (pid %d): %w", name, pid, err)
 	}
-	deadline := time.Now().Add(StopTimeout)
-	for Alive(pid) {
-		if time.Now().After(deadline) {
-			_ = syscall.Kill(pid, syscall.SIGKILL)
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
+	gone := func() (bool, error) { return !Alive(pid), nil }
+	if poll.Every(context.Background(), StopTimeout, 100*time.Millisecond, gone, nil) != nil {
+		_ = syscall.Kill(pid, syscall.SIGKILL)
 	}
 	return os.Remove(pidFile)
 }

@@ -25,12 +25,23 @@ type fakeMaster struct {
 
 func startFakeMaster(t *testing.T, path string, answer func(cmd string) string) *fakeMaster {
 	t.Helper()
-	ln, err := net.Listen("unix", path)
+	m, err := listenFakeMaster(path, answer)
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(m.close)
+	return m
+}
+
+// listenFakeMaster is startFakeMaster without a test, for a master started
+// from another goroutine than the test's (which must not call t.Fatal); the
+// caller closes it.
+func listenFakeMaster(path string, answer func(cmd string) string) (*fakeMaster, error) {
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		return nil, err
+	}
 	m := &fakeMaster{answer: answer, ln: ln}
-	t.Cleanup(func() { ln.Close() })
 	go func() {
 		for {
 			c, err := ln.Accept()
@@ -50,8 +61,10 @@ func startFakeMaster(t *testing.T, path string, answer func(cmd string) string) 
 			}()
 		}
 	}()
-	return m
+	return m, nil
 }
+
+func (m *fakeMaster) close() { m.ln.Close() }
 
 func TestCommandHalfCloses(t *testing.T) {
 	sock := filepath.Join(t.TempDir(), "master.sock")
@@ -127,16 +140,38 @@ func TestReloadSynchronousReply(t *testing.T) {
 
 func TestWaitUpWaitsForSocket(t *testing.T) {
 	sock := filepath.Join(t.TempDir(), "master.sock")
-	time.AfterFunc(300*time.Millisecond, func() {
-		startFakeMaster(t, sock, func(string) string { return showProc26 })
+	// The delay is the tested behaviour (WaitUp waits for a socket that is
+	// not there yet), not a precondition. The master starts on the timer's
+	// goroutine, which must not call t.Fatal: its error comes back on
+	// listening, and a failed listen cancels the WaitUp that waits for it.
+	const delay = 300 * time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	type listened struct {
+		m   *fakeMaster
+		err error
+	}
+	listening := make(chan listened, 1)
+	time.AfterFunc(delay, func() {
+		m, err := listenFakeMaster(sock, func(string) string { return showProc26 })
+		if err != nil {
+			cancel()
+		}
+		listening <- listened{m, err}
 	})
 	start := time.Now()
-	p, err := New(sock, time.Second).WaitUp(context.Background())
+	p, err := New(sock, time.Second).WaitUp(ctx)
+	waited := time.Since(start)
+	l := <-listening
+	if l.err != nil {
+		t.Fatalf("fake master: %v", l.err)
+	}
+	defer l.m.close()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Master.PID != 19661 || time.Since(start) < 300*time.Millisecond {
-		t.Errorf("WaitUp returned %+v after %v", p, time.Since(start))
+	if p.Master.PID != 19661 || waited < delay {
+		t.Errorf("WaitUp returned %+v after %v", p, waited)
 	}
 }
 

@@ -56,6 +56,8 @@ func testSupervisorRestartsAndStops(t *testing.T, hb haproxybin.Build) {
 	if live := liveInGroup(t, first); len(live) < 2 {
 		t.Fatalf("want master and worker running in group %d, got %v", first, live)
 	}
+	// SIGKILL: a crash of the master, which the supervisor must restart
+	// (the graceful stop is cancel below: SIGUSR1, then SIGTERM).
 	if err := syscall.Kill(first, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
