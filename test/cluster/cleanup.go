@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -66,25 +65,14 @@ func killStrays(dir, ns string) error {
 }
 
 func strays(dir string, nsIno uint64) []int {
-	entries, _ := os.ReadDir("/proc")
-	var out []int
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil || pid == os.Getpid() || !proc.Alive(pid) {
-			continue
-		}
-		pdir := filepath.Join("/proc", e.Name())
+	return proc.Living(func(pid int) bool {
+		pdir := fmt.Sprintf("/proc/%d", pid)
 		if root, err := os.Readlink(pdir + "/root"); err == nil && strings.HasPrefix(root, dir+"/") {
-			out = append(out, pid)
-			continue
+			return true
 		}
-		if nsIno != 0 {
-			if fi, err := os.Stat(pdir + "/ns/net"); err == nil && fi.Sys().(*syscall.Stat_t).Ino == nsIno {
-				out = append(out, pid)
-			}
-		}
-	}
-	return out
+		fi, err := os.Stat(pdir + "/ns/net")
+		return nsIno != 0 && err == nil && fi.Sys().(*syscall.Stat_t).Ino == nsIno
+	})
 }
 
 // unmountUnder detaches every mount below dir, deepest first: the kubelet's

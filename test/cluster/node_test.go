@@ -2,10 +2,9 @@ package cluster_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -18,6 +17,7 @@ import (
 	"github.com/external-haproxy/kit/test/cluster"
 	"github.com/external-haproxy/kit/test/e2eenv"
 	"github.com/external-haproxy/kit/test/poll"
+	"github.com/external-haproxy/kit/test/proc"
 )
 
 // TestNodeStopDirCleansUpAfterACrash: a detached cluster with a node runs a
@@ -63,13 +63,13 @@ func TestNodeStopDirCleansUpAfterACrash(t *testing.T) {
 	t.Logf("pod running at %s on node %s", podIP, c.NodeIP())
 
 	// The crash: SIGKILL to every process of the cluster, containers too.
-	for _, pid := range processesUnder(t, dir) {
+	for _, pid := range processesUnder(dir) {
 		_ = syscall.Kill(pid, syscall.SIGKILL)
 	}
 	if err := cluster.StopDir(dir); err != nil {
 		t.Fatal(err)
 	}
-	if pids := processesUnder(t, dir); len(pids) > 0 {
+	if pids := processesUnder(dir); len(pids) > 0 {
 		t.Errorf("processes left after StopDir: %v", pids)
 	}
 	mounts, _ := os.ReadFile("/proc/self/mountinfo")
@@ -90,28 +90,12 @@ func TestNodeStopDirCleansUpAfterACrash(t *testing.T) {
 }
 
 // processesUnder lists the processes whose command line names dir (the
-// cluster's components) or whose root is inside it (containers).
-func processesUnder(t *testing.T, dir string) []int {
-	t.Helper()
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var pids []int
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil || pid == os.Getpid() {
-			continue
-		}
-		cmdline, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		root, _ := os.Readlink(filepath.Join("/proc", e.Name(), "root"))
-		stat, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if zombie := strings.Contains(string(stat), ") Z "); zombie {
-			continue
-		}
-		if strings.Contains(string(cmdline), dir) || strings.HasPrefix(root, dir+"/") {
-			pids = append(pids, pid)
-		}
-	}
-	return pids
+// cluster's components) or whose root is inside it (containers): a check
+// by other marks than the netns StopDir goes by.
+func processesUnder(dir string) []int {
+	return proc.Living(func(pid int) bool {
+		cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+		root, _ := os.Readlink(fmt.Sprintf("/proc/%d/root", pid))
+		return strings.Contains(string(cmdline), dir) || strings.HasPrefix(root, dir+"/")
+	})
 }

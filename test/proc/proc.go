@@ -216,6 +216,20 @@ func RunningPID(dir, name string) (int, bool) {
 	return pid, true
 }
 
+// Living lists the live processes other than this one for which match
+// holds: the one scan of /proc behind a node's teardown and its checks.
+func Living(match func(pid int) bool) []int {
+	entries, _ := os.ReadDir("/proc")
+	var out []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err == nil && pid != os.Getpid() && Alive(pid) && match(pid) {
+			out = append(out, pid)
+		}
+	}
+	return out
+}
+
 // Alive reports whether pid exists and is not a zombie. Orphaned detached
 // processes are reaped by pid 1, and in containers pid 1 often never reaps, so
 // a zombie must count as dead or stop would wait for the full timeout.
