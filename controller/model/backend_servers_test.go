@@ -16,15 +16,19 @@ func TestServerOptions(t *testing.T) {
 		want    model.ServerOptions
 		problem string
 	}{
-		{"none by default", nil, nil, model.ServerOptions{}, ""},
+		{"none by default", nil, nil, model.ServerOptions{Weight: 1}, ""},
 		{"every key", nil, map[string]string{pre + "maxconn-server": "10", pre + "maxqueue-server": "5", pre + "health-check-uri": "/healthz",
-			pre + "health-check-interval": "500ms", pre + "health-check-rise-count": "1", pre + "health-check-fall-count": "2", pre + "proxy-protocol": "v2-ssl"},
-			model.ServerOptions{MaxConn: 10, MaxQueue: 5, Check: model.HealthCheck{URI: "/healthz", Interval: 500, Rise: 1, Fall: 2}, ProxyProtocol: "v2-ssl"}, ""},
+			pre + "health-check-interval": "500ms", pre + "health-check-rise-count": "1", pre + "health-check-fall-count": "2", pre + "proxy-protocol": "v2-ssl", pre + "initial-weight": "100"},
+			model.ServerOptions{MaxConn: 10, MaxQueue: 5, Weight: 100, Check: model.HealthCheck{URI: "/healthz", Interval: 500, Rise: 1, Fall: 2}, ProxyProtocol: "v2-ssl"}, ""},
 		{"ConfigMap default", map[string]string{"health-check-interval": "1s", "proxy-protocol": "v1"}, nil,
-			model.ServerOptions{Check: model.HealthCheck{Interval: 1000}, ProxyProtocol: "v1"}, ""},
-		{"negative maxconn", nil, map[string]string{pre + "maxconn-server": "-1"}, model.ServerOptions{}, `invalid value "-1"`},
-		{"check path with a space", nil, map[string]string{pre + "health-check-uri": "/a b"}, model.ServerOptions{}, "health-check-uri"},
-		{"unknown PROXY version", nil, map[string]string{pre + "proxy-protocol": "v3"}, model.ServerOptions{}, `invalid value "v3"`},
+			model.ServerOptions{Weight: 1, Check: model.HealthCheck{Interval: 1000}, ProxyProtocol: "v1"}, ""},
+		{"negative maxconn", nil, map[string]string{pre + "maxconn-server": "-1"}, model.ServerOptions{Weight: 1}, `invalid value "-1"`},
+		{"check path with a space", nil, map[string]string{pre + "health-check-uri": "/a b"}, model.ServerOptions{Weight: 1}, "health-check-uri"},
+		{"old name of the check interval", nil, map[string]string{pre + "backend-check-interval": "3s"},
+			model.ServerOptions{Weight: 1, Check: model.HealthCheck{Interval: 3000}}, ""},
+		{"weight 0", nil, map[string]string{pre + "initial-weight": "0"}, model.ServerOptions{Weight: 1}, `invalid value "0"`},
+		{"weight over haproxy's 256", nil, map[string]string{pre + "initial-weight": "257"}, model.ServerOptions{Weight: 1}, `invalid value "257"`},
+		{"unknown PROXY version", nil, map[string]string{pre + "proxy-protocol": "v3"}, model.ServerOptions{Weight: 1}, `invalid value "v3"`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			p, problems := backendPolicy(t, c.cm, c.ann)

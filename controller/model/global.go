@@ -62,6 +62,7 @@ type Global struct {
 	ServerHeader                                                string        // "": none added
 	HTTPResponse404, HTTPResponse503                            *HTTPResponse // nil: haproxy's own
 	HTTPLogFormat                                               string        // "": option httplog
+	HTTPSLogFormat                                              string        // ssl-passthrough's; "default": option tcplog, "": no log
 	WorkerMaxReloads                                            int           // 0: unlimited
 	// Limit is every backend's default of the limit-* keys.
 	Limit            RateLimit

@@ -6,37 +6,55 @@ import (
 	"strings"
 	"testing"
 
+	networkingv1 "k8s.io/api/networking/v1"
+
 	"github.com/external-haproxy/kit/controller/model"
 	"github.com/external-haproxy/kit/test/haproxybin"
 )
 
 // TestGlobalExtraOnHAProxy: every log variable, sample fetch and converter
-// that http-log-format accepts, and the odd characters a Server header
-// and custom answers may hold, give a configuration haproxy -c takes
-// without warnings.
+// that http-log-format and https-log-format accept, and the odd characters
+// a Server header and custom answers may hold, give a configuration
+// haproxy -c takes without warnings.
 func TestGlobalExtraOnHAProxy(t *testing.T) {
-	var format []string
-	for _, v := range slices.Sorted(maps.Keys(model.LogVars)) {
-		format = append(format, "%"+v, "%{+Q}"+v)
+	// ssl-passthrough makes the TCP frontend https-log-format is for.
+	passthrough := ingress("p", "p.test", "/", "web")
+	passthrough.Annotations = map[string]string{annPrefix + "ssl-passthrough": "true"}
+	type config struct {
+		key    string
+		format string
 	}
-	for _, s := range []string{"src", "src_port", "dst", "dst_port", "var(txn.host)", "capture.req.hdr(0)", "capture.res.hdr(9)",
-		"capture.req.uri", "capture.req.method", "ssl_fc_sni", "ssl_fc_protocol", "ssl_fc_cipher", "src,lower,upper,hex,base64"} {
-		format = append(format, "%["+s+"]", "%{-Q+E}["+s+"]")
-	}
-	format = append(format, `'q' "d" #h \b 100%% {}`)
-	// Formats of at most 1024 characters, the model's limit.
-	var formats []string
-	for len(format) > 0 {
-		n := 0
-		for size := 0; n < len(format) && size+len(format[n]) < 1024; n++ {
-			size += len(format[n]) + 1
+	var configs []config
+	for _, f := range []struct {
+		key     string
+		vars    map[string]bool
+		samples []string
+	}{
+		{"http-log-format", model.LogVars, []string{"src", "src_port", "dst", "dst_port", "var(txn.host)", "capture.req.hdr(0)", "capture.res.hdr(9)",
+			"capture.req.uri", "capture.req.method", "ssl_fc_sni", "ssl_fc_protocol", "ssl_fc_cipher", "src,lower,upper,hex,base64"}},
+		{"https-log-format", model.TCPLogVars, []string{"src", "src_port", "dst", "dst_port", "var(txn.passthrough)", "dst,lower,upper,hex,base64"}},
+	} {
+		var format []string
+		for _, v := range slices.Sorted(maps.Keys(f.vars)) {
+			format = append(format, "%"+v, "%{+Q}"+v)
 		}
-		formats = append(formats, strings.Join(format[:n], " "))
-		format = format[n:]
+		for _, s := range f.samples {
+			format = append(format, "%["+s+"]", "%{-Q+E}["+s+"]")
+		}
+		format = append(format, `'q' "d" #h \b 100%% {}`)
+		// Formats of at most 1024 characters, the model's limit.
+		for len(format) > 0 {
+			n := 0
+			for size := 0; n < len(format) && size+len(format[n]) < 1024; n++ {
+				size += len(format[n]) + 1
+			}
+			configs = append(configs, config{f.key, strings.Join(format[:n], " ")})
+			format = format[n:]
+		}
 	}
 	var models []*model.Model
-	for i, f := range formats {
-		cm := map[string]string{"syslog-endpoint": "127.0.0.1:514", "http-log-format": f}
+	for i, c := range configs {
+		cm := map[string]string{"syslog-endpoint": "127.0.0.1:514", c.key: c.format}
 		if i == 0 {
 			maps.Copy(cm, map[string]string{
 				"server-header":      `it's "50%" #1 \o/`,
@@ -45,7 +63,7 @@ func TestGlobalExtraOnHAProxy(t *testing.T) {
 				"worker-max-reloads": "3",
 			})
 		}
-		m, problems := model.Build(&model.Snapshot{ConfigMap: cm}, model.Options{DefaultCertificate: defaultCert(t)})
+		m, problems := model.Build(&model.Snapshot{ConfigMap: cm, Ingresses: []*networkingv1.Ingress{passthrough}}, model.Options{DefaultCertificate: defaultCert(t)})
 		for _, p := range problems {
 			if p.Object == model.ConfigMapRef {
 				t.Errorf("refused: %s", p)
@@ -56,7 +74,7 @@ func TestGlobalExtraOnHAProxy(t *testing.T) {
 	haproxybin.Run(t, func(t *testing.T, b haproxybin.Build) {
 		for i, m := range models {
 			if err := haproxyCheck(t, b.Path, writeRendered(t, m, haproxybin.TempDir(t))); err != nil {
-				t.Errorf("format %q: %v", formats[i], err)
+				t.Errorf("%s %q: %v", configs[i].key, configs[i].format, err)
 			}
 		}
 	})

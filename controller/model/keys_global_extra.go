@@ -16,10 +16,14 @@ var globalExtraKeys = []configKey{
 		global: func(g *Global) *string { return &g.ServerHeader }},
 	httpResponseKey(404, "the answer when no route and no default backend service matches", func(g *Global) **HTTPResponse { return &g.HTTPResponse404 }),
 	httpResponseKey(503, "the answer when a backend has no server available", func(g *Global) **HTTPResponse { return &g.HTTPResponse503 }),
-	&key[string]{KeyInfo: KeyInfo{Name: "http-log-format", Scope: ScopeGlobal, Reload: true, Accepts: logFormatAccepts,
+	&key[string]{KeyInfo: KeyInfo{Name: "http-log-format", Scope: ScopeGlobal, Reload: true, Accepts: httpLogFormat.accepts,
 		Doc: "log format of the http and https frontends (with syslog-endpoint); empty: haproxy's httplog format"},
-		parse:  func(v string) (string, bool) { return v, v == "" || validLogFormat(v) },
+		parse:  func(v string) (string, bool) { return v, v == "" || httpLogFormat.valid(v) },
 		global: func(g *Global) *string { return &g.HTTPLogFormat }},
+	&key[string]{KeyInfo: KeyInfo{Name: "https-log-format", Scope: ScopeGlobal, Reload: true, Accepts: "default, or " + tcpLogFormat.accepts,
+		Doc: "log format of the ssl-passthrough TCP frontend, which reads the SNI of every https connection (with syslog-endpoint); default: haproxy's tcplog format; empty: not logged"},
+		parse:  func(v string) (string, bool) { return v, v == "" || v == "default" || tcpLogFormat.valid(v) },
+		global: func(g *Global) *string { return &g.HTTPSLogFormat }},
 	intKey("worker-max-reloads", ScopeGlobal, "0", 0, 1000000, "reloads an old worker survives before it is stopped (mworker-max-reloads); 0: unlimited",
 		func(g *Global) *int { return &g.WorkerMaxReloads }),
 }
@@ -99,36 +103,50 @@ func parseHTTPResponse(code int, v string) (*HTTPResponse, bool) {
 	return r, true
 }
 
-const logFormatAccepts = "up to 1024 printable ASCII characters: text, %% for a percent sign, haproxy's log variables " +
-	"(%ci, %ST, %{+Q}r...) and %[sample] of src, src_port, dst, dst_port, var(txn.NAME), capture.req.hdr(N), " +
-	"capture.res.hdr(N), capture.req.uri, capture.req.method, ssl_fc_sni, ssl_fc_protocol, ssl_fc_cipher with " +
-	"converters lower, upper, hex, base64"
+// logFormat is what haproxy's log-format parser takes in one kind of
+// frontend: its variables and a few sample fetches, with converters.
+type logFormat struct {
+	vars    map[string]bool
+	sample  *regexp.Regexp // %[fetch(,converter)*]
+	accepts string
+}
 
-// logVars are haproxy's log-format variables (configuration manual 8.2.4)
-// that 2.6 and later accept in an http frontend.
-var logVars = map[string]bool{}
+// logVarRe is a log-format variable with optional flags.
+var logVarRe = regexp.MustCompile(`^%(\{[+-][QXE](?:[+-][QXE])*\})?([A-Za-z]+)`)
 
-func init() {
-	for _, v := range strings.Fields(`B CC CS H HM HP HQ HU HV ID ST T Ta Tc Td Th Ti Tl Tq Tr Ts Tt Tu Tw U
-		ac b bc bi bp bq ci cp f fc fi fp ft hr hrl hs hsl lc ms pid r rc rt s sc si sp sq sslc sslv t tr trg trl ts tsc`) {
-		logVars[v] = true
+// newLogFormat lists vars (haproxy's configuration manual 8.2.4, as 2.6 and
+// later accept them) and fetches, matched with their arguments checked
+// here so that none can close the sample early or fail haproxy's parser;
+// samples names them for the docs.
+func newLogFormat(vars, fetches, examples, samples string) logFormat {
+	f := logFormat{vars: map[string]bool{},
+		sample: regexp.MustCompile(`^%(\{[+-][QXE](?:[+-][QXE])*\})?\[(` + fetches + `)(,(lower|upper|hex|base64))*\]`),
+		accepts: "up to 1024 printable ASCII characters: text, %% for a percent sign, haproxy's log variables (" + examples +
+			") and %[sample] of " + samples + " with converters lower, upper, hex, base64"}
+	for _, v := range strings.Fields(vars) {
+		f.vars[v] = true
 	}
+	return f
 }
 
 var (
-	logVarRe = regexp.MustCompile(`^%(\{[+-][QXE](?:[+-][QXE])*\})?([A-Za-z]+)`)
-	// logSampleRe is %[fetch(,converter)*] of the fetches and converters
-	// listed in logFormatAccepts, with their arguments checked here so
-	// that none can close the sample early or fail haproxy's parser.
-	logSampleRe = regexp.MustCompile(`^%(\{[+-][QXE](?:[+-][QXE])*\})?\[` +
-		`(src|src_port|dst|dst_port|var\(txn\.[a-z0-9_]{1,32}\)|capture\.re[qs]\.hdr\([0-9]\)|capture\.req\.uri|capture\.req\.method|ssl_fc_sni|ssl_fc_protocol|ssl_fc_cipher)` +
-		`(,(lower|upper|hex|base64))*\]`)
+	// httpLogFormat is a log format of the http and https frontends.
+	httpLogFormat = newLogFormat(`B CC CS H HM HP HQ HU HV ID ST T Ta Tc Td Th Ti Tl Tq Tr Ts Tt Tu Tw U
+		ac b bc bi bp bq ci cp f fc fi fp ft hr hrl hs hsl lc ms pid r rc rt s sc si sp sq sslc sslv t tr trg trl ts tsc`,
+		`src|src_port|dst|dst_port|var\(txn\.[a-z0-9_]{1,32}\)|capture\.re[qs]\.hdr\([0-9]\)|capture\.req\.uri|capture\.req\.method|ssl_fc_sni|ssl_fc_protocol|ssl_fc_cipher`,
+		"%ci, %ST, %{+Q}r...", "src, src_port, dst, dst_port, var(txn.NAME), capture.req.hdr(N), capture.res.hdr(N), "+
+			"capture.req.uri, capture.req.method, ssl_fc_sni, ssl_fc_protocol, ssl_fc_cipher")
+	// tcpLogFormat is a log format of the TCP frontend of ssl-passthrough,
+	// which sees no HTTP and decrypts no TLS: tcplog's variables and the
+	// connection's addresses.
+	tcpLogFormat = newLogFormat(`B H T Tc Th Tt Tw U ac b bc bi bp bq ci cp f fc fi fp ft lc ms pid rc s sc si sp sq t ts`,
+		`src|src_port|dst|dst_port|var\(txn\.[a-z0-9_]{1,32}\)`, "%ci, %b, %Tt...", "src, src_port, dst, dst_port, var(txn.NAME)")
 )
 
-// validLogFormat tells whether haproxy's log-format parser takes v as it
-// is: printable ASCII only (no line break can end the config line), every
-// "%" a known variable, a listed sample or "%%".
-func validLogFormat(v string) bool {
+// valid tells whether haproxy takes v as it is: printable ASCII only (no
+// line break can end the config line), every "%" a known variable, a
+// listed sample or "%%".
+func (f logFormat) valid(v string) bool {
 	if len(v) > 1024 {
 		return false
 	}
@@ -142,12 +160,12 @@ func validLogFormat(v string) bool {
 		case strings.HasPrefix(v[i:], "%%"):
 			i += 2
 		default:
-			if m := logSampleRe.FindString(v[i:]); m != "" {
+			if m := f.sample.FindString(v[i:]); m != "" {
 				i += len(m)
 				continue
 			}
 			m := logVarRe.FindStringSubmatch(v[i:])
-			if m == nil || !logVars[m[2]] {
+			if m == nil || !f.vars[m[2]] {
 				return false
 			}
 			i += len(m[0])

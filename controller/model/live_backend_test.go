@@ -411,6 +411,39 @@ func TestLiveServerQueue(t *testing.T) {
 	})
 }
 
+// TestLiveInitialWeight: initial-weight is the weight of every server of
+// its backend, the spare slots' too, which endpoints fill at run time;
+// other backends keep haproxy's 1.
+func TestLiveInitialWeight(t *testing.T) {
+	haproxybin.Run(t, func(t *testing.T, hb haproxybin.Build) {
+		snap := &model.Snapshot{}
+		twoEndpoints(t, snap, "heavy")
+		liveproxy.Backend(t, snap, "ns", "plain", nil)
+		heavy := ingress("heavy", "heavy.test", "/", "heavy")
+		heavy.Annotations = map[string]string{"haproxy-ingress.github.io/initial-weight": "100"}
+		snap.Ingresses = []*networkingv1.Ingress{heavy, ingress("plain", "plain.test", "/", "plain")}
+		p := liveproxy.Start(t, hb.Path, snap, model.Options{})
+		for _, be := range p.Model.Backends {
+			want := map[string]string{"heavy": "100", "plain": "1"}[be.Service.Name]
+			if want == "" {
+				continue
+			}
+			stats, err := runtime.ParseStat(p.Runtime(t, runtime.ShowStat(be.Name)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(stats) < 2 {
+				t.Fatalf("%s: stats of %d servers, want its endpoints and spare slots", be.Name, len(stats))
+			}
+			for name, st := range stats {
+				if st["weight"] != want && st["uweight"] != want {
+					t.Errorf("%s/%s: weight %q (uweight %q), want %s", be.Name, name, st["weight"], st["uweight"], want)
+				}
+			}
+		}
+	})
+}
+
 // serverQueue is the current queue (qcur) of server srv of backend be,
 // from the runtime API's show stat.
 func serverQueue(t *testing.T, p *liveproxy.Proxy, be, srv string) string {

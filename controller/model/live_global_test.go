@@ -1,8 +1,10 @@
 package model_test
 
 import (
+	"crypto/tls"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -89,11 +91,7 @@ func TestLiveHTTPResponses(t *testing.T) {
 // http-log-format.
 func TestLiveHTTPLogFormat(t *testing.T) {
 	haproxybin.Run(t, func(t *testing.T, hb haproxybin.Build) {
-		syslog, err := net.ListenPacket("udp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer syslog.Close()
+		syslog := listenSyslog(t)
 		snap := &model.Snapshot{
 			Ingresses: []*networkingv1.Ingress{ingress("web", "web.test", "/", "web")},
 			ConfigMap: map[string]string{
@@ -106,20 +104,63 @@ func TestLiveHTTPLogFormat(t *testing.T) {
 		if r := p.Get(t, "http", "web.test", "/x"); r.Status != 200 {
 			t.Fatalf("status %d", r.Status)
 		}
-		want := "kitlog GET 200 host=web.test 100%"
-		buf := make([]byte, 4096)
-		syslog.SetReadDeadline(time.Now().Add(5 * time.Second))
-		for {
-			n, _, err := syslog.ReadFrom(buf)
-			if err != nil {
-				t.Fatalf("no log line %q: %v", want, err)
-			}
-			if line := string(buf[:n]); strings.Contains(line, "kitlog") {
-				if strings.TrimSpace(line) != want {
-					t.Errorf("log line %q, want %q", line, want)
-				}
-				return
-			}
+		if line, want := logLine(t, syslog, "kitlog"), "kitlog GET 200 host=web.test 100%"; line != want {
+			t.Errorf("log line %q, want %q", line, want)
 		}
 	})
+}
+
+// TestLiveHTTPSLogFormat: the ssl-passthrough frontend logs each TLS
+// connection in the https-log-format, naming the backend its SNI chose.
+func TestLiveHTTPSLogFormat(t *testing.T) {
+	haproxybin.Run(t, func(t *testing.T, hb haproxybin.Build) {
+		syslog := listenSyslog(t)
+		snap := &model.Snapshot{ConfigMap: map[string]string{
+			"syslog-endpoint": syslog.LocalAddr().String(), "syslog-format": "raw",
+			"https-log-format": `kittcp %ft backend=%b`,
+		}}
+		liveproxy.Backend(t, snap, "ns", "tls", nil)
+		snap.Ingresses = []*networkingv1.Ingress{hostIngress("p", "p.test", "tls", map[string]string{"ssl-passthrough": "true"})}
+		p := liveproxy.Start(t, hb.Path, snap, model.Options{})
+		// The backend speaks plain http: the handshake fails, the
+		// connection was routed and is logged all the same.
+		if c, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", "127.0.0.1:"+strconv.Itoa(p.HTTPSPort),
+			&tls.Config{ServerName: "p.test", InsecureSkipVerify: true}); err == nil {
+			c.Close()
+		}
+		var be string
+		for _, b := range p.Model.Backends {
+			if b.Service.Name == "tls" {
+				be = b.Name
+			}
+		}
+		if line, want := logLine(t, syslog, "kittcp"), "kittcp passthrough backend="+be; be == "" || line != want {
+			t.Errorf("log line %q, want %q", line, want)
+		}
+	})
+}
+
+func listenSyslog(t *testing.T) net.PacketConn {
+	syslog, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syslog.Close() })
+	return syslog
+}
+
+// logLine is the first raw syslog line received that holds marker.
+func logLine(t *testing.T, syslog net.PacketConn, marker string) string {
+	t.Helper()
+	buf := make([]byte, 4096)
+	syslog.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for {
+		n, _, err := syslog.ReadFrom(buf)
+		if err != nil {
+			t.Fatalf("no log line with %q: %v", marker, err)
+		}
+		if line := string(buf[:n]); strings.Contains(line, marker) {
+			return strings.TrimSpace(line)
+		}
+	}
 }

@@ -3,6 +3,7 @@ package model
 // ServerOptions apply to every server (slot) of a backend.
 type ServerOptions struct {
 	MaxConn, MaxQueue int // 0: no limit
+	Weight            int // every server's share of the requests, 1-256; 0: haproxy's 1
 	Check             HealthCheck
 	ProxyProtocol     string // v1, v2, v2-ssl, v2-ssl-cn; "": none
 }

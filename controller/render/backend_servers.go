@@ -17,6 +17,9 @@ func serverDefaults(c *cfg, be *model.Backend) {
 	if o.MaxQueue > 0 {
 		words = append(words, "maxqueue", itoa(o.MaxQueue))
 	}
+	if o.Weight > 1 {
+		words = append(words, "weight", itoa(o.Weight))
+	}
 	if o.Check.On() {
 		words = append(words, "check")
 		if o.Check.Interval != 0 {

@@ -18,6 +18,8 @@ func TestServerDefaultsSnippets(t *testing.T) {
 		{"TCP check", model.BackendPolicy{Server: model.ServerOptions{Check: model.HealthCheck{Interval: 500}}}, []string{"default-server check inter 500ms"}, []string{"option httpchk"}},
 		{"HTTP check", model.BackendPolicy{Server: model.ServerOptions{Check: model.HealthCheck{URI: "/it's", Rise: 1, Fall: 2}}},
 			[]string{`option httpchk GET '/it'\''s'`, "default-server check rise 1 fall 2"}, nil},
+		{"weight", model.BackendPolicy{Server: model.ServerOptions{Weight: 100}}, []string{"default-server weight 100"}, nil},
+		{"haproxy's weight", model.BackendPolicy{Server: model.ServerOptions{Weight: 1}}, nil, []string{"default-server", "weight"}},
 		{"with the protocol", model.BackendPolicy{Upstream: model.Upstream{Protocol: "h2"}, Server: model.ServerOptions{ProxyProtocol: "v2-ssl-cn"}},
 			[]string{"default-server proto h2 send-proxy-v2-ssl-cn"}, nil},
 	} {

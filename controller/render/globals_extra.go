@@ -32,6 +32,20 @@ func httpLog(c *cfg, g *model.Global) {
 	}
 }
 
+// tcpLog is the log line of the ssl-passthrough frontend: as upstream,
+// none unless https-log-format asks for one.
+func tcpLog(c *cfg, g *model.Global) {
+	switch {
+	case g.SyslogEndpoint == "":
+	case g.HTTPSLogFormat == "":
+		c.line("no log")
+	case g.HTTPSLogFormat == "default":
+		c.line("option tcplog")
+	default:
+		c.line("log-format", quoteWord(g.HTTPSLogFormat))
+	}
+}
+
 // customResponses are the error files of the http-response-<code> keys, by
 // status code haproxy would answer.
 func customResponses(g *model.Global) []struct {

@@ -24,6 +24,21 @@ func TestGlobalExtraFrontendSnippets(t *testing.T) {
 	}, func(g *model.Global) []byte { return frontends(fs, g, policies{}, l) })
 }
 
+// TestPassthroughLogSnippets: the ssl-passthrough frontend logs only when
+// https-log-format asks, in tcplog's format or its own.
+func TestPassthroughLogSnippets(t *testing.T) {
+	runSnippets(t, model.Global{SyslogEndpoint: "stdout"}, []snippet{
+		{name: "not logged by default", want: []string{"no log"}, absent: []string{"option tcplog", "log-format"}},
+		{name: "tcplog", set: func(g *model.Global) { g.HTTPSLogFormat = "default" }, want: []string{"option tcplog"}, absent: []string{"no log"}},
+		{name: "own format", set: func(g *model.Global) { g.HTTPSLogFormat = "%ci %b" }, want: []string{"log-format '%ci %b'"}, absent: []string{"no log"}},
+		{name: "without syslog", set: func(g *model.Global) { g.SyslogEndpoint, g.HTTPSLogFormat = "", "%ci" }, absent: []string{"no log", "log-format"}},
+	}, func(g *model.Global) []byte {
+		var c cfg
+		tcpLog(&c, g)
+		return c.bytes()
+	})
+}
+
 func TestGlobalExtraSnippets(t *testing.T) {
 	runSnippets(t, model.Global{}, []snippet{
 		{name: "unlimited reloads", absent: []string{"mworker-max-reloads"}},

@@ -225,6 +225,7 @@ func passthroughFiles(m *model.Model, l files.Layout) files.Set {
 		}
 		c.section("frontend passthrough from tcp")
 		c.line("bind", clientBind(&m.Global, f))
+		tcpLog(&c, &m.Global)
 		c.line("tcp-request inspect-delay 5s")
 		// Before accept, which ends the rules; the condition waits for
 		// the whole hello.
