@@ -24,6 +24,12 @@ type endpoint struct {
 	port int
 }
 
+// labeled is an endpoint and the labels of its pod (nil: none known).
+type labeled struct {
+	endpoint
+	labels map[string]string
+}
+
 // backends builds each backend once, however many routes share it.
 type backends struct {
 	services map[string]*corev1.Service              // ns/name
@@ -34,6 +40,9 @@ type backends struct {
 	warned   map[string]bool // EndpointSlices (ns/name) already reported
 	claims   claims          // Backend keys the Ingresses set, by backend name
 	secret   func(ns, name string) *corev1.Secret
+	pods     map[string]map[string]string // ns/name → labels
+	// labels are those of each backend's enabled servers, in slot order.
+	labels map[string][]map[string]string
 }
 
 func newBackends(s *Snapshot, g *Global, report func(Problem)) *backends {
@@ -45,6 +54,11 @@ func newBackends(s *Snapshot, g *Global, report func(Problem)) *backends {
 		report:   report,
 		warned:   map[string]bool{},
 		claims:   claims{},
+		pods:     make(map[string]map[string]string, len(s.Pods)),
+		labels:   map[string][]map[string]string{},
+	}
+	for _, p := range s.Pods {
+		b.pods[p.Namespace+"/"+p.Name] = p.Labels
 	}
 	for _, svc := range s.Services {
 		b.services[svc.Namespace+"/"+svc.Name] = svc
@@ -113,7 +127,15 @@ func (b *backends) build(name, ns string, sb *networkingv1.IngressServiceBackend
 		}
 		return nil
 	}, from, field)
-	b.built[name] = &Backend{Name: name, Service: svcRef, Servers: b.slots(eps)}
+	b.add(name, svcRef, eps)
+}
+
+func (b *backends) add(name string, svcRef Ref, eps []labeled) {
+	labels := make([]map[string]string, len(eps))
+	for i, e := range eps {
+		labels[i] = e.labels
+	}
+	b.built[name], b.labels[name] = &Backend{Name: name, Service: svcRef, Servers: b.slots(eps)}, labels
 }
 
 // defaultBackend builds DefaultBackendName from --default-backend-service,
@@ -125,13 +147,13 @@ func (b *backends) defaultBackend(svcRef Ref, from Ref, field string) {
 		}
 		return &svc.Spec.Ports[0]
 	}, from, field)
-	b.built[DefaultBackendName] = &Backend{Name: DefaultBackendName, Service: svcRef, Servers: b.slots(eps)}
+	b.add(DefaultBackendName, svcRef, eps)
 }
 
 // endpoints resolves Service port → EndpointSlice port (by the service port
 // name, which slices carry) → ready addresses. Anything missing is a
 // warning and an empty list: the backend then answers 503.
-func (b *backends) endpoints(svcRef Ref, pick func(*corev1.Service) *corev1.ServicePort, from Ref, field string) []endpoint {
+func (b *backends) endpoints(svcRef Ref, pick func(*corev1.Service) *corev1.ServicePort, from Ref, field string) []labeled {
 	svc := b.services[svcRef.Namespace+"/"+svcRef.Name]
 	if svc == nil {
 		b.report(Problem{from, field, "service " + svcRef.Namespace + "/" + svcRef.Name + " not found", Warning})
@@ -147,7 +169,7 @@ func (b *backends) endpoints(svcRef Ref, pick func(*corev1.Service) *corev1.Serv
 		return nil
 	}
 	seen := map[endpoint]bool{}
-	var eps []endpoint
+	var eps []labeled
 	for _, es := range b.slices[svcRef.Namespace+"/"+svcRef.Name] {
 		if es.AddressType != discoveryv1.AddressTypeIPv4 && es.AddressType != discoveryv1.AddressTypeIPv6 {
 			continue
@@ -183,7 +205,7 @@ func (b *backends) endpoints(svcRef Ref, pick func(*corev1.Service) *corev1.Serv
 			e := endpoint{addr.Unmap(), port}
 			if !seen[e] {
 				seen[e] = true
-				eps = append(eps, e)
+				eps = append(eps, labeled{e, b.podLabels(es.Namespace, ep.TargetRef)})
 			}
 		}
 		if bad > 1 {
@@ -200,6 +222,15 @@ func (b *backends) endpoints(svcRef Ref, pick func(*corev1.Service) *corev1.Serv
 		return eps[i].port < eps[j].port
 	})
 	return eps
+}
+
+// podLabels are the labels of the pod an endpoint names, if it names one
+// of its own namespace that the snapshot holds.
+func (b *backends) podLabels(ns string, ref *corev1.ObjectReference) map[string]string {
+	if ref == nil || ref.Kind != "Pod" || ref.Namespace != "" && ref.Namespace != ns {
+		return nil
+	}
+	return b.pods[ns+"/"+ref.Name]
 }
 
 // warnSlice reports a problem of an EndpointSlice once, however many
@@ -232,7 +263,7 @@ func slotCount(n int, g *Global) int {
 }
 
 // slots lays out endpoints in sorted order followed by disabled placeholders.
-func (b *backends) slots(eps []endpoint) []Server {
+func (b *backends) slots(eps []labeled) []Server {
 	servers := make([]Server, slotCount(len(eps), b.g))
 	for i := range servers {
 		servers[i] = Server{Name: serverName(i), Addr: placeholderAddr, Port: placeholderPort}
@@ -256,6 +287,11 @@ func (b *backends) list(service func(ns, name string) layer) []Backend {
 			svc = service(be.Service.Namespace, be.Service.Name)
 		}
 		b.resolve(&be.Policy, be.Service.Namespace, b.claims.sources(be.Name, svc), b.report)
+		if bg := be.Policy.BlueGreen; len(bg.Groups) > 0 {
+			for i, w := range bg.weights(b.labels[be.Name], be.Policy.Server.Weight) {
+				be.Servers[i].Weight, be.Servers[i].Weighted = w, true
+			}
+		}
 		out = append(out, *be)
 	}
 	sortBackends(out)

@@ -130,7 +130,7 @@ func fixed(m *Model) Model {
 	f.Backends = slices.Clone(m.Backends)
 	for i := range f.Backends {
 		f.Backends[i].Servers = distinctRests(m.Backends[i].Servers, func(s *Server) {
-			s.Name, s.Addr, s.Port, s.Enabled, s.Draining = "", "", 0, false, false
+			s.Name, s.Addr, s.Port, s.Enabled, s.Draining, s.Weight, s.Weighted = "", "", 0, false, false, 0, false
 		})
 		if strings.HasPrefix(f.Backends[i].Name, sparePrefix) {
 			// Which Service a spare serves is only its routes and slots.

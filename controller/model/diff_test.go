@@ -16,7 +16,7 @@ var diffDynamic = []string{
 	"Routes.Host", "Routes.Path", "Routes.Match", "Routes.Backend", "Routes.RedirectHTTPS",
 	"Routes.Source.Kind", "Routes.Source.Namespace", "Routes.Source.Name",
 	"Backends.Servers.Name", "Backends.Servers.Addr", "Backends.Servers.Port",
-	"Backends.Servers.Enabled", "Backends.Servers.Draining",
+	"Backends.Servers.Enabled", "Backends.Servers.Draining", "Backends.Servers.Weight", "Backends.Servers.Weighted",
 	"Certs.PEM", "DefaultCert.PEM",
 }
 
@@ -40,6 +40,8 @@ func TestDiffClassifiesEveryField(t *testing.T) {
 		m.Backends[len(m.Backends)-1].Policy.Limit.Whitelist = one
 		m.Backends[len(m.Backends)-1].Policy.Cookie.Keywords = []CookieKeyword{{"maxidle", "1s"}}
 		m.Spares.Policy.Limit.Whitelist = one
+		bg := func() []BlueGreenGroup { return []BlueGreenGroup{{"app", "blue", 1}} }
+		m.Global.BlueGreen.Groups, m.Backends[len(m.Backends)-1].Policy.BlueGreen.Groups, m.Spares.Policy.BlueGreen.Groups = bg(), bg(), bg()
 		m.Spares.Policy.Cookie.Keywords = []CookieKeyword{{"maxidle", "1s"}}
 		m.TLSHosts = []TLSHost{{Host: "a.com", Cert: "ns_a", TLS: HostTLS{ClientCA: "ns_ca", ALPN: "h2"}}}
 		m.Passthrough = []PassthroughHost{{Host: "p.com", Backend: "ns_p_443"}}

@@ -64,6 +64,7 @@ type Global struct {
 	HTTPLogFormat                                               string        // "": option httplog
 	HTTPSLogFormat                                              string        // ssl-passthrough's; "default": option tcplog, "": no log
 	WorkerMaxReloads                                            int           // 0: unlimited
+	BlueGreen                                                   BlueGreen     // every backend's default of the blue-green-* keys
 	// Limit is every backend's default of the limit-* keys.
 	Limit            RateLimit
 	UseProxyProtocol bool // accept-proxy on the client-facing binds

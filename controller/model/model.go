@@ -21,6 +21,9 @@ type Snapshot struct {
 	// spec.parameters, by class name; "" is for Ingresses without
 	// spec.ingressClassName (the default class's).
 	ClassParameters map[string]ClassParameters
+	// Pods give the endpoints their labels (blue-green-balance); the watch
+	// keeps only their name, namespace and labels.
+	Pods []*corev1.Pod
 }
 
 // ClassParameters are the keys an IngressClass gives its Ingresses: every
@@ -157,6 +160,19 @@ type Server struct {
 	// disabled (the end state), but the slot is not free for another
 	// endpoint until the drain finished with maint.
 	Draining bool
+	// Weight is the server's own weight when Weighted (blue-green-balance:
+	// 0 to 256, 0 takes no new requests); else the backend's
+	// initial-weight applies.
+	Weight   int
+	Weighted bool
+}
+
+// EffectiveWeight is the weight haproxy gives s in a backend of policy p.
+func (s Server) EffectiveWeight(p *BackendPolicy) int {
+	if s.Weighted {
+		return s.Weight
+	}
+	return max(p.Server.Weight, 1)
 }
 
 // Cert is a certificate bundle served for SNI names.

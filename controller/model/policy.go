@@ -103,12 +103,13 @@ func (s *pathSettings) policy(r *Route, hasTLS bool) PathPolicy {
 
 // BackendPolicy is how a backend balances and times its servers.
 type BackendPolicy struct {
-	Balance  string
-	Timeouts BackendTimeouts
-	Snippet  BackendSnippet // config-backend
-	Cookie   Cookie
-	Upstream Upstream
-	Server   ServerOptions
+	Balance   string
+	Timeouts  BackendTimeouts
+	Snippet   BackendSnippet // config-backend
+	Cookie    Cookie
+	Upstream  Upstream
+	Server    ServerOptions
+	BlueGreen BlueGreen
 	// ClientCertHeader: the client certificate goes to the servers in
 	// X-SSL-Client-Cert.
 	ClientCertHeader bool

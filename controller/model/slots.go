@@ -10,6 +10,9 @@ const (
 	SlotReady SlotAction = "ready" // take new requests
 	SlotDrain SlotAction = "drain" // no new requests; those in flight finish
 	SlotMaint SlotAction = "maint" // disabled: the drain is over, the slot is free
+	// SlotWeight sets the slot's weight (blue-green-balance), before it is
+	// made ready.
+	SlotWeight SlotAction = "weight"
 )
 
 // SlotOp is one runtime change of a server slot (package haproxy/runtime
@@ -20,6 +23,7 @@ type SlotOp struct {
 	Action  SlotAction
 	Addr    string // SlotAddr only
 	Port    int    // SlotAddr only
+	Weight  int    // SlotWeight only
 }
 
 // refill places the enabled servers of n into the slots of o, make before
@@ -35,24 +39,37 @@ func refill(o, n *Backend) (servers []Server, ops []SlotOp, ok bool) {
 		addr string
 		port int
 	}
-	want := map[target]bool{}
+	want := map[target]Server{}
 	for _, s := range n.Servers {
 		if s.Enabled {
-			want[target{s.Addr, s.Port}] = true
+			want[target{s.Addr, s.Port}] = s
 		}
 	}
 	servers = slices.Clone(o.Servers)
 	op := func(s *Server, a SlotAction) SlotOp {
 		return SlotOp{Backend: o.Name, Server: s.Name, Action: a}
 	}
+	// reweigh gives slot s the weight of ns, with the command when the
+	// weight haproxy applies changes.
+	reweigh := func(s *Server, ns Server) {
+		before := s.EffectiveWeight(&n.Policy)
+		s.Weight, s.Weighted = ns.Weight, ns.Weighted
+		if w := s.EffectiveWeight(&n.Policy); w != before {
+			wop := op(s, SlotWeight)
+			wop.Weight = w
+			ops = append(ops, wop)
+		}
+	}
 	var drains []SlotOp
 	var free []int
 	for i := range servers {
 		s := &servers[i]
 		t := target{s.Addr, s.Port}
+		ns, wanted := want[t]
 		switch {
-		case (s.Enabled || s.Draining) && want[t]:
+		case (s.Enabled || s.Draining) && wanted:
 			delete(want, t) // stays in its slot
+			reweigh(s, ns)
 			if s.Draining {
 				s.Enabled, s.Draining = true, false
 				ops = append(ops, op(s, SlotReady))
@@ -70,7 +87,7 @@ func refill(o, n *Backend) (servers []Server, ops []SlotOp, ok bool) {
 	// New endpoints in the order of n, which is sorted by address.
 	for _, ns := range n.Servers {
 		t := target{ns.Addr, ns.Port}
-		if !ns.Enabled || !want[t] {
+		if _, wanted := want[t]; !ns.Enabled || !wanted {
 			continue
 		}
 		s := &servers[free[0]]
@@ -78,7 +95,9 @@ func refill(o, n *Backend) (servers []Server, ops []SlotOp, ok bool) {
 		s.Addr, s.Port, s.Enabled = ns.Addr, ns.Port, true
 		addr := op(s, SlotAddr)
 		addr.Addr, addr.Port = s.Addr, s.Port
-		ops = append(ops, addr, op(s, SlotReady))
+		ops = append(ops, addr)
+		reweigh(s, ns)
+		ops = append(ops, op(s, SlotReady))
 	}
 	return servers, append(ops, drains...), true
 }

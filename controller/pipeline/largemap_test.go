@@ -3,17 +3,11 @@ package pipeline
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"testing"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 
-	"github.com/external-haproxy/kit/controller/defaultcert"
-	"github.com/external-haproxy/kit/controller/haproxy"
-	"github.com/external-haproxy/kit/controller/health"
 	"github.com/external-haproxy/kit/controller/model"
-	"github.com/external-haproxy/kit/internal/loopback"
 	"github.com/external-haproxy/kit/test/haproxybin"
 )
 
@@ -23,19 +17,10 @@ import (
 // payload): every host is served by the same worker, with no reload.
 func TestLargeMapChangeAtRunTime(t *testing.T) {
 	haproxybin.Run(t, func(t *testing.T, hb haproxybin.Build) {
-		l := initLayout(t)
-		startExternal(t, hb.Path, l)
-		ctx := context.Background()
-		cert, err := defaultcert.Generate(time.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
-		driver := haproxy.New(haproxy.Options{Layout: l, Binary: hb.Path, ConnectionTimeout: 10 * time.Second})
-		s := &Syncer{Driver: driver, Layout: l, Metrics: health.NewMetrics(), Options: model.Options{DefaultCertificate: cert}}
-		ports := loopback.Ports(t, 4)
+		s, ports, cm := externalSyncer(t, hb, model.Options{})
+		driver, ctx := s.Driver, context.Background()
 		snap := &model.Snapshot{
-			ConfigMap: map[string]string{"http-port": strconv.Itoa(ports[0]), "https-port": strconv.Itoa(ports[1]),
-				"healthz-port": strconv.Itoa(ports[2]), "stats-port": strconv.Itoa(ports[3]), "bind-ip-addr-http": "127.0.0.1"},
+			ConfigMap:      cm,
 			Services:       []*corev1.Service{service("app", "a")},
 			EndpointSlices: endpointSlices("app", "a", backend(t, "a1")),
 		}

@@ -59,6 +59,25 @@ func startExternal(t testing.TB, bin string, l files.Layout) {
 	haproxybin.StartMaster(t, bin, l.MasterSocket(), l.Etc)
 }
 
+// externalSyncer is a Syncer of a haproxy started as the sidecar is, with
+// a default certificate; cm binds its frontends to the loopback ports.
+func externalSyncer(t *testing.T, hb haproxybin.Build, opts model.Options) (s *Syncer, ports []int, cm map[string]string) {
+	t.Helper()
+	l := initLayout(t)
+	startExternal(t, hb.Path, l)
+	cert, err := defaultcert.Generate(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.DefaultCertificate = cert
+	driver := haproxy.New(haproxy.Options{Layout: l, Binary: hb.Path, ConnectionTimeout: 10 * time.Second})
+	s = &Syncer{Driver: driver, Layout: l, Metrics: health.NewMetrics(), Options: opts}
+	ports = loopback.Ports(t, 4)
+	cm = map[string]string{"http-port": strconv.Itoa(ports[0]), "https-port": strconv.Itoa(ports[1]),
+		"healthz-port": strconv.Itoa(ports[2]), "stats-port": strconv.Itoa(ports[3]), "bind-ip-addr-http": "127.0.0.1"}
+	return s, ports, cm
+}
+
 // backend answers with its name on a free loopback port.
 func backend(t *testing.T, name string) int {
 	t.Helper()

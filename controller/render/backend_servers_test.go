@@ -30,3 +30,17 @@ func TestServerDefaultsSnippets(t *testing.T) {
 		})
 	}
 }
+
+// TestServerWeightSnippets: a server's own weight (blue-green-balance)
+// is on its line unless default-server has it already.
+func TestServerWeightSnippets(t *testing.T) {
+	p := model.BackendPolicy{Server: model.ServerOptions{Weight: 100}}
+	be := model.Backend{Name: "ns_svc_80", Service: model.Ref{Namespace: "ns", Name: "svc"}, Policy: p, Servers: []model.Server{
+		{Name: "srv001", Addr: "10.0.0.1", Port: 80, Enabled: true, Weighted: true, Weight: 0},
+		{Name: "srv002", Addr: "10.0.0.2", Port: 80, Enabled: true, Weighted: true, Weight: 100},
+		{Name: "srv003", Addr: "10.0.0.3", Port: 80, Enabled: true, Weighted: true, Weight: 256},
+		{Name: "srv004", Addr: "127.0.0.1", Port: 1},
+	}}
+	checkLines(t, backends(&model.Global{}, []model.Backend{be}),
+		[]string{"default-server weight 100", "server srv001 10.0.0.1:80 weight 0", "server srv002 10.0.0.2:80", "server srv003 10.0.0.3:80 weight 256", "server srv004 127.0.0.1:1 disabled"}, nil)
+}

@@ -50,6 +50,11 @@ func server(c *cfg, p *model.BackendPolicy, s *model.Server) {
 	c.WriteByte(':')
 	c.WriteString(itoa(s.Port))
 	serverCookie(c, &p.Cookie, s)
+	if s.Weighted && s.Weight != max(p.Server.Weight, 1) {
+		// default-server has the backend's weight.
+		c.WriteString(" weight ")
+		c.WriteString(itoa(s.Weight))
+	}
 	if !s.Enabled {
 		c.WriteString(" disabled")
 	}

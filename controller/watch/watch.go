@@ -55,9 +55,9 @@ var Reconnect = wait.Backoff{Duration: 200 * time.Millisecond, Factor: 2, Jitter
 
 // Watcher holds the caches.
 type Watcher struct {
-	cfg                                                                           Config
-	ingresses, classes, services, slices, secrets, opaque, configMaps, parameters *source
-	health                                                                        health
+	cfg                                                                                 Config
+	ingresses, classes, services, slices, secrets, opaque, configMaps, parameters, pods *source
+	health                                                                              health
 }
 
 // New sets up the caches; nothing is watched before Start.
@@ -75,6 +75,10 @@ func New(cfg Config) *Watcher {
 		fields.OneTermEqualSelector("type", string(corev1.SecretTypeTLS)))
 	w.opaque = newSource(w, "opaque secrets", &corev1.Secret{}, c.CoreV1().Secrets(ns),
 		fields.OneTermEqualSelector("type", string(corev1.SecretTypeOpaque)))
+	// Pods only for their labels (blue-green-balance): the cache keeps
+	// name, namespace and labels, and a status change is no change.
+	w.pods = newSource(w, "pods", &corev1.Pod{}, c.CoreV1().Pods(ns), nil)
+	w.pods.store.strip = podLabelsOnly
 	w.classes = newSource(w, "ingressclasses", &networkingv1.IngressClass{}, c.NetworkingV1().IngressClasses(), nil)
 	if cfg.ConfigMapName != "" {
 		w.configMaps = newSource(w, "configmaps", &corev1.ConfigMap{}, c.CoreV1().ConfigMaps(cfg.ConfigMapNamespace),
@@ -87,7 +91,7 @@ func New(cfg Config) *Watcher {
 }
 
 func (w *Watcher) sources() []*source {
-	out := []*source{w.ingresses, w.classes, w.services, w.slices, w.secrets, w.opaque}
+	out := []*source{w.ingresses, w.classes, w.services, w.slices, w.secrets, w.opaque, w.pods}
 	for _, s := range []*source{w.configMaps, w.parameters} {
 		if s != nil {
 			out = append(out, s)
@@ -163,18 +167,36 @@ func newSource[L runtime.Object](w *Watcher, resource string, expected runtime.O
 type notifyingStore struct {
 	cache.Store
 	onChange func()
-	mu       sync.Mutex
-	synced   bool // the first list is in
+	// strip, if set, is what of an object the cache keeps; objects whose
+	// stripped forms are equal are no change.
+	strip  func(any) any
+	mu     sync.Mutex
+	synced bool // the first list is in
 }
 
-func (s *notifyingStore) Add(obj any) error { return s.changed(s.Store.Add(obj)) }
+func (s *notifyingStore) Add(obj any) error { return s.changed(s.Store.Add(s.kept(obj))) }
 
 func (s *notifyingStore) Delete(obj any) error { return s.changed(s.Store.Delete(obj)) }
 
+func (s *notifyingStore) kept(obj any) any {
+	if s.strip == nil {
+		return obj
+	}
+	return s.strip(obj)
+}
+
 func (s *notifyingStore) Update(obj any) error {
+	obj = s.kept(obj)
 	old, exists, _ := s.Store.Get(obj)
 	if err := s.Store.Update(obj); err != nil || !exists {
 		return s.changed(err)
+	}
+	if s.strip != nil {
+		if equality.Semantic.DeepEqual(old, obj) {
+			return nil
+		}
+		s.onChange()
+		return nil
 	}
 	// Equal resourceVersions are the same object again, not a change.
 	if o, err := meta.Accessor(old); err == nil {
@@ -187,6 +209,15 @@ func (s *notifyingStore) Update(obj any) error {
 	}
 	s.onChange()
 	return nil
+}
+
+// podLabelsOnly is the part of a Pod the model reads.
+func podLabelsOnly(obj any) any {
+	p, ok := obj.(*corev1.Pod)
+	if !ok {
+		return obj
+	}
+	return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: p.Namespace, Name: p.Name, Labels: p.Labels}}
 }
 
 // ingressStatusOnly tells an Ingress update that changed nothing the model
@@ -202,6 +233,13 @@ func ingressStatusOnly(old, cur any) bool {
 // Replace is a (re)list: the first marks the cache synced; after a reconnect
 // the model is rebuilt once, and finds nothing to do if nothing changed.
 func (s *notifyingStore) Replace(list []any, rv string) error {
+	if s.strip != nil {
+		kept := make([]any, len(list))
+		for i, o := range list {
+			kept[i] = s.strip(o)
+		}
+		list = kept
+	}
 	err := s.Store.Replace(list, rv)
 	if err == nil {
 		s.mu.Lock()
@@ -274,6 +312,7 @@ func (w *Watcher) Snapshot() model.Snapshot {
 		}
 	}
 	s.ClassParameters = w.classParameters(classes)
+	s.Pods = list[*corev1.Pod](w.pods)
 	return s
 }
 

@@ -21,17 +21,24 @@ import (
 	"k8s.io/klog/v2"
 )
 
-// A Service created after the first list reaches the cache and calls
-// OnChange: the reflectors feed the caches the model reads.
-func TestChangesReachCacheAndOnChange(t *testing.T) {
+// started is a Watcher of a fake cluster, synced, that counts its OnChange
+// calls, until the test ends.
+func started(t *testing.T) (*fake.Clientset, *Watcher, *atomic.Int32, context.Context) {
 	client := fake.NewClientset()
-	var changes atomic.Int32
+	changes := new(atomic.Int32)
 	w := New(Config{Client: client, OnChange: func() { changes.Add(1) }})
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	t.Cleanup(cancel)
 	if err := w.Start(ctx, 10*time.Second); err != nil {
 		t.Fatal(err)
 	}
+	return client, w, changes, ctx
+}
+
+// A Service created after the first list reaches the cache and calls
+// OnChange: the reflectors feed the caches the model reads.
+func TestChangesReachCacheAndOnChange(t *testing.T) {
+	client, w, changes, ctx := started(t)
 	before := changes.Load()
 	svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "app", Name: "echo"}}
 	if _, err := client.CoreV1().Services("app").Create(ctx, svc, metav1.CreateOptions{}); err != nil {
@@ -143,5 +150,44 @@ func TestIngressStatusWriteIsNoChange(t *testing.T) {
 	}
 	if changes != 1 {
 		t.Fatalf("annotation change: %d changes, want 1", changes)
+	}
+}
+
+// Pods are cached for their labels only: a status update calls no
+// OnChange, a label change does and reaches the snapshot.
+func TestPodsLabelsOnly(t *testing.T) {
+	client, w, changes, ctx := started(t)
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "app", Name: "web-1", Labels: map[string]string{"v": "blue"}},
+		Spec: corev1.PodSpec{NodeName: "node"}}
+	pods := client.CoreV1().Pods("app")
+	pod, err := pods.Create(ctx, pod, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	labelsAre := func(v string) func() (bool, error) {
+		return func() (bool, error) {
+			s := w.Snapshot().Pods
+			return len(s) == 1 && s[0].Labels["v"] == v && s[0].Spec.NodeName == "", nil
+		}
+	}
+	what := func() string { return fmt.Sprintf("pods %+v, OnChange calls %d", w.Snapshot().Pods, changes.Load()) }
+	if err := poll.Every(ctx, 10*time.Second, 5*time.Millisecond, labelsAre("blue"), what); err != nil {
+		t.Fatal(err)
+	}
+	before := changes.Load()
+	pod.Status.Phase = corev1.PodRunning
+	if pod, err = pods.UpdateStatus(ctx, pod, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	pod.Labels["v"] = "green"
+	if _, err = pods.Update(ctx, pod, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := poll.Every(ctx, 10*time.Second, 5*time.Millisecond, labelsAre("green"), what); err != nil {
+		t.Fatal(err)
+	}
+	// Events arrive in order: the status update came and went first.
+	if n := changes.Load() - before; n != 1 {
+		t.Errorf("%d OnChange calls for a status update and a label change, want 1", n)
 	}
 }

@@ -63,7 +63,7 @@ func TestRBACEveryRuleIsUsed(t *testing.T) {
 	}{
 		{"control", "", nil, rbacAllWorks, nil},
 		{"services", "ClusterRole", withoutRule("services"), rbacNotReady,
-			[]string{forbidden("list", "services"), forbidden("list", "secrets")}},
+			[]string{forbidden("list", "services"), forbidden("list", "secrets"), forbidden("list", "pods")}},
 		{"endpointslices", "ClusterRole", withoutRule("endpointslices"), rbacNotReady,
 			[]string{forbidden("list", "endpointslices")}},
 		{"ingresses", "ClusterRole", withoutRule("ingressclasses"), rbacNotReady,

@@ -18,8 +18,11 @@ import (
 // SetServer is the command of one server slot change.
 func SetServer(op model.SlotOp) string {
 	cmd := "set server " + op.Backend + "/" + op.Server
-	if op.Action == model.SlotAddr {
+	switch op.Action {
+	case model.SlotAddr:
 		return cmd + " addr " + op.Addr + " port " + strconv.Itoa(op.Port)
+	case model.SlotWeight:
+		return cmd + " weight " + strconv.Itoa(op.Weight)
 	}
 	return cmd + " state " + string(op.Action)
 }

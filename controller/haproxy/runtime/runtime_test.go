@@ -16,6 +16,7 @@ func TestSetServer(t *testing.T) {
 	}{
 		{model.SlotOp{Backend: "ns_s_80", Server: "srv003", Action: model.SlotAddr, Addr: "10.0.0.3", Port: 8080}, "set server ns_s_80/srv003 addr 10.0.0.3 port 8080"},
 		{model.SlotOp{Backend: "ns_s_80", Server: "srv003", Action: model.SlotAddr, Addr: "fd00::1", Port: 80}, "set server ns_s_80/srv003 addr fd00::1 port 80"},
+		{model.SlotOp{Backend: "ns_s_80", Server: "srv003", Action: model.SlotWeight, Weight: 0}, "set server ns_s_80/srv003 weight 0"},
 		{model.SlotOp{Backend: "ns_s_80", Server: "srv003", Action: model.SlotReady}, "set server ns_s_80/srv003 state ready"},
 		{model.SlotOp{Backend: "ns_s_80", Server: "srv001", Action: model.SlotDrain}, "set server ns_s_80/srv001 state drain"},
 		{model.SlotOp{Backend: "_default_backend", Server: "srv001", Action: model.SlotMaint}, "set server _default_backend/srv001 state maint"},
