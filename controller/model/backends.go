@@ -28,6 +28,8 @@ type endpoint struct {
 type labeled struct {
 	endpoint
 	labels map[string]string
+	// draining: not ready or terminating, kept by drain-support.
+	draining bool
 }
 
 // backends builds each backend once, however many routes share it.
@@ -41,8 +43,8 @@ type backends struct {
 	claims   claims          // Backend keys the Ingresses set, by backend name
 	secret   func(ns, name string) *corev1.Secret
 	pods     map[string]map[string]string // ns/name → labels
-	// labels are those of each backend's enabled servers, in slot order.
-	labels map[string][]map[string]string
+	// eps are each backend's endpoints, its enabled servers in slot order.
+	eps map[string][]labeled
 }
 
 func newBackends(s *Snapshot, g *Global, report func(Problem)) *backends {
@@ -55,7 +57,7 @@ func newBackends(s *Snapshot, g *Global, report func(Problem)) *backends {
 		warned:   map[string]bool{},
 		claims:   claims{},
 		pods:     make(map[string]map[string]string, len(s.Pods)),
-		labels:   map[string][]map[string]string{},
+		eps:      map[string][]labeled{},
 	}
 	for _, p := range s.Pods {
 		b.pods[p.Namespace+"/"+p.Name] = p.Labels
@@ -131,11 +133,27 @@ func (b *backends) build(name, ns string, sb *networkingv1.IngressServiceBackend
 }
 
 func (b *backends) add(name string, svcRef Ref, eps []labeled) {
-	labels := make([]map[string]string, len(eps))
-	for i, e := range eps {
-		labels[i] = e.labels
+	b.built[name], b.eps[name] = &Backend{Name: name, Service: svcRef, Servers: b.slots(eps)}, eps
+}
+
+// weigh gives be's servers their own weights: blue-green-balance's, and 0
+// for those drain-support keeps, whatever their group.
+func (b *backends) weigh(be *Backend) {
+	eps := b.eps[be.Name]
+	if bg := be.Policy.BlueGreen; len(bg.Groups) > 0 {
+		labels := make([]map[string]string, len(eps))
+		for i, e := range eps {
+			labels[i] = e.labels
+		}
+		for i, w := range bg.weights(labels, be.Policy.Server.Weight) {
+			be.Servers[i].Weight, be.Servers[i].Weighted = w, true
+		}
 	}
-	b.built[name], b.labels[name] = &Backend{Name: name, Service: svcRef, Servers: b.slots(eps)}, labels
+	for i, e := range eps {
+		if e.draining {
+			be.Servers[i].Weight, be.Servers[i].Weighted = 0, true
+		}
+	}
 }
 
 // defaultBackend builds DefaultBackendName from --default-backend-service,
@@ -190,7 +208,7 @@ func (b *backends) endpoints(svcRef Ref, pick func(*corev1.Service) *corev1.Serv
 		var badField, badMsg string
 		bad := 0
 		for i, ep := range es.Endpoints {
-			if !ready(ep.Conditions) || len(ep.Addresses) == 0 {
+			if !ready(ep.Conditions) && !b.g.DrainSupport || len(ep.Addresses) == 0 {
 				continue
 			}
 			// Addresses are fungible per the API; the first is enough.
@@ -205,7 +223,7 @@ func (b *backends) endpoints(svcRef Ref, pick func(*corev1.Service) *corev1.Serv
 			e := endpoint{addr.Unmap(), port}
 			if !seen[e] {
 				seen[e] = true
-				eps = append(eps, labeled{e, b.podLabels(es.Namespace, ep.TargetRef)})
+				eps = append(eps, labeled{e, b.podLabels(es.Namespace, ep.TargetRef), !ready(ep.Conditions)})
 			}
 		}
 		if bad > 1 {
@@ -287,11 +305,7 @@ func (b *backends) list(service func(ns, name string) layer) []Backend {
 			svc = service(be.Service.Namespace, be.Service.Name)
 		}
 		b.resolve(&be.Policy, be.Service.Namespace, b.claims.sources(be.Name, svc), b.report)
-		if bg := be.Policy.BlueGreen; len(bg.Groups) > 0 {
-			for i, w := range bg.weights(b.labels[be.Name], be.Policy.Server.Weight) {
-				be.Servers[i].Weight, be.Servers[i].Weighted = w, true
-			}
-		}
+		b.weigh(be)
 		out = append(out, *be)
 	}
 	sortBackends(out)

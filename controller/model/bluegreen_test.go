@@ -2,6 +2,7 @@ package model
 
 import (
 	"slices"
+	"strconv"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -90,3 +91,32 @@ func TestBlueGreenBuildAndDiff(t *testing.T) {
 }
 
 func must(m *Model, _ []Problem) *Model { return m }
+
+// TestDrainSupportKeepsEndpoints: with drain-support, endpoints that are
+// not ready or terminating are servers at weight 0, whatever blue-green
+// gives their pods; without it they are left out.
+func TestDrainSupportKeepsEndpoints(t *testing.T) {
+	for _, drain := range []bool{false, true} {
+		s := blueGreenSnapshot("green", "green")
+		s.ConfigMap = map[string]string{"drain-support": strconv.FormatBool(drain)}
+		no, yes := false, true
+		eps := s.EndpointSlices[0].Endpoints
+		eps[1].Conditions.Ready = &no
+		eps[2].Conditions.Terminating = &yes
+		m, _ := Build(s, Options{})
+		be := m.Backends[len(m.Backends)-1]
+		var got []string
+		for _, srv := range be.Servers {
+			if srv.Enabled {
+				got = append(got, srv.Addr+"="+strconv.Itoa(srv.EffectiveWeight(&be.Policy)))
+			}
+		}
+		want := []string{"10.0.0.1=3"}
+		if drain {
+			want = append(want, "10.0.0.2=0", "10.0.0.3=0")
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("drain-support=%v: servers %v, want %v", drain, got, want)
+		}
+	}
+}

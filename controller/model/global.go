@@ -65,6 +65,9 @@ type Global struct {
 	HTTPSLogFormat                                              string        // ssl-passthrough's; "default": option tcplog, "": no log
 	WorkerMaxReloads                                            int           // 0: unlimited
 	BlueGreen                                                   BlueGreen     // every backend's default of the blue-green-* keys
+	// DrainSupport keeps endpoints that are not ready or terminating, at
+	// weight 0 (drain-support); DrainRedispatch: option redispatch.
+	DrainSupport, DrainRedispatch bool
 	// Limit is every backend's default of the limit-* keys.
 	Limit            RateLimit
 	UseProxyProtocol bool // accept-proxy on the client-facing binds

@@ -41,6 +41,15 @@ var serverKeys = []configKey{
 		func(p *BackendPolicy) *string { return &p.Server.ProxyProtocol }),
 }
 
+// drainKeys keep the endpoints of pods that are not ready or terminating
+// for the sessions their affinity cookies pin to them.
+var drainKeys = []configKey{
+	boolKey("drain-support", ScopeGlobal, "false", "endpoints that are not ready or terminating stay, with weight 0: no new clients, but those whose affinity cookie names them keep reaching them while the EndpointSlice lists them",
+		func(g *Global) *bool { return &g.DrainSupport }),
+	boolKey("drain-support-redispatch", ScopeGlobal, "true", "with drain-support, a request whose server refuses the connection goes to another server (option redispatch) instead of failing with 503",
+		func(g *Global) *bool { return &g.DrainRedispatch }),
+}
+
 // parseOptionalDuration is a time, or 0 for empty.
 func parseOptionalDuration(v string) (Duration, bool) {
 	if v == "" {

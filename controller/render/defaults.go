@@ -22,6 +22,18 @@ func defaults(g *model.Global) []byte {
 	case "ifmissing":
 		c.line("option forwardfor if-none")
 	}
+	// drain-support: affinity sessions stay on their server even when
+	// health checks mark it down (option persist), and a refused
+	// connection goes to another server on the last retry, unless
+	// drain-support-redispatch is off. Upstream redispatches without
+	// drain-support too; here that stays off so that maxqueue-server
+	// answers 503 to a pinned request rather than queueing it elsewhere.
+	if g.DrainSupport {
+		c.line("option persist")
+		if g.DrainRedispatch {
+			c.line("option redispatch")
+		}
+	}
 	c.line("balance", g.BalanceAlgorithm)
 	c.line("timeout client", g.TimeoutClient.String())
 	c.line("timeout client-fin", g.TimeoutClientFin.String())

@@ -29,5 +29,10 @@ func TestDefaultsSnippets(t *testing.T) {
 		{name: "no syslog", absent: []string{"log", "option dontlognull"}},
 		{name: "syslog", set: func(g *model.Global) { g.SyslogEndpoint = "stdout" },
 			want: []string{"log global", "option dontlognull"}},
+		{name: "no drain-support", absent: []string{"option persist", "option redispatch"}},
+		{name: "drain-support", set: func(g *model.Global) { g.DrainSupport, g.DrainRedispatch = true, true },
+			want: []string{"option redispatch", "option persist"}},
+		{name: "drain-support without redispatch", set: func(g *model.Global) { g.DrainSupport = true },
+			want: []string{"option persist"}, absent: []string{"option redispatch"}},
 	}, defaults)
 }

@@ -14,7 +14,7 @@ import (
 // backend one before the servers.
 func TestConfigSnippets(t *testing.T) {
 	g := model.Global{TimeoutStop: 1000, BalanceAlgorithm: "roundrobin", ForwardFor: "add",
-		ConfigGlobal: model.Snippet{"tune.bufsize 32768"}, ConfigDefaults: model.Snippet{"option redispatch"},
+		ConfigGlobal: model.Snippet{"tune.bufsize 32768"}, ConfigDefaults: model.Snippet{"option log-health-checks"},
 		ConfigFrontend: model.Snippet{"capture request header X-User len 32", "http-request set-header X-Front yes"}}
 	l := files.DefaultLayout("")
 	order := func(what string, text []byte, lines ...string) {
@@ -32,7 +32,7 @@ func TestConfigSnippets(t *testing.T) {
 	if !strings.HasSuffix(string(global(&g, l)), "    tune.bufsize 32768\n") {
 		t.Errorf("global snippet not last")
 	}
-	order("defaults", defaults(&g), "timeout tunnel 0d", "option redispatch")
+	order("defaults", defaults(&g), "timeout tunnel 0d", "option log-health-checks")
 	fs := []model.Frontend{{Kind: model.FrontendHTTP, Port: 80}, {Kind: model.FrontendHTTPS, Port: 443}, {Kind: model.FrontendHealthz, Port: 1}, {Kind: model.FrontendStats, Port: 2}}
 	text := string(frontends(fs, &g, policies{}, l))
 	for _, section := range strings.Split(text, "\n\n") {
