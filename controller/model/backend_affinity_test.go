@@ -2,10 +2,14 @@ package model_test
 
 import (
 	"reflect"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/external-haproxy/kit/controller/model"
 )
@@ -66,6 +70,14 @@ func TestCookieAffinity(t *testing.T) {
 		{"prefix keeps preserve with indirect", nil, map[string]string{pre + "affinity": "cookie", pre + "session-cookie-strategy": "prefix",
 			pre + "session-cookie-keywords": "indirect", pre + "session-cookie-preserve": "true"},
 			with(func(c *model.Cookie) { c.Strategy, c.Keywords, c.Preserve = "prefix", kw("indirect", "preserve"), true }), ""},
+		{"same-site", nil, map[string]string{pre + "affinity": "cookie", pre + "session-cookie-same-site": "true"},
+			with(func(c *model.Cookie) {
+				c.Keywords, c.SameSite = kw("indirect", "nocache", "httponly", "attr=SameSite=None", "secure"), true
+			}), ""},
+		{"shared: the host's domain", nil, map[string]string{pre + "affinity": "cookie", pre + "session-cookie-shared": "true"},
+			with(func(c *model.Cookie) {
+				c.Keywords, c.Shared = kw("indirect", "nocache", "httponly", "domain=.a.test"), true
+			}), ""},
 		{"unknown affinity", nil, map[string]string{pre + "affinity": "ip"}, model.Cookie{}, `invalid value "ip"`},
 		{"cookie name that would end the header", nil, map[string]string{pre + "affinity": "cookie", pre + "session-cookie-name": "a;b"}, def, `"a;b"`},
 		{"keyword haproxy does not have", nil, map[string]string{pre + "affinity": "cookie", pre + "session-cookie-keywords": "httponly dynamic"}, def, "dynamic"},
@@ -99,6 +111,46 @@ func TestCookieKey(t *testing.T) {
 		m, problems := model.Build(&model.Snapshot{ConfigMap: map[string]string{"cookie-key": v}}, model.Options{DefaultCertificate: defaultCert(t)})
 		if want := map[bool]string{true: v, false: "Ingress"}[ok]; m.Global.CookieKey != want || (len(problems) == 0) != ok {
 			t.Errorf("cookie-key %q: %q, problems %v; want %q", v, m.Global.CookieKey, problems, want)
+		}
+	}
+}
+
+// TestSharedCookieDomain: session-cookie-shared names the parent domain of
+// every host of the backend, a wildcard's too; hosts without one of at
+// least two labels get a warning and a cookie per host.
+func TestSharedCookieDomain(t *testing.T) {
+	for _, c := range []struct {
+		hosts  []string
+		domain string // "": none, and a warning
+	}{
+		{[]string{"app.example.com", "api.example.com", "*.eu.example.com"}, ".example.com"},
+		{[]string{"a.shop.example", "*.b.shop.example"}, ".shop.example"},
+		{[]string{"a.test", "x.b.test"}, ""},
+	} {
+		var ings []*networkingv1.Ingress
+		for i, h := range c.hosts {
+			ing := ingress("i"+strconv.Itoa(i), h, "/", "web")
+			ing.CreationTimestamp = metav1.NewTime(time.Unix(int64(i), 0))
+			if i == 0 {
+				ing.Annotations = map[string]string{"haproxy-ingress.github.io/affinity": "cookie", "haproxy-ingress.github.io/session-cookie-shared": "true"}
+			}
+			ings = append(ings, ing)
+		}
+		m, problems := model.Build(&model.Snapshot{Ingresses: ings}, model.Options{})
+		var domains []string
+		for _, be := range m.Backends {
+			for _, kw := range be.Policy.Cookie.Keywords {
+				if kw.Name == "domain" {
+					domains = append(domains, kw.Arg)
+				}
+			}
+		}
+		warned := false
+		for _, p := range problems {
+			warned = warned || p.Field == "annotation haproxy-ingress.github.io/session-cookie-shared" && strings.Contains(p.Message, "no parent domain")
+		}
+		if want := []string{c.domain}; c.domain == "" && (len(domains) > 0 || !warned) || c.domain != "" && (!slices.Equal(domains, want) || warned) {
+			t.Errorf("hosts %v: domains %v, warned %v; want %q", c.hosts, domains, warned, c.domain)
 		}
 	}
 }

@@ -466,12 +466,47 @@ func (b *builder) finish() {
 	})
 	m.HostRedirects = b.hostRedirects(hosts)
 	m.Backends = b.backends.list(b.service)
+	b.sharedCookies()
 	m.Userlists = b.sortedUserlists()
 	for _, c := range b.certs {
 		sort.Strings(c.Hosts)
 		m.Certs = append(m.Certs, *c)
 	}
 	sort.Slice(m.Certs, func(i, j int) bool { return m.Certs[i].Name < m.Certs[j].Name })
+}
+
+// sharedCookies gives the cookies of session-cookie-shared the domain
+// every host of their backend's routes is in, or a warning when there is
+// none.
+func (b *builder) sharedCookies() {
+	m := b.m
+	hostsOf := map[string][]string{}
+	for _, be := range m.Backends {
+		if be.Policy.Cookie.On && be.Policy.Cookie.Shared {
+			hostsOf[be.Name] = nil
+		}
+	}
+	if len(hostsOf) == 0 {
+		return
+	}
+	for _, r := range m.Routes { // sorted by host
+		if hs, ok := hostsOf[r.Backend]; ok && r.Host != "" && (len(hs) == 0 || hs[len(hs)-1] != r.Host) {
+			hostsOf[r.Backend] = append(hs, r.Host)
+		}
+	}
+	for i := range m.Backends {
+		be := &m.Backends[i]
+		hs, ok := hostsOf[be.Name]
+		if !ok || len(hs) == 0 {
+			continue
+		}
+		if d, ok := sharedDomain(hs); ok {
+			be.Policy.Cookie.Keywords = append(slices.Clip(be.Policy.Cookie.Keywords), CookieKeyword{Name: "domain", Arg: "." + d})
+			continue
+		}
+		src := b.backends.claims.sources(be.Name, b.service(be.Service.Namespace, be.Service.Name))
+		reportOn(src, "session-cookie-shared", "hosts "+strings.Join(hs, ", ")+" share no parent domain a cookie can name; not shared", b.report)
+	}
 }
 
 // countPaths is how many paths the Ingresses have, valid or not.

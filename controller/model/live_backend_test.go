@@ -172,6 +172,27 @@ func TestLiveCookieAffinity(t *testing.T) {
 	})
 }
 
+// TestLiveCookieSameSiteShared: session-cookie-same-site sends the cookie
+// with SameSite=None and Secure; session-cookie-shared gives it the
+// domain of every host routed to the backend, whichever was asked.
+func TestLiveCookieSameSiteShared(t *testing.T) {
+	haproxybin.Run(t, func(t *testing.T, hb haproxybin.Build) {
+		snap := &model.Snapshot{}
+		liveproxy.Backend(t, snap, "ns", "web", nil)
+		a := ingress("a", "a.b.test", "/", "web")
+		a.Annotations = map[string]string{"haproxy-ingress.github.io/affinity": "cookie",
+			"haproxy-ingress.github.io/session-cookie-same-site": "true", "haproxy-ingress.github.io/session-cookie-shared": "true"}
+		snap.Ingresses = []*networkingv1.Ingress{a, ingress("b", "*.b.test", "/", "web")}
+		p := liveproxy.Start(t, hb.Path, snap, model.Options{})
+		for host, domain := range map[string]string{"a.b.test": "b.test", "x.b.test": "b.test"} {
+			_, ck := firstCookie(t, p, host, "INGRESSCOOKIE")
+			if ck.SameSite != http.SameSiteNoneMode || !ck.Secure || strings.TrimPrefix(ck.Domain, ".") != domain {
+				t.Errorf("%s: cookie %q, want SameSite=None, Secure and Domain=%s", host, ck.Raw, domain)
+			}
+		}
+	})
+}
+
 // TestLiveBackendProtocol: backend-protocol h2 talks HTTP/2 in clear to
 // the server, h1-ssl and secure-backends TLS, with the SNI secure-sni
 // names, h2-ssl HTTP/2 over TLS; a backend with none of them gets

@@ -1,6 +1,9 @@
 package model
 
-import "slices"
+import (
+	"slices"
+	"strings"
+)
 
 // Cookie is the cookie affinity of a backend; the zero value: none.
 type Cookie struct {
@@ -14,6 +17,12 @@ type Cookie struct {
 	// slot name and goes with the slot to whatever endpoint fills it next.
 	Dynamic  bool
 	Preserve bool
+	// SameSite (session-cookie-same-site): the browser sends the cookie on
+	// cross-site requests too (SameSite=None, which needs Secure).
+	SameSite bool
+	// Shared (session-cookie-shared): the cookie is valid for every host
+	// routed to the backend (a domain option each).
+	Shared bool
 	// ValueStrategy is server-name, the only one: kept so that the key's
 	// value is in the model like every other.
 	ValueStrategy string
@@ -40,8 +49,18 @@ func (c Cookie) effective(src sources, report func(Problem)) Cookie {
 	if c.Strategy == "insert" && len(c.Keywords) == 0 {
 		c.Keywords = defaultInsertKeywords
 	}
-	if c.Preserve && !slices.Contains(c.Keywords, CookieKeyword{Name: "preserve"}) {
-		c.Keywords = append(slices.Clip(c.Keywords), CookieKeyword{Name: "preserve"})
+	for _, kw := range []struct {
+		on bool
+		kw []CookieKeyword
+	}{
+		{c.Preserve, []CookieKeyword{{Name: "preserve"}}},
+		{c.SameSite, []CookieKeyword{{Name: "attr", Arg: "SameSite=None"}, {Name: "secure"}}},
+	} {
+		for _, k := range kw.kw {
+			if kw.on && !slices.Contains(c.Keywords, k) {
+				c.Keywords = append(slices.Clip(c.Keywords), k)
+			}
+		}
 	}
 	indirect := slices.Contains(c.Keywords, CookieKeyword{Name: "indirect"})
 	c.Keywords = slices.DeleteFunc(slices.Clone(c.Keywords), func(kw CookieKeyword) bool {
@@ -70,4 +89,27 @@ func reportOn(src sources, name, msg string, report func(Problem)) {
 		st = setting{ref: configMapRef, field: name}
 	}
 	report(Problem{st.ref, st.field, msg, Warning})
+}
+
+// sharedDomain is the parent domain of every one of hosts that a cookie
+// can name (a wildcard counts as its parent), if there is one of at least
+// two labels: a cookie holds one Domain, the last one browsers see.
+func sharedDomain(hosts []string) (string, bool) {
+	var common []string
+	for i, h := range hosts {
+		labels := strings.Split(strings.TrimPrefix(h, "*."), ".")
+		if i == 0 {
+			common = labels
+			continue
+		}
+		n := 0
+		for n < len(common) && n < len(labels) && common[len(common)-1-n] == labels[len(labels)-1-n] {
+			n++
+		}
+		common = common[len(common)-n:]
+	}
+	if len(common) < 2 {
+		return "", false
+	}
+	return strings.Join(common, "."), true
 }
