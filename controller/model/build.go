@@ -133,11 +133,17 @@ func (c claims) claim(object, what string, scope Scope, src sources, report func
 		m = &claimed{class: src.class, set: layer{}}
 		c[object] = m
 	}
-	for _, name := range slices.Sorted(maps.Keys(src.ingress)) {
-		st := src.ingress[name]
-		if keysByName[name].info().Scope != scope {
-			continue
+	// Only the keys of scope, sorted for a stable order of problems: most
+	// Ingresses set none, and this runs once per path.
+	var names []string
+	for name := range src.ingress {
+		if keysByName[name].info().Scope == scope {
+			names = append(names, name)
 		}
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		st := src.ingress[name]
 		old, ok := m.set[name]
 		if !ok {
 			m.set[name] = st
@@ -241,6 +247,8 @@ func (b *builder) validate(ing *networkingv1.Ingress, src sources) ([]candidate,
 		}
 	}
 	var out []candidate
+	// The paths of one Service share their settings: same layers.
+	bySvc := map[string]pathSettings{}
 	for i, r := range ing.Spec.Rules {
 		field := "spec.rules[" + strconv.Itoa(i) + "]"
 		host := strings.ToLower(r.Host)
@@ -255,8 +263,16 @@ func (b *builder) validate(ing *networkingv1.Ingress, src sources) ([]candidate,
 			if msg := checkServiceBackend(p.Backend.Service); msg != "" {
 				return bad(pfield+".backend", msg)
 			}
-			src.service = b.service(ing.Namespace, p.Backend.Service.Name)
-			c := candidate{host: host, path: p.Path, backend: p.Backend.Service, field: pfield, settings: b.pathSettings(src)}
+			settings, ok := bySvc[p.Backend.Service.Name]
+			if !ok {
+				src.service = b.service(ing.Namespace, p.Backend.Service.Name)
+				settings = b.pathSettings(src)
+				bySvc[p.Backend.Service.Name] = settings
+			}
+			if out == nil {
+				out = make([]candidate, 0, countPaths([]*networkingv1.Ingress{ing}))
+			}
+			c := candidate{host: host, path: p.Path, backend: p.Backend.Service, field: pfield, settings: settings}
 			pt := networkingv1.PathTypeImplementationSpecific
 			if p.PathType != nil {
 				pt = *p.PathType

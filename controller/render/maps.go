@@ -64,9 +64,9 @@ func mapValue(r *model.Route, id string, redirect bool) string {
 }
 
 // routeMaps writes the maps of the http frontend and of the https frontend.
-func routeMaps(m *model.Model, l files.Layout) files.Set {
+func routeMaps(m *model.Model, l files.Layout, ids []string) files.Set {
 	var set files.Set
-	for _, mf := range mapEntries(m, l) {
+	for _, mf := range mapEntries(m, l, ids) {
 		set = append(set, files.File{Path: mf.path, Data: mapData(mf.entries)})
 	}
 	return set
@@ -77,7 +77,7 @@ func routeMaps(m *model.Model, l files.Layout) files.Set {
 // traced back to its object.
 func MapLineSources(m *model.Model, l files.Layout) map[string][]model.Ref {
 	out := map[string][]model.Ref{}
-	for _, mf := range mapEntries(m, l) {
+	for _, mf := range mapEntries(m, l, policyIDs(m.Routes)) {
 		es := sortedEntries(mf.entries)
 		refs := make([]model.Ref, len(es))
 		for i, e := range es {
@@ -93,14 +93,10 @@ type mapFile struct {
 	entries []entry
 }
 
-// mapEntries lists the entries of every map file, unsorted.
-func mapEntries(m *model.Model, l files.Layout) []mapFile {
+// mapEntries lists the entries of every map file, unsorted; ids are the
+// routes' policy IDs.
+func mapEntries(m *model.Model, l files.Layout, ids []string) []mapFile {
 	var out []mapFile
-	// A policy ID is a hash: computed once, not once per frontend.
-	ids := make([]string, len(m.Routes))
-	for i := range m.Routes {
-		ids[i] = m.Routes[i].Policy.ID()
-	}
 	for _, f := range m.Frontends {
 		if f.Kind != model.FrontendHTTP && f.Kind != model.FrontendHTTPS {
 			continue

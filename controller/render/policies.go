@@ -22,10 +22,20 @@ type policies struct {
 	redirects []model.HostRedirect
 }
 
-func distinctPolicies(routes []model.Route) policies {
-	p := policies{by: map[string]*model.PathPolicy{}}
+// policyIDs are the IDs of the routes' policies: each a hash, computed
+// once for the maps and the rules.
+func policyIDs(routes []model.Route) []string {
+	ids := make([]string, len(routes))
 	for i := range routes {
-		id := routes[i].Policy.ID()
+		ids[i] = routes[i].Policy.ID()
+	}
+	return ids
+}
+
+// distinctPolicies are those of routes, whose IDs are ids.
+func distinctPolicies(routes []model.Route, ids []string) policies {
+	p := policies{by: map[string]*model.PathPolicy{}}
+	for i, id := range ids {
 		if id != "" && p.by[id] == nil {
 			p.by[id] = &routes[i].Policy
 			p.ids = append(p.ids, id)

@@ -17,7 +17,7 @@ func policyFrontends(ps ...model.PathPolicy) []byte {
 		routes = append(routes, model.Route{Host: "a.com", Path: "/" + itoa(i), Match: model.MatchPrefix, Backend: "b", Policy: p})
 	}
 	fs := []model.Frontend{{Kind: model.FrontendHTTP, Port: 80}, {Kind: model.FrontendHTTPS, Port: 443}}
-	return frontends(fs, &model.Global{}, distinctPolicies(routes), files.DefaultLayout(""))
+	return frontends(fs, &model.Global{}, distinctPolicies(routes, policyIDs(routes)), files.DefaultLayout(""))
 }
 
 func TestPathPolicySnippets(t *testing.T) {

@@ -55,9 +55,9 @@ func hostRedirectPaths(l files.Layout) (exact, regex string) {
 }
 
 // frontendPolicies are the rules of the path policies and host redirects
-// of m.
-func frontendPolicies(m *model.Model) policies {
-	p := distinctPolicies(m.Routes)
+// of m; ids are its routes' policy IDs.
+func frontendPolicies(m *model.Model, ids []string) policies {
+	p := distinctPolicies(m.Routes, ids)
 	p.redirects = m.HostRedirects
 	return p
 }

@@ -24,13 +24,14 @@ const (
 
 // Render produces every file of the configuration of m placed in l.
 func Render(m *model.Model, l files.Layout) files.Set {
+	ids := policyIDs(m.Routes)
 	set := files.Set{
 		{Path: filepath.Join(l.Etc, GlobalFile), Data: global(&m.Global, l)},
 		{Path: filepath.Join(l.Etc, DefaultsFile), Data: defaults(&m.Global)},
-		{Path: filepath.Join(l.Etc, FrontendsFile), Data: append(userlists(m.Userlists), frontends(m.Frontends, &m.Global, frontendPolicies(m), l)...)},
+		{Path: filepath.Join(l.Etc, FrontendsFile), Data: append(userlists(m.Userlists), frontends(m.Frontends, &m.Global, frontendPolicies(m, ids), l)...)},
 		{Path: filepath.Join(l.Etc, BackendsFile), Data: backends(&m.Global, m.Backends)},
 	}
-	set = append(set, routeMaps(m, l)...)
+	set = append(set, routeMaps(m, l, ids)...)
 	set = append(set, hostRedirectMaps(m, l)...)
 	set = append(set, certs(m, l)...)
 	set = append(set, backendTLSFiles(m, l)...)

@@ -89,7 +89,7 @@ func TestAliasRegexMap(t *testing.T) {
 	m := &model.Model{Frontends: []model.Frontend{{Kind: model.FrontendHTTP, Port: 80}},
 		AliasRegexes: []model.AliasRegex{{Regex: `^b[0-9]+\.test$`, Host: "b.test"}, {Regex: `^a`, Host: "a.test"}}}
 	var data string
-	for _, f := range routeMaps(m, l) {
+	for _, f := range routeMaps(m, l, policyIDs(m.Routes)) {
 		if filepath.Base(f.Path) == aliasRegexFile {
 			data = string(f.Data)
 		}
