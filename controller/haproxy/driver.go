@@ -230,32 +230,38 @@ func (d *Driver) Invalidate() {
 	_ = d.removeLoadedMarker() // best effort: inSync already forces the next reload
 }
 
-// Persist writes set without reloading, before the caller applies the same
-// change through the runtime API: a haproxy that restarts, or a later
-// reload, then loads the state the running worker is about to have. The
-// loaded marker is removed first and comes back only with Confirm, so a
-// controller killed before every command was confirmed leaves no marker and
-// its successor reloads the half-changed worker instead of trusting it.
-func (d *Driver) Persist(set files.Set) error {
+// Persist prepares writing set without reloading, for a change the caller
+// applies through the runtime API: a haproxy that restarts, or a later
+// reload, then loads the state the running worker gets. The loaded marker
+// is removed at once and comes back only with Confirm, so a controller
+// killed before every command was confirmed leaves no marker and its
+// successor reloads the half-changed worker instead of trusting it. The
+// files are written by write, which the caller runs while it sends the
+// commands (both take about a millisecond) and waits for before Confirm.
+func (d *Driver) Persist(set files.Set) (write func() error, err error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	set = slices.Clone(set)
 	set.Sort()
 	plan, err := d.store.Plan(set)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	d.persisted = nil
 	if err := d.removeLoadedMarker(); err != nil {
 		// A marker left in place would vouch for a worker we are changing.
-		return fmt.Errorf("removing the loaded marker: %w", err)
+		return nil, fmt.Errorf("removing the loaded marker: %w", err)
 	}
-	if err := d.store.Apply(set, plan); err != nil {
-		d.inSync = false
-		return fmt.Errorf("writing files: %w", err)
-	}
-	d.lastGood, d.persisted = set, set
-	return nil
+	return func() error {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		if err := d.store.Apply(set, plan); err != nil {
+			d.inSync = false
+			return fmt.Errorf("writing files: %w", err)
+		}
+		d.lastGood, d.persisted = set, set
+		return nil
+	}, nil
 }
 
 // Confirm records that haproxy confirmed every runtime command of the change

@@ -44,22 +44,16 @@ func testRestartedDriverAfterCrashPoints(t *testing.T, _ haproxybin.Build) {
 			}
 		}, true},
 		{"persisted, no runtime command sent", func(t *testing.T, d *Driver, _ files.Layout, set files.Set) {
-			if err := d.Persist(set); err != nil {
-				t.Fatal(err)
-			}
+			persist(t, d, set)
 		}, true},
 		{"persisted, a runtime command failed", func(t *testing.T, d *Driver, _ files.Layout, set files.Set) {
-			if err := d.Persist(set); err != nil {
-				t.Fatal(err)
-			}
+			persist(t, d, set)
 			if out, err := d.Runtime(ctx, "set server be_none/srv1 state maint"); err == nil && out == "" {
 				t.Fatal("a command on a missing server succeeded")
 			}
 		}, true},
 		{"persisted, every command confirmed", func(t *testing.T, d *Driver, l files.Layout, set files.Set) {
-			if err := d.Persist(set); err != nil {
-				t.Fatal(err)
-			}
+			persist(t, d, set)
 			// The runtime form of the change: the frontend's answer is
 			// switched by the same map value the new files hold.
 			if _, err := d.Runtime(ctx, "set map "+l.Maps()+"/hosts.map app.example.com gen-2"); err != nil {
@@ -110,4 +104,16 @@ func mapAnswerSet(l files.Layout, port int, answer string) files.Set {
 		}
 	}
 	return set
+}
+
+// persist writes set as Driver.Persist prepares it.
+func persist(t *testing.T, d *Driver, set files.Set) {
+	t.Helper()
+	write, err := d.Persist(set)
+	if err == nil {
+		err = write()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
 }

@@ -206,16 +206,40 @@ type runtimeChange struct {
 
 func (c runtimeChange) empty() bool { return len(c.cmds) == 0 && len(c.maps) == 0 }
 
-// dynamic writes the files first, without a reload, so that a haproxy that
-// restarts meanwhile loads the new state; then it applies the same change to
-// the running worker through the runtime API.
+// dynamic writes the files, without a reload, so that a haproxy that
+// restarts loads the new state, while it applies the same change to the
+// running worker through the runtime API.
 func (s *Syncer) dynamic(ctx context.Context, rc runtimeChange, set files.Set, t *timings) error {
 	start := time.Now()
-	if err := s.Driver.Persist(set); err != nil {
+	write, err := s.Driver.Persist(set)
+	if err != nil {
 		return err
 	}
-	*t = append(*t, timing{"write_config", time.Since(start)})
-	start = time.Now()
+	written := make(chan error, 1)
+	var took time.Duration
+	go func() {
+		err := write()
+		took = time.Since(start)
+		written <- err
+	}()
+	err = s.runtime(ctx, rc, t)
+	werr := <-written
+	*t = append(*t, timing{"write_config", took})
+	if werr != nil {
+		return werr
+	}
+	if err != nil {
+		return err
+	}
+	// Only now may a restarted controller trust the worker (see Persist).
+	s.Driver.Confirm()
+	klog.Infof("haproxy updated without reload: %d runtime command(s), %d map(s) replaced", len(rc.cmds), len(rc.maps))
+	return nil
+}
+
+// runtime sends rc to the running worker.
+func (s *Syncer) runtime(ctx context.Context, rc runtimeChange, t *timings) error {
+	start := time.Now()
 	for _, c := range rc.cmds {
 		if _, err := s.send(ctx, c); err != nil {
 			return err
@@ -246,9 +270,6 @@ func (s *Syncer) dynamic(ctx context.Context, rc runtimeChange, set files.Set, t
 		}
 	}
 	*t = append(*t, timing{"update_dynamic", time.Since(start)})
-	// Only now may a restarted controller trust the worker (see Persist).
-	s.Driver.Confirm()
-	klog.Infof("haproxy updated without reload: %d runtime command(s), %d map(s) replaced", len(rc.cmds), len(rc.maps))
 	return nil
 }
 
