@@ -110,6 +110,12 @@ func (d *Driver) Runtime(ctx context.Context, cmd string) (string, error) {
 	return d.master.Worker(ctx, cmd)
 }
 
+// RuntimeBatch sends single-line runtime API commands to the current
+// worker, as Runtime does, on one connection; an answer per command.
+func (d *Driver) RuntimeBatch(ctx context.Context, cmds []string) ([]string, error) {
+	return d.master.WorkerBatch(ctx, cmds)
+}
+
 // Result describes one Update.
 type Result struct {
 	Changed  []string // files written or removed

@@ -325,3 +325,32 @@ func TestUpdateCancelledWhileWaiting(t *testing.T) {
 		t.Error("files not restored after an abandoned update")
 	}
 }
+
+// TestRuntimeBatch: commands sent on one connection get their own answers,
+// in order, a failing one in the middle too, and take effect.
+func TestRuntimeBatch(t *testing.T) {
+	haproxybin.Run(t, func(t *testing.T, _ haproxybin.Build) {
+		l := newLayout(t)
+		startExternal(t, l)
+		d := New(Options{Layout: l, Binary: haproxyBinary(t), ConnectionTimeout: 10 * time.Second})
+		ctx := context.Background()
+		port := loopback.Ports(t, 1)[0]
+		if _, err := d.Update(ctx, configSet(l, port, "gen-1", "backend be\n    server s1 127.0.0.1:1 disabled\n")); err != nil {
+			t.Fatal(err)
+		}
+		answers, err := d.RuntimeBatch(ctx, []string{"set server be/s1 addr 127.0.0.2 port 8080", "set server be/none state ready",
+			"set server be/s1 weight 7", "get weight be/s1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []string{"IP changed from '127.0.0.1' to '127.0.0.2'", "No such server", "", "7 (initial 1)"}
+		for i, w := range want {
+			if got := strings.TrimSpace(answers[i]); w == "" && got != "" || !strings.Contains(got, w) {
+				t.Errorf("answer %d: %q, want %q", i, got, w)
+			}
+		}
+		if _, err := d.RuntimeBatch(ctx, []string{"show info; show stat"}); err == nil {
+			t.Error("a batched command with ; was sent")
+		}
+	})
+}

@@ -240,37 +240,71 @@ func (s *Syncer) dynamic(ctx context.Context, rc runtimeChange, set files.Set, t
 // runtime sends rc to the running worker.
 func (s *Syncer) runtime(ctx context.Context, rc runtimeChange, t *timings) error {
 	start := time.Now()
-	for _, c := range rc.cmds {
-		if _, err := s.send(ctx, c); err != nil {
-			return err
-		}
+	if _, err := s.sendAll(ctx, rc.cmds); err != nil {
+		return err
 	}
 	// Every changed map is prepared as a new version first and committed
 	// only then, back to back: each map switches atomically, and a path
 	// moving between keys is never served twice or missing for longer than
 	// the commits take.
-	versions := make([]runtime.MapVersion, len(rc.maps))
-	for i, m := range rc.maps {
-		out, err := s.send(ctx, runtime.PrepareMap(m.Path))
-		if err != nil {
-			return err
-		}
-		if versions[i], err = runtime.ParseMapVersion(out); err != nil {
-			return fmt.Errorf("prepare map %s: %w", m.Path, err)
-		}
-		for _, add := range runtime.AddMap(versions[i], m.Path, m.Data) {
-			if _, err := s.send(ctx, add); err != nil {
-				return err
-			}
-		}
+	var prepares, adds, commits []string
+	for _, m := range rc.maps {
+		prepares = append(prepares, runtime.PrepareMap(m.Path))
+	}
+	answers, err := s.sendAll(ctx, prepares)
+	if err != nil {
+		return err
 	}
 	for i, m := range rc.maps {
-		if _, err := s.send(ctx, runtime.CommitMap(versions[i], m.Path)); err != nil {
-			return err
+		v, err := runtime.ParseMapVersion(answers[i])
+		if err != nil {
+			return fmt.Errorf("prepare map %s: %w", m.Path, err)
 		}
+		adds = append(adds, runtime.AddMap(v, m.Path, m.Data)...)
+		commits = append(commits, runtime.CommitMap(v, m.Path))
+	}
+	if _, err := s.sendAll(ctx, adds); err != nil {
+		return err
+	}
+	if _, err := s.sendAll(ctx, commits); err != nil {
+		return err
 	}
 	*t = append(*t, timing{"update_dynamic", time.Since(start)})
 	return nil
+}
+
+// sendAll runs cmds on the current worker in order, each run of
+// single-line commands on one connection (RuntimeBatch), and checks every
+// answer.
+func (s *Syncer) sendAll(ctx context.Context, cmds []string) ([]string, error) {
+	out := make([]string, 0, len(cmds))
+	for len(cmds) > 0 {
+		n := 0
+		for n < len(cmds) && !strings.ContainsAny(cmds[n], "\n;") {
+			n++
+		}
+		if n < 2 {
+			a, err := s.send(ctx, cmds[0])
+			if err != nil {
+				return nil, err
+			}
+			out, cmds = append(out, a), cmds[1:]
+			continue
+		}
+		start := time.Now()
+		answers, err := s.Driver.RuntimeBatch(ctx, cmds[:n])
+		s.Metrics.MasterCLI.WithLabelValues(strings.Fields(cmds[0])[0]).Observe(time.Since(start).Seconds())
+		if err != nil {
+			return nil, fmt.Errorf("%d commands from %q: %w", n, cmds[0], err)
+		}
+		for i, a := range answers {
+			if !runtime.OK(a) {
+				return nil, fmt.Errorf("%q: haproxy answered %q", cmds[i], strings.TrimSpace(a))
+			}
+		}
+		out, cmds = append(out, answers...), cmds[n:]
+	}
+	return out, nil
 }
 
 // send runs one runtime API command on the current worker and checks its
