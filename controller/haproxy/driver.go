@@ -249,9 +249,8 @@ func (d *Driver) Persist(set files.Set) (write func() error, err error) {
 	defer d.mu.Unlock()
 	set = slices.Clone(set)
 	set.Sort()
-	plan, err := d.store.Plan(set)
-	if err != nil {
-		return nil, err
+	if err := d.store.Check(set); err != nil {
+		return nil, err // before the worker is touched
 	}
 	d.persisted = nil
 	if err := d.removeLoadedMarker(); err != nil {
@@ -261,7 +260,12 @@ func (d *Driver) Persist(set files.Set) (write func() error, err error) {
 	return func() error {
 		d.mu.Lock()
 		defer d.mu.Unlock()
-		if err := d.store.Apply(set, plan); err != nil {
+		// The plan reads every file back: not before the commands.
+		plan, err := d.store.Plan(set)
+		if err == nil {
+			err = d.store.Apply(set, plan)
+		}
+		if err != nil {
 			d.inSync = false
 			return fmt.Errorf("writing files: %w", err)
 		}
