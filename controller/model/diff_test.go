@@ -40,6 +40,10 @@ func TestDiffClassifiesEveryField(t *testing.T) {
 		m.Backends[len(m.Backends)-1].Policy.Limit.Whitelist = one
 		m.Backends[len(m.Backends)-1].Policy.Cookie.Keywords = []CookieKeyword{{"maxidle", "1s"}}
 		m.Spares.Policy.Limit.Whitelist = one
+		m.Global.BindHTTP, m.Global.BindHTTPS = []Addr{{"", 80}}, []Addr{{"", 443}}
+		for i := range m.Frontends {
+			m.Frontends[i].Also = []Addr{{"::", m.Frontends[i].Port}}
+		}
 		bg := func() []BlueGreenGroup { return []BlueGreenGroup{{"app", "blue", 1}} }
 		m.Global.BlueGreen.Groups, m.Backends[len(m.Backends)-1].Policy.BlueGreen.Groups, m.Spares.Policy.BlueGreen.Groups = bg(), bg(), bg()
 		m.Spares.Policy.Cookie.Keywords = []CookieKeyword{{"maxidle", "1s"}}

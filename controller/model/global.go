@@ -13,6 +13,9 @@ import (
 type Global struct {
 	HTTPPort, HTTPSPort, HealthzPort, StatsPort int
 	BindIPHTTP, BindIPHealthz, BindIPStats      string
+	// BindHTTP and BindHTTPS replace bind-ip-addr-http and the port of
+	// their frontend when set (bind-http, bind-https).
+	BindHTTP, BindHTTPS []Addr
 
 	SyslogEndpoint string // "", "stdout" or host:port
 	SyslogFormat   string // rfc5424, rfc3164 or raw

@@ -2,16 +2,19 @@ package model_test
 
 import (
 	"bufio"
+	"crypto/tls"
 	"encoding/json"
 	"io"
 	"net"
 	"net/http"
 	"strconv"
 	"testing"
+	"time"
 
 	networkingv1 "k8s.io/api/networking/v1"
 
 	"github.com/external-haproxy/kit/controller/model"
+	"github.com/external-haproxy/kit/internal/loopback"
 	"github.com/external-haproxy/kit/test/haproxybin"
 	"github.com/external-haproxy/kit/test/liveproxy"
 )
@@ -51,6 +54,34 @@ func TestLiveUseProxyProtocol(t *testing.T) {
 		}
 		if resp, err := send(""); err == nil && resp.StatusCode == 200 {
 			t.Errorf("without a PROXY header: served (%d), want the connection refused", resp.StatusCode)
+		}
+	})
+}
+
+// TestLiveBindHTTPS: bind-https listens on each of its addresses, and the
+// https redirect of a TLS host names the first one's port.
+func TestLiveBindHTTPS(t *testing.T) {
+	haproxybin.Run(t, func(t *testing.T, hb haproxybin.Build) {
+		port := strconv.Itoa(loopback.Ports(t, 1)[0])
+		snap := &model.Snapshot{ConfigMap: map[string]string{"bind-https": "127.0.0.1:" + port + ", 127.0.0.2:" + port}}
+		liveproxy.Backend(t, snap, "ns", "web", nil)
+		web := ingress("web", "web.test", "/", "web")
+		web.Spec.TLS = []networkingv1.IngressTLS{{Hosts: []string{"web.test"}, SecretName: "none"}}
+		snap.Ingresses = []*networkingv1.Ingress{web}
+		p := liveproxy.Start(t, hb.Path, snap, model.Options{})
+		for _, ip := range []string{"127.0.0.1", "127.0.0.2"} {
+			c := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, DisableKeepAlives: true}}
+			req, _ := http.NewRequest("GET", "https://"+ip+":"+port+"/", nil)
+			req.Host = "web.test"
+			resp, err := c.Do(req)
+			if err != nil || resp.StatusCode != 200 {
+				t.Errorf("https://%s:%s/: %v %v, want 200", ip, port, resp, err)
+				continue
+			}
+			resp.Body.Close()
+		}
+		if r := p.Get(t, "http", "web.test", "/a"); r.Status != 302 || r.Header.Get("Location") != "https://web.test:"+port+"/a" {
+			t.Errorf("http://web.test/a: %d to %q, want 302 to https://web.test:%s/a", r.Status, r.Header.Get("Location"), port)
 		}
 	})
 }

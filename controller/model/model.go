@@ -108,6 +108,14 @@ type Frontend struct {
 	Kind FrontendKind
 	IP   string // empty: all addresses
 	Port int
+	// Also are more addresses it listens on (bind-http, bind-https).
+	Also []Addr `json:",omitempty"`
+}
+
+// Addr is a listening address; IP empty: all of the family ("::" for IPv6).
+type Addr struct {
+	IP   string
+	Port int
 }
 
 // Match is how a route's path is compared to the request path.

@@ -395,7 +395,7 @@ func (b *builder) passthrough(names []string, hosts map[string]HostPolicy) {
 	b.pending = append(slices.DeleteFunc(b.pending, func(p pendingRoute) bool { return drop[p.route.Host] }), httpRoutes...)
 	for _, f := range b.m.Frontends {
 		if f.Kind == FrontendHTTPS {
-			b.m.Frontends = append(b.m.Frontends, Frontend{Kind: FrontendPassthrough, IP: f.IP, Port: f.Port})
+			b.m.Frontends = append(b.m.Frontends, Frontend{Kind: FrontendPassthrough, IP: f.IP, Port: f.Port, Also: f.Also})
 			break
 		}
 	}

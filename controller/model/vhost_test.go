@@ -1,6 +1,7 @@
 package model_test
 
 import (
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -240,7 +241,9 @@ func TestSSLPassthroughModel(t *testing.T) {
 			t.Errorf("backend %s TCP %v", be.Name, be.Policy.TCP)
 		}
 	}
-	if !slices.Contains(m.Frontends, model.Frontend{Kind: model.FrontendPassthrough, Port: 443}) {
+	if !slices.ContainsFunc(m.Frontends, func(f model.Frontend) bool {
+		return reflect.DeepEqual(f, model.Frontend{Kind: model.FrontendPassthrough, Port: 443})
+	}) {
 		t.Errorf("frontends %+v, want a passthrough one on 443", m.Frontends)
 	}
 	if !hasProblem(problems, "shared", "ssl-passthrough", "also serves other hosts") || !hasProblem(problems, "noroot", "ssl-passthrough", "no path /") ||

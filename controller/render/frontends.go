@@ -55,11 +55,21 @@ func clientBind(g *model.Global, f model.Frontend) string {
 	return bindAddr(f)
 }
 
+// bindAddr is a frontend's addresses, comma-separated as haproxy's bind
+// takes several.
 func bindAddr(f model.Frontend) string {
-	if strings.Contains(f.IP, ":") {
-		return "[" + f.IP + "]:" + itoa(f.Port)
+	out := addr(f.IP, f.Port)
+	for _, a := range f.Also {
+		out += "," + addr(a.IP, a.Port)
 	}
-	return f.IP + ":" + itoa(f.Port)
+	return out
+}
+
+func addr(ip string, port int) string {
+	if strings.Contains(ip, ":") {
+		return "[" + ip + "]:" + itoa(port)
+	}
+	return ip + ":" + itoa(port)
 }
 
 // noLog keeps probes and stats scraping out of the logs.
