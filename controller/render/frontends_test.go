@@ -18,7 +18,7 @@ func TestHTTPSFrontendSnippets(t *testing.T) {
 // TestBindSnippets: bind-http's addresses in one bind line, as haproxy
 // takes them, with accept-proxy after the last.
 func TestBindSnippets(t *testing.T) {
-	fs := []model.Frontend{{Kind: model.FrontendHTTP, IP: "127.0.0.1", Port: 80, Also: []model.Addr{{"::", 80}, {"", 8080}}}}
+	fs := []model.Frontend{{Kind: model.FrontendHTTP, IP: "127.0.0.1", Port: 80, Also: []model.Addr{{IP: "::", Port: 80}, {Port: 8080}}}}
 	runSnippets(t, model.Global{ForwardFor: "ignore", HTTPSPort: 443}, []snippet{
 		{name: "addresses", want: []string{"bind 127.0.0.1:80,[::]:80,:8080"}},
 		{name: "with the PROXY protocol", set: func(g *model.Global) { g.UseProxyProtocol = true }, want: []string{"bind 127.0.0.1:80,[::]:80,:8080 accept-proxy"}},
