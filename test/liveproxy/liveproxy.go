@@ -193,13 +193,17 @@ func StartIn(t testing.TB, bin, root string, snap *model.Snapshot, opts model.Op
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cancel(); cmd.Wait() })
-	// haproxy accepts connections once every listener is bound.
+	// The http frontend and the admin socket: 3.0 may accept on the one
+	// before it created the other.
 	err := poll.Until(ctx, 10*time.Second, func() (bool, error) {
-		c, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(p.HTTPPort))
-		if err == nil {
+		for _, a := range [][2]string{{"tcp", "127.0.0.1:" + strconv.Itoa(p.HTTPPort)}, {"unix", p.Layout.AdminSocket()}} {
+			c, err := net.Dial(a[0], a[1])
+			if err != nil {
+				return false, nil
+			}
 			c.Close()
 		}
-		return err == nil, nil
+		return true, nil
 	}, nil)
 	if err != nil {
 		t.Fatalf("haproxy %s did not start listening: %v; problems: %v", bin, err, p.Problems)
