@@ -145,7 +145,7 @@ func (b *backends) weigh(be *Backend) {
 		for i, e := range eps {
 			labels[i] = e.labels
 		}
-		for i, w := range bg.weights(labels, be.Policy.Server.Weight) {
+		for i, w := range bg.weights(labels, be.Policy.Server.BaseWeight()) {
 			be.Servers[i].Weight, be.Servers[i].Weighted = w, true
 		}
 	}

@@ -17,7 +17,7 @@ var serverKeys = []configKey{
 		func(p *BackendPolicy) *int { return &p.Server.MaxConn }),
 	onBackend(intKey("maxqueue-server", ScopeBackend, "0", 0, maxConnections, "requests queued per server beyond maxconn-server, the others go to another server or fail; 0: no limit", func(g *Global) *int { return &g.Server.MaxQueue }),
 		func(p *BackendPolicy) *int { return &p.Server.MaxQueue }),
-	onBackend(intKey("initial-weight", ScopeBackend, "1", 1, 256, "weight of every server of the backend (haproxy's weight); matters once servers differ, e.g. by blue-green-deploy", func(g *Global) *int { return &g.Server.Weight }),
+	onBackend(intKey("initial-weight", ScopeBackend, "1", 1, maxWeight, "weight of every server of the backend (haproxy's weight); matters once servers differ, e.g. by blue-green-deploy", func(g *Global) *int { return &g.Server.Weight }),
 		func(p *BackendPolicy) *int { return &p.Server.Weight }),
 	onBackend(newKey(KeyInfo{Name: "health-check-uri", Scope: ScopeBackend, Accepts: "an absolute path of at most 256 letters, digits and - . _ ~ / % ? = &, without ..", Reload: true,
 		Doc: "HTTP health check of every server: a GET of this path must answer 2xx or 3xx"},

@@ -180,7 +180,7 @@ func (s Server) EffectiveWeight(p *BackendPolicy) int {
 	if s.Weighted {
 		return s.Weight
 	}
-	return max(p.Server.Weight, 1)
+	return p.Server.BaseWeight()
 }
 
 // Cert is a certificate bundle served for SNI names.

@@ -25,8 +25,9 @@ type BlueGreenGroup struct {
 const maxWeight = 256
 
 // weights gives each endpoint, by its pod's labels (nil: no pod known),
-// its weight; initial is the backend's initial-weight, the weight of the
-// smallest share in deploy mode as long as the largest fits in maxWeight.
+// its weight; initial is the backend's base weight (initial-weight), the
+// weight of the smallest share in deploy mode as long as the largest fits
+// in maxWeight.
 func (bg BlueGreen) weights(pods []map[string]string, initial int) []int {
 	group := make([]int, len(pods)) // index into Groups, -1: none
 	size := make([]int, len(bg.Groups))
@@ -54,7 +55,7 @@ func (bg BlueGreen) weights(pods []map[string]string, initial int) []int {
 	}
 	scale := 1.0
 	if !bg.PerPod && hi > 0 {
-		scale = float64(max(initial, 1)) / lo
+		scale = float64(initial) / lo
 		scale = min(scale, maxWeight/hi)
 	}
 	out := make([]int, len(pods))

@@ -16,5 +16,9 @@ type HealthCheck struct {
 	Rise, Fall int      // 0: haproxy's 2 and 3
 }
 
+// BaseWeight is the weight haproxy gives every server of the backend, the
+// default-server's: initial-weight, or haproxy's 1.
+func (o ServerOptions) BaseWeight() int { return max(o.Weight, 1) }
+
 // On tells whether the servers are checked.
 func (h HealthCheck) On() bool { return h.URI != "" || h.Interval != 0 }

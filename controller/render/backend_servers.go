@@ -17,8 +17,8 @@ func serverDefaults(c *cfg, be *model.Backend) {
 	if o.MaxQueue > 0 {
 		words = append(words, "maxqueue", itoa(o.MaxQueue))
 	}
-	if o.Weight > 1 {
-		words = append(words, "weight", itoa(o.Weight))
+	if w := o.BaseWeight(); w != 1 {
+		words = append(words, "weight", itoa(w))
 	}
 	if o.Check.On() {
 		words = append(words, "check")

@@ -50,7 +50,7 @@ func server(c *cfg, p *model.BackendPolicy, s *model.Server) {
 	c.WriteByte(':')
 	c.WriteString(itoa(s.Port))
 	serverCookie(c, &p.Cookie, s)
-	if s.Weighted && s.Weight != max(p.Server.Weight, 1) {
+	if s.Weighted && s.Weight != p.Server.BaseWeight() {
 		// default-server has the backend's weight.
 		c.WriteString(" weight ")
 		c.WriteString(itoa(s.Weight))
