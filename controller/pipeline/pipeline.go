@@ -280,7 +280,7 @@ func (s *Syncer) sendAll(ctx context.Context, cmds []string) ([]string, error) {
 	out := make([]string, 0, len(cmds))
 	for len(cmds) > 0 {
 		n := 0
-		for n < len(cmds) && !strings.ContainsAny(cmds[n], "\n;") {
+		for n < len(cmds) && mastercli.Batchable(cmds[n]) {
 			n++
 		}
 		if n < 2 {

@@ -86,6 +86,10 @@ func (c *Client) Worker(ctx context.Context, cmd string) (string, error) {
 // masterPrompt ends each answer of the master CLI in prompt mode.
 const masterPrompt = "\nmaster> "
 
+// Batchable tells whether WorkerBatch takes cmd: one line, one command
+// (the master CLI splits a line at ";").
+func Batchable(cmd string) bool { return !strings.ContainsAny(cmd, "\n;") }
+
 // WorkerBatch sends single-line runtime API commands to the current
 // worker on one connection, in the master's prompt mode, whose prompt
 // ends each answer: one connection instead of one per command (each costs
@@ -95,7 +99,7 @@ func (c *Client) WorkerBatch(ctx context.Context, cmds []string) ([]string, erro
 	var b strings.Builder
 	b.WriteString("prompt")
 	for _, cmd := range cmds {
-		if strings.ContainsAny(cmd, "\n;") {
+		if !Batchable(cmd) {
 			return nil, fmt.Errorf("command %q: a batch takes single commands of one line", strings.SplitN(cmd, "\n", 2)[0])
 		}
 		b.WriteString("\n@1 " + cmd)
