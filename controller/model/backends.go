@@ -208,7 +208,8 @@ func (b *backends) endpoints(svcRef Ref, pick func(*corev1.Service) *corev1.Serv
 		var badField, badMsg string
 		bad := 0
 		for i, ep := range es.Endpoints {
-			if !ready(ep.Conditions) && !b.g.DrainSupport || len(ep.Addresses) == 0 {
+			isReady := ready(ep.Conditions)
+			if !isReady && !b.g.DrainSupport || len(ep.Addresses) == 0 {
 				continue
 			}
 			// Addresses are fungible per the API; the first is enough.
@@ -223,7 +224,7 @@ func (b *backends) endpoints(svcRef Ref, pick func(*corev1.Service) *corev1.Serv
 			e := endpoint{addr.Unmap(), port}
 			if !seen[e] {
 				seen[e] = true
-				eps = append(eps, labeled{e, b.podLabels(es.Namespace, ep.TargetRef), !ready(ep.Conditions)})
+				eps = append(eps, labeled{e, b.podLabels(es.Namespace, ep.TargetRef), !isReady})
 			}
 		}
 		if bad > 1 {

@@ -246,7 +246,7 @@ func (b *builder) validate(ing *networkingv1.Ingress, src sources) ([]candidate,
 			}
 		}
 	}
-	var out []candidate
+	out := make([]candidate, 0, countPaths([]*networkingv1.Ingress{ing}))
 	// The paths of one Service share their settings: same layers.
 	bySvc := map[string]pathSettings{}
 	for i, r := range ing.Spec.Rules {
@@ -268,9 +268,6 @@ func (b *builder) validate(ing *networkingv1.Ingress, src sources) ([]candidate,
 				src.service = b.service(ing.Namespace, p.Backend.Service.Name)
 				settings = b.pathSettings(src)
 				bySvc[p.Backend.Service.Name] = settings
-			}
-			if out == nil {
-				out = make([]candidate, 0, countPaths([]*networkingv1.Ingress{ing}))
 			}
 			c := candidate{host: host, path: p.Path, backend: p.Backend.Service, field: pfield, settings: settings}
 			pt := networkingv1.PathTypeImplementationSpecific

@@ -39,7 +39,7 @@ var affinityKeys = []configKey{
 		func(p *BackendPolicy) *bool { return &p.Cookie.Preserve }),
 	onBackend(boolKey("session-cookie-same-site", ScopeBackend, "false", "the browser sends the cookie with cross-site requests too (attr SameSite=None and secure)", func(g *Global) *bool { return &g.Cookie.SameSite }),
 		func(p *BackendPolicy) *bool { return &p.Cookie.SameSite }),
-	onBackend(boolKey("session-cookie-shared", ScopeBackend, "false", "the cookie is valid for every host routed to the backend (a domain option each; a host added or removed then reloads)", func(g *Global) *bool { return &g.Cookie.Shared }),
+	onBackend(boolKey("session-cookie-shared", ScopeBackend, "false", "the cookie is valid for every host routed to the backend: its domain is their common parent domain (a warning when they share none; a host added or removed then reloads)", func(g *Global) *bool { return &g.Cookie.Shared }),
 		func(p *BackendPolicy) *bool { return &p.Cookie.Shared }),
 	onBackend(newKey(KeyInfo{Name: "session-cookie-value-strategy", Scope: ScopeBackend, Default: "server-name",
 		Accepts: "server-name (pod-uid is not supported: the slot's cookie cannot change at run time when another pod takes it)", Reload: true,

@@ -21,7 +21,8 @@ type Cookie struct {
 	// cross-site requests too (SameSite=None, which needs Secure).
 	SameSite bool
 	// Shared (session-cookie-shared): the cookie is valid for every host
-	// routed to the backend (a domain option each).
+	// routed to the backend (the domain option of their common parent, see
+	// sharedDomain).
 	Shared bool
 	// ValueStrategy is server-name, the only one: kept so that the key's
 	// value is in the model like every other.
