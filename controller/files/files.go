@@ -32,6 +32,11 @@ func (l Layout) Maps() string { return filepath.Join(l.Etc, "maps") }
 // Certs is the directory of PEM bundles and crt-lists.
 func (l Layout) Certs() string { return filepath.Join(l.Lib, "crt") }
 
+// ServerState is the file that carries the servers' states over a reload
+// (load-server-state): the driver writes it right before the reload and
+// empties it once haproxy read it.
+func (l Layout) ServerState() string { return filepath.Join(l.Lib, "server-state") }
+
 // MasterSocket is the master CLI socket of haproxy -W -S.
 func (l Layout) MasterSocket() string { return filepath.Join(l.Run, podlayout.MasterSocketName) }
 

@@ -212,6 +212,12 @@ func (d *Driver) Update(ctx context.Context, set files.Set) (Result, error) {
 	return res, nil
 }
 
+// WriteServerState replaces the server state file haproxy reads at its next
+// (re)load with load-server-state (see runtime.KeepServersState).
+func (d *Driver) WriteServerState(data []byte) error {
+	return filestore.WriteAtomic(files.File{Path: d.opts.Layout.ServerState(), Data: data, Private: true})
+}
+
 // OnDisk is the content of path in the live files, nil when absent: what
 // a restarted controller learns from the files its predecessor wrote.
 func (d *Driver) OnDisk(path string) []byte {

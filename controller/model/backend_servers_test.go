@@ -47,3 +47,28 @@ func TestServerOptions(t *testing.T) {
 		})
 	}
 }
+
+// TestKeepsServerState: a server's state carries over a reload only to
+// the same backend and server, enabled at the same address and port.
+func TestKeepsServerState(t *testing.T) {
+	m := &model.Model{Backends: []model.Backend{{Name: "be", Servers: []model.Server{
+		{Name: "srv001", Addr: "10.0.0.1", Port: 8080, Enabled: true},
+		{Name: "srv002", Addr: "127.0.0.1", Port: 1},
+	}}}}
+	keep := m.KeepsServerState()
+	for _, c := range []struct {
+		backend, server, addr string
+		port                  int
+		want                  bool
+	}{
+		{"be", "srv001", "10.0.0.1", 8080, true},
+		{"be", "srv001", "10.0.0.1", 8081, false},
+		{"be", "srv001", "10.0.0.2", 8080, false},
+		{"be", "srv002", "127.0.0.1", 1, false},
+		{"other", "srv001", "10.0.0.1", 8080, false},
+	} {
+		if got := keep(c.backend, c.server, c.addr, c.port); got != c.want {
+			t.Errorf("%s/%s at %s:%d: kept %v, want %v", c.backend, c.server, c.addr, c.port, got, c.want)
+		}
+	}
+}

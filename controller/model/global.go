@@ -67,6 +67,7 @@ type Global struct {
 	HTTPLogFormat                                               string        // "": option httplog
 	HTTPSLogFormat                                              string        // ssl-passthrough's; "default": option tcplog, "": no log
 	WorkerMaxReloads                                            int           // 0: unlimited
+	LoadServerState                                             bool          // servers keep their health state over a reload
 	BlueGreen                                                   BlueGreen     // every backend's default of the blue-green-* keys
 	// DrainSupport keeps endpoints that are not ready or terminating, at
 	// weight 0 (drain-support); DrainRedispatch: option redispatch.

@@ -26,6 +26,9 @@ var globalExtraKeys = []configKey{
 		global: func(g *Global) *string { return &g.HTTPSLogFormat }},
 	intKey("worker-max-reloads", ScopeGlobal, "0", 0, 1000000, "reloads an old worker survives before it is stopped (mworker-max-reloads); 0: unlimited",
 		func(g *Global) *int { return &g.WorkerMaxReloads }),
+	boolKey("load-server-state", ScopeGlobal, "false", "servers keep their state over a reload (server-state-file): one health checks took down stays down "+
+		"instead of getting requests until its checks fail again; only a server the reload leaves at its address and port keeps it",
+		func(g *Global) *bool { return &g.LoadServerState }),
 }
 
 // headerValueRe is an HTTP field value haproxy keeps as it is: visible

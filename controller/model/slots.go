@@ -101,3 +101,24 @@ func refill(o, n *Backend) (servers []Server, ops []SlotOp, ok bool) {
 	}
 	return servers, append(ops, drains...), true
 }
+
+// KeepsServerState says which servers of the running worker may hand their
+// state (health, weight, admin state) over a reload to m, with
+// load-server-state: those m keeps enabled at the same address and port.
+// haproxy would apply a state's port even to a slot the reload points at
+// another endpoint.
+func (m *Model) KeepsServerState() func(backend, server, addr string, port int) bool {
+	type slot struct{ backend, server string }
+	at := map[slot]Server{}
+	for _, b := range m.Backends {
+		for _, s := range b.Servers {
+			if s.Enabled {
+				at[slot{b.Name, s.Name}] = s
+			}
+		}
+	}
+	return func(backend, server, addr string, port int) bool {
+		s, ok := at[slot{backend, server}]
+		return ok && s.Addr == addr && s.Port == port
+	}
+}

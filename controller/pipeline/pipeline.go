@@ -177,6 +177,12 @@ func (s *Syncer) apply(ctx context.Context, snap *model.Snapshot, held []model.P
 		var reloaded bool
 		reloaded, err = s.drains.reload(ch.Next, func() (bool, error) {
 			s.beforeReload(ctx, ch.Before)
+			if ch.Next.Global.LoadServerState {
+				s.saveServerState(ctx, ch.Next)
+				// A later start of haproxy would apply these states to
+				// slots that dynamic updates moved since.
+				defer s.writeServerState([]byte(runtime.EmptyServersState))
+			}
 			return s.reload(ctx, set, &t)
 		}, s.Driver.InSync)
 		if err == nil && !reloaded {
@@ -366,6 +372,31 @@ func (s *Syncer) beforeReload(ctx context.Context, ops []model.SlotOp) {
 		}
 	}
 	klog.V(1).Infof("%d endpoint change(s) sent to the running worker before the reload", len(ops))
+}
+
+// saveServerState leaves for the reload to next the states of the running
+// worker's servers that next keeps in place (load-server-state); without
+// them haproxy starts every server up, even one its checks found down.
+func (s *Syncer) saveServerState(ctx context.Context, next *model.Model) {
+	state := []byte(runtime.EmptyServersState)
+	// Not send: the answer is a dump, which KeepServersState checks.
+	dump, err := s.Driver.Runtime(ctx, runtime.ShowServersState)
+	if err == nil {
+		var kept []byte
+		if kept, err = runtime.KeepServersState(dump, next.KeepsServerState()); err == nil {
+			state = kept
+		}
+	}
+	if err != nil {
+		klog.Warningf("load-server-state: reading the servers' state: %v; the reload starts them afresh", err)
+	}
+	s.writeServerState(state)
+}
+
+func (s *Syncer) writeServerState(state []byte) {
+	if err := s.Driver.WriteServerState(state); err != nil {
+		klog.Warningf("load-server-state: %v", err)
+	}
 }
 
 func (s *Syncer) reload(ctx context.Context, set files.Set, t *timings) (bool, error) {

@@ -34,6 +34,7 @@ func defaults(g *model.Global) []byte {
 			c.line("option redispatch")
 		}
 	}
+	serverStateFromFile(&c, g)
 	c.line("balance", g.BalanceAlgorithm)
 	c.line("timeout client", g.TimeoutClient.String())
 	c.line("timeout client-fin", g.TimeoutClientFin.String())

@@ -10,7 +10,7 @@ func global(g *model.Global, l files.Layout) []byte {
 	var c cfg
 	c.section("global")
 	c.line("master-worker")
-	masterWorker(&c, g)
+	masterWorker(&c, g, l)
 	// expose-fd listeners lets a reload started through the master hand the
 	// listening sockets over without dropping connections.
 	c.line("stats socket", quoteWord(l.AdminSocket()), "mode 600 level admin expose-fd listeners")

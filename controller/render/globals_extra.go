@@ -100,9 +100,21 @@ func errorFiles(g *model.Global, l files.Layout) files.Set {
 }
 
 // masterWorker writes the master process settings of the global section.
-func masterWorker(c *cfg, g *model.Global) {
+func masterWorker(c *cfg, g *model.Global, l files.Layout) {
 	if g.WorkerMaxReloads > 0 {
 		c.line("mworker-max-reloads", itoa(g.WorkerMaxReloads))
+	}
+	if g.LoadServerState {
+		// Read by every (re)load; the defaults section points the
+		// backends at it (serverStateFromFile).
+		c.line("server-state-file", quoteWord(l.ServerState()))
+	}
+}
+
+// serverStateFromFile makes the backends read the global server-state-file.
+func serverStateFromFile(c *cfg, g *model.Global) {
+	if g.LoadServerState {
+		c.line("load-server-state-from-file global")
 	}
 }
 

@@ -43,7 +43,13 @@ func TestGlobalExtraSnippets(t *testing.T) {
 	runSnippets(t, model.Global{}, []snippet{
 		{name: "unlimited reloads", absent: []string{"mworker-max-reloads"}},
 		{name: "worker max reloads", set: func(g *model.Global) { g.WorkerMaxReloads = 3 }, want: []string{"mworker-max-reloads 3"}},
+		{name: "no server state", absent: []string{"server-state"}},
+		{name: "server state", set: func(g *model.Global) { g.LoadServerState = true }, want: []string{"server-state-file '/var/lib/haproxy/server-state'"}},
 	}, func(g *model.Global) []byte { return global(g, files.DefaultLayout("")) })
+	runSnippets(t, model.Global{}, []snippet{
+		{name: "backends without server state", absent: []string{"load-server-state"}},
+		{name: "backends read the server state", set: func(g *model.Global) { g.LoadServerState = true }, want: []string{"load-server-state-from-file global"}},
+	}, defaults)
 	def := []model.Backend{{Name: model.DefaultBackendName}}
 	runSnippets(t, model.Global{}, []snippet{
 		{name: "empty 404", want: []string{"http-request return status 404"}},

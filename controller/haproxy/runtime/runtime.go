@@ -121,3 +121,51 @@ func ParseStat(answer string) (map[string]map[string]string, error) {
 	}
 	return stats, nil
 }
+
+// ShowServersState dumps every server's state in the format of haproxy's
+// server-state-file; KeepServersState filters its answer.
+const ShowServersState = "show servers state"
+
+// EmptyServersState is a server state file without servers, which haproxy
+// loads silently (an empty file draws a warning).
+const EmptyServersState = "1\n"
+
+// KeepServersState is the server state file of the lines of dump, the
+// answer to ShowServersState, that keep accepts by backend, server, address
+// and port. The columns are found by the names the header gives them.
+func KeepServersState(dump string, keep func(backend, server, addr string, port int) bool) ([]byte, error) {
+	version, rest, _ := strings.Cut(strings.TrimLeft(dump, "\n"), "\n")
+	header, lines, _ := strings.Cut(rest, "\n")
+	if strings.TrimSpace(version) != "1" || !strings.HasPrefix(header, "# ") {
+		return nil, fmt.Errorf("unexpected server state %q", firstLine(dump))
+	}
+	col := map[string]int{}
+	for i, name := range strings.Fields(header[2:]) {
+		col[name] = i
+	}
+	var at [4]int // backend, server, address, port
+	for i, name := range []string{"be_name", "srv_name", "srv_addr", "srv_port"} {
+		c, ok := col[name]
+		if !ok {
+			return nil, fmt.Errorf("server state without column %s", name)
+		}
+		at[i] = c
+	}
+	out := []byte(EmptyServersState + header + "\n")
+	for line := range strings.Lines(lines) {
+		f := strings.Fields(line)
+		if len(f) <= slices.Max(at[:]) {
+			continue
+		}
+		port, err := strconv.Atoi(f[at[3]])
+		if err == nil && keep(f[at[0]], f[at[1]], f[at[2]], port) {
+			out = append(out, strings.TrimRight(line, "\n")+"\n"...)
+		}
+	}
+	return out, nil
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}

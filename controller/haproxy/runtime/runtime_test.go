@@ -124,3 +124,22 @@ func TestAddMapSplitsLargePayloads(t *testing.T) {
 		t.Fatalf("%d commands carry %d lines, want all %d in order", len(cmds), len(lines), len(want))
 	}
 }
+
+// TestKeepServersState: the kept lines with the version and header, by
+// the header's column names; what is not a server state is an error.
+func TestKeepServersState(t *testing.T) {
+	const header = "# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord"
+	kept := "4 be_a 1 srv001 10.0.0.1 0 0 1 1 13 4 0 0 6 0 0 0 - 8080 -\n"
+	dump := "1\n" + header + "\n" + kept + "4 be_a 2 srv002 127.0.0.1 0 5 1 1 13 1 0 0 6 0 0 0 - 1 -\n\n"
+	got, err := KeepServersState(dump, func(be, srv, addr string, port int) bool {
+		return be == "be_a" && srv == "srv001" && addr == "10.0.0.1" && port == 8080
+	})
+	if want := "1\n" + header + "\n" + kept; err != nil || string(got) != want {
+		t.Errorf("got %q, %v; want %q", got, err, want)
+	}
+	for _, bad := range []string{"", "Unknown command\n", "1\n# be_id be_name srv_name\n"} {
+		if _, err := KeepServersState(bad, func(string, string, string, int) bool { return true }); err == nil {
+			t.Errorf("%q: no error", bad)
+		}
+	}
+}
