@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
 )
 
 // placeholderAddr and placeholderPort fill disabled slots; haproxy never
@@ -137,9 +138,18 @@ func (b *backends) add(name string, svcRef Ref, eps []labeled) {
 }
 
 // weigh gives be's servers their own weights: blue-green-balance's, and 0
-// for those drain-support keeps, whatever their group.
+// for those drain-support keeps, whatever their group; and their groups of
+// blue-green-header and -cookie.
 func (b *backends) weigh(be *Backend) {
 	eps := b.eps[be.Name]
+	if label := be.Policy.BlueGreen.SelectorLabel(); label != "" {
+		for i, e := range eps {
+			// The apiserver checks label values; the map file needs it.
+			if v := e.labels[label]; len(validation.IsValidLabelValue(v)) == 0 {
+				be.Servers[i].Group = v
+			}
+		}
+	}
 	if bg := be.Policy.BlueGreen; len(bg.Groups) > 0 {
 		labels := make([]map[string]string, len(eps))
 		for i, e := range eps {
@@ -320,6 +330,7 @@ func (b *backends) resolve(p *BackendPolicy, ns string, src sources, report func
 		k.setBackend(p, b.g, src, report)
 	}
 	p.Cookie = p.Cookie.effective(src, report)
+	p.BlueGreen = p.BlueGreen.effective(src, report)
 	p.Upstream = p.Upstream.effective(ns, b.secret, src, report)
 }
 

@@ -3,6 +3,7 @@ package model
 import (
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -70,11 +71,7 @@ func blueGreenSnapshot(v1, v2 string) *Snapshot {
 // relabelled pod changes its slot's weight through the runtime API.
 func TestBlueGreenBuildAndDiff(t *testing.T) {
 	running, problems := Build(blueGreenSnapshot("blue", "green"), Options{})
-	for _, p := range problems {
-		if p.Object.Kind != "Options" {
-			t.Errorf("problem: %s", p)
-		}
-	}
+	noObjectProblems(t, problems)
 	be := running.Backends[len(running.Backends)-1]
 	var got []int
 	for _, s := range be.Servers[:3] {
@@ -117,6 +114,65 @@ func TestDrainSupportKeepsEndpoints(t *testing.T) {
 		}
 		if !slices.Equal(got, want) {
 			t.Errorf("drain-support=%v: servers %v, want %v", drain, got, want)
+		}
+	}
+}
+
+func TestBlueGreenSelectorParse(t *testing.T) {
+	if got, ok := parseSelector("X-Server:app.kubernetes.io/version"); !ok || got != (BlueGreenSelector{"X-Server", "app.kubernetes.io/version"}) {
+		t.Errorf("parsed %v %v", got, ok)
+	}
+	for _, bad := range []string{"X-Server", ":v", "X-Server:", "-x:v", "x-:v", "X Server:v", "X,Y:v", "x(y):v", "x):v", "X:v w", "X:v\nbackend b",
+		"x" + strings.Repeat("y", 63) + ":v"} {
+		if _, ok := parseSelector(bad); ok {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+// TestBlueGreenSelectorGroups: every endpoint's slot gets its pod's value
+// of the selector's label; a relabelled pod changes it without a reload;
+// a cookie reading another label than the header is dropped with a
+// warning on the key.
+func TestBlueGreenSelectorGroups(t *testing.T) {
+	snap := func(v1, v2 string, cookie string) *Snapshot {
+		s := blueGreenSnapshot(v1, v2)
+		s.Ingresses[0].Annotations = map[string]string{"haproxy-ingress.github.io/blue-green-header": "X-Version:v",
+			"haproxy-ingress.github.io/blue-green-cookie": cookie}
+		return s
+	}
+	running, problems := Build(snap("blue", "green", "version:v"), Options{})
+	noObjectProblems(t, problems)
+	be := running.Backends[len(running.Backends)-1]
+	var got []string
+	for _, s := range be.Servers[:3] {
+		got = append(got, s.Group)
+	}
+	if !slices.Equal(got, []string{"blue", "green", ""}) || be.Policy.BlueGreen.Cookie.Name != "version" {
+		t.Errorf("groups %q cookie %+v, want blue, green, none (pod of another namespace) and the cookie", got, be.Policy.BlueGreen.Cookie)
+	}
+	c := Diff(running, must(Build(snap("green", "green", "version:v"), Options{})))
+	if c.Reload || !c.Groups || c.Next.Backends[len(c.Next.Backends)-1].Servers[0].Group != "green" {
+		t.Errorf("relabelled pod: reload %v %q, groups changed %v", c.Reload, c.Reasons, c.Groups)
+	}
+	m, problems := Build(snap("blue", "green", "version:other"), Options{})
+	if be := m.Backends[len(m.Backends)-1]; be.Policy.BlueGreen.Cookie != (BlueGreenSelector{}) || be.Servers[0].Group != "blue" {
+		t.Errorf("cookie of another label kept: %+v", be.Policy.BlueGreen)
+	}
+	if !slices.ContainsFunc(problems, func(p Problem) bool {
+		return strings.HasSuffix(p.Field, "haproxy-ingress.github.io/blue-green-cookie") && strings.Contains(p.Message, `differs from blue-green-header's "v"`)
+	}) {
+		t.Errorf("no problem on the cookie of another label: %v", problems)
+	}
+}
+
+// noObjectProblems fails on problems other than the controller options'
+// (the tests' snapshots have no default certificate).
+func noObjectProblems(t *testing.T, problems []Problem) {
+	t.Helper()
+	for _, p := range problems {
+		if p.Object.Kind != "Options" {
+			t.Errorf("problem: %s", p)
 		}
 	}
 }

@@ -32,6 +32,9 @@ type Changes struct {
 	// SNI hosts (a rotated Secret), to be replaced through the runtime API
 	// when Reload is false.
 	CertUpdates []Cert
+	// Groups is true when the blue-green group of a server slot changed:
+	// their map files can be replaced at run time.
+	Groups bool
 	// Routes is true when hosts or paths changed while every backend they
 	// use already exists: the routing maps can then be edited at run time,
 	// unless an order-dependent (regex) map changed (see render.MapChanges).
@@ -64,6 +67,7 @@ func Diff(running, next *Model) Changes {
 		return reload(running, next, reasons...)
 	}
 	var ops []SlotOp
+	groups := false
 	result := *laid
 	result.Backends = slices.Clone(laid.Backends)
 	// Equal fixed parts pair the backends (and certificates) up by index.
@@ -76,8 +80,10 @@ func Diff(running, next *Model) Changes {
 		}
 		ops = append(ops, slotOps...)
 		n.Servers = servers
+		groups = groups || n.Policy.BlueGreen.SelectorLabel() != "" && !slices.EqualFunc(running.Backends[i].Servers, servers,
+			func(a, b Server) bool { return a.Group == b.Group })
 	}
-	return Changes{Slots: ops, CertUpdates: rotatedCerts(running, laid), Routes: !equal(running.Routes, laid.Routes), Next: &result}
+	return Changes{Slots: ops, Groups: groups, CertUpdates: rotatedCerts(running, laid), Routes: !equal(running.Routes, laid.Routes), Next: &result}
 }
 
 // partReason is the reload reason when the top-level part name of Model
@@ -130,7 +136,7 @@ func fixed(m *Model) Model {
 	f.Backends = slices.Clone(m.Backends)
 	for i := range f.Backends {
 		f.Backends[i].Servers = distinctRests(m.Backends[i].Servers, func(s *Server) {
-			s.Name, s.Addr, s.Port, s.Enabled, s.Draining, s.Weight, s.Weighted = "", "", 0, false, false, 0, false
+			s.Name, s.Addr, s.Port, s.Enabled, s.Draining, s.Weight, s.Weighted, s.Group = "", "", 0, false, false, 0, false, ""
 		})
 		if strings.HasPrefix(f.Backends[i].Name, sparePrefix) {
 			// Which Service a spare serves is only its routes and slots.

@@ -17,6 +17,7 @@ var diffDynamic = []string{
 	"Routes.Source.Kind", "Routes.Source.Namespace", "Routes.Source.Name",
 	"Backends.Servers.Name", "Backends.Servers.Addr", "Backends.Servers.Port",
 	"Backends.Servers.Enabled", "Backends.Servers.Draining", "Backends.Servers.Weight", "Backends.Servers.Weighted",
+	"Backends.Servers.Group",
 	"Certs.PEM", "DefaultCert.PEM",
 }
 
@@ -46,6 +47,11 @@ func TestDiffClassifiesEveryField(t *testing.T) {
 		}
 		bg := func() []BlueGreenGroup { return []BlueGreenGroup{{"app", "blue", 1}} }
 		m.Global.BlueGreen.Groups, m.Backends[len(m.Backends)-1].Policy.BlueGreen.Groups, m.Spares.Policy.BlueGreen.Groups = bg(), bg(), bg()
+		m.Backends[len(m.Backends)-1].Policy.BlueGreen.Header = BlueGreenSelector{"X-Group", "group"}
+		// Groups are those of endpoints: the slot the walk changes has one.
+		last := &m.Backends[len(m.Backends)-1]
+		srv := &last.Servers[len(last.Servers)-1]
+		srv.Addr, srv.Port, srv.Enabled, srv.Group = "10.0.0.9", 80, true, "blue"
 		m.Spares.Policy.Cookie.Keywords = []CookieKeyword{{"maxidle", "1s"}}
 		m.TLSHosts = []TLSHost{{Host: "a.com", Cert: "ns_a", TLS: HostTLS{ClientCA: "ns_ca", ALPN: "h2"}}}
 		m.Passthrough = []PassthroughHost{{Host: "p.com", Backend: "ns_p_443"}}
@@ -86,8 +92,9 @@ func TestDiffClassifiesEveryField(t *testing.T) {
 		switch dynamic := slices.Contains(diffDynamic, leaf); {
 		case dynamic && c.Reload:
 			t.Errorf("%s is dynamic, but changing it reloads: %q", leaf, c.Reasons)
-		case dynamic && (part == "Routes" && !c.Routes || strings.HasSuffix(leaf, ".PEM") && len(c.CertUpdates) != 1):
-			t.Errorf("changing %s is lost: routes=%v cert updates=%d", leaf, c.Routes, len(c.CertUpdates))
+		case dynamic && (part == "Routes" && !c.Routes || strings.HasSuffix(leaf, ".PEM") && len(c.CertUpdates) != 1 ||
+			strings.HasSuffix(leaf, ".Group") && !c.Groups):
+			t.Errorf("changing %s is lost: routes=%v cert updates=%d groups=%v", leaf, c.Routes, len(c.CertUpdates), c.Groups)
 		case !dynamic && (!c.Reload || !slices.Equal(c.Reasons, []string{want})):
 			t.Errorf("changing %s: reload=%v %q, want a reload for %q", leaf, c.Reload, c.Reasons, want)
 		}

@@ -173,6 +173,10 @@ type Server struct {
 	// initial-weight applies.
 	Weight   int
 	Weighted bool
+	// Group is the value of the blue-green selector's label on the pod of
+	// the slot's endpoint (blue-green-header, -cookie); "" for none. Like
+	// the endpoint it changes at run time (a map entry).
+	Group string
 }
 
 // EffectiveWeight is the weight haproxy gives s in a backend of policy p.

@@ -13,6 +13,35 @@ type BlueGreen struct {
 	// weights are divided by the group's pod count, so the groups' shares
 	// are as configured whatever their sizes.
 	PerPod bool
+	// Header and Cookie (blue-green-header, blue-green-cookie) send a
+	// request that names a group to the first up server of that group,
+	// past the balance: the header's group first, then the cookie's.
+	// Both read one label (effective drops a cookie of another).
+	Header, Cookie BlueGreenSelector
+}
+
+// BlueGreenSelector is the "Name:Label" of blue-green-header or -cookie:
+// the request header or cookie Name holds a value of the pods' label Label.
+type BlueGreenSelector struct{ Name, Label string }
+
+// SelectorLabel is the pod label whose value is a server's Group; "" when
+// no selector is set.
+func (bg BlueGreen) SelectorLabel() string {
+	if bg.Header.Label != "" {
+		return bg.Header.Label
+	}
+	return bg.Cookie.Label
+}
+
+// effective drops a cookie selector that reads another label than the
+// header's: a server has one group, as upstream requires.
+func (bg BlueGreen) effective(src sources, report func(Problem)) BlueGreen {
+	if bg.Header.Label != "" && bg.Cookie.Label != "" && bg.Header.Label != bg.Cookie.Label {
+		reportOn(src, "blue-green-cookie", "label "+quoteValue(bg.Cookie.Label)+" differs from blue-green-header's "+
+			quoteValue(bg.Header.Label)+"; the cookie is not used", report)
+		bg.Cookie = BlueGreenSelector{}
+	}
+	return bg
 }
 
 // BlueGreenGroup is one label=value=weight of blue-green-balance.

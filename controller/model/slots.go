@@ -49,9 +49,10 @@ func refill(o, n *Backend) (servers []Server, ops []SlotOp, ok bool) {
 	op := func(s *Server, a SlotAction) SlotOp {
 		return SlotOp{Backend: o.Name, Server: s.Name, Action: a}
 	}
-	// reweigh gives slot s the weight of ns, with the command when the
-	// weight haproxy applies changes.
+	// reweigh gives slot s the weight and group of ns, with the command
+	// when the weight haproxy applies changes.
 	reweigh := func(s *Server, ns Server) {
+		s.Group = ns.Group
 		before := s.EffectiveWeight(&n.Policy)
 		s.Weight, s.Weighted = ns.Weight, ns.Weighted
 		if w := s.EffectiveWeight(&n.Policy); w != before {
@@ -75,7 +76,8 @@ func refill(o, n *Backend) (servers []Server, ops []SlotOp, ok bool) {
 				ops = append(ops, op(s, SlotReady))
 			}
 		case s.Enabled:
-			s.Enabled, s.Draining = false, true
+			// A draining slot takes no request for its group.
+			s.Enabled, s.Draining, s.Group = false, true, ""
 			drains = append(drains, op(s, SlotDrain))
 		case !s.Draining:
 			free = append(free, i)

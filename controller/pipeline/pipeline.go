@@ -332,7 +332,7 @@ func (s *Syncer) send(ctx context.Context, cmd string) (string, error) {
 
 // runtimeCommands is the runtime part of a dynamic change: server slots,
 // rotated certificates (each swapped in a transaction haproxy commits
-// atomically) and routing maps. A route change that the maps cannot take at
+// atomically), routing maps and blue-green group maps. A route change that the maps cannot take at
 // run time turns ch into a reload.
 func (s *Syncer) runtimeCommands(ch *model.Changes, set files.Set) runtimeChange {
 	if ch.Reload {
@@ -352,6 +352,9 @@ func (s *Syncer) runtimeCommands(ch *model.Changes, set files.Set) runtimeChange
 			return runtimeChange{}
 		}
 		rc.maps = maps
+	}
+	if ch.Groups {
+		rc.maps = append(rc.maps, render.BlueGreenMapChanges(s.runningSet, set, s.Layout)...)
 	}
 	return rc
 }

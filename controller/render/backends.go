@@ -3,23 +3,24 @@ package render
 import (
 	"strings"
 
+	"github.com/external-haproxy/kit/controller/files"
 	"github.com/external-haproxy/kit/controller/model"
 )
 
-// backends is one backend section per backend of the model.
-func backends(g *model.Global, bes []model.Backend) []byte {
+// backendSections is one backend section per backend of the model.
+func backendSections(g *model.Global, bes []model.Backend, l files.Layout) []byte {
 	var c cfg
 	c.Grow(len(bes) * 128)
 	for i := range bes {
 		if bes[i].Policy.TCP {
 			continue // passthroughFiles
 		}
-		backend(&c, g, &bes[i])
+		backend(&c, g, &bes[i], l)
 	}
 	return c.bytes()
 }
 
-func backend(c *cfg, g *model.Global, be *model.Backend) {
+func backend(c *cfg, g *model.Global, be *model.Backend, l files.Layout) {
 	c.section("backend", be.Name)
 	if be.Name == model.DefaultBackendName && be.Service.Name == "" {
 		notFound(c, g)
@@ -31,6 +32,7 @@ func backend(c *cfg, g *model.Global, be *model.Backend) {
 	vhostBackend(c, &be.Policy)
 	rateLimit(c, &be.Policy.Limit)
 	pasteSnippet(c, be.Policy.Snippet.Lines)
+	blueGreenSelectors(c, be, l)
 	for i := range be.Servers {
 		server(c, &be.Policy, &be.Servers[i])
 	}

@@ -29,7 +29,7 @@ func Render(m *model.Model, l files.Layout) files.Set {
 		{Path: filepath.Join(l.Etc, GlobalFile), Data: global(&m.Global, l)},
 		{Path: filepath.Join(l.Etc, DefaultsFile), Data: defaults(&m.Global)},
 		{Path: filepath.Join(l.Etc, FrontendsFile), Data: append(userlists(m.Userlists), frontends(m.Frontends, &m.Global, frontendPolicies(m, ids), l)...)},
-		{Path: filepath.Join(l.Etc, BackendsFile), Data: backends(&m.Global, m.Backends)},
+		{Path: filepath.Join(l.Etc, BackendsFile), Data: backendSections(&m.Global, m.Backends, l)},
 	}
 	set = append(set, routeMaps(m, l, ids)...)
 	set = append(set, hostRedirectMaps(m, l)...)
@@ -38,6 +38,7 @@ func Render(m *model.Model, l files.Layout) files.Set {
 	set = append(set, passthroughFiles(m, l)...)
 	set = append(set, errorFiles(&m.Global, l)...)
 	set = append(set, spares(m, l)...)
+	set = append(set, blueGreenMaps(m, l)...)
 	set.Sort()
 	return set
 }

@@ -71,3 +71,8 @@ func TestQuotedPaths(t *testing.T) {
 		`http-request set-var(txn.route) var(txn.hostpath),map_str('"/o'\''dd dir/etc/haproxy/maps/https-exact.map"')`,
 	}, nil)
 }
+
+// backends renders backend sections in the default layout.
+func backends(g *model.Global, bes []model.Backend) []byte {
+	return backendSections(g, bes, files.DefaultLayout(""))
+}
