@@ -113,7 +113,7 @@ type builder struct {
 // every Ingress gave its Host keys.
 type pendingRoute struct {
 	route    Route
-	settings pathSettings
+	settings *pathSettings // shared by the paths of one Ingress and Service
 	tls      bool // its host has TLS configured
 }
 
@@ -216,7 +216,7 @@ type candidate struct {
 	match      Match
 	backend    *networkingv1.IngressServiceBackend
 	field      string
-	settings   pathSettings
+	settings   *pathSettings
 }
 
 // validate checks everything of an Ingress that reaches haproxy's files and
@@ -248,7 +248,7 @@ func (b *builder) validate(ing *networkingv1.Ingress, src sources) ([]candidate,
 	}
 	out := make([]candidate, 0, countPaths([]*networkingv1.Ingress{ing}))
 	// The paths of one Service share their settings: same layers.
-	bySvc := map[string]pathSettings{}
+	bySvc := map[string]*pathSettings{}
 	for i, r := range ing.Spec.Rules {
 		field := "spec.rules[" + strconv.Itoa(i) + "]"
 		host := strings.ToLower(r.Host)
@@ -266,7 +266,8 @@ func (b *builder) validate(ing *networkingv1.Ingress, src sources) ([]candidate,
 			settings, ok := bySvc[p.Backend.Service.Name]
 			if !ok {
 				src.service = b.service(ing.Namespace, p.Backend.Service.Name)
-				settings = b.pathSettings(src)
+				st := b.pathSettings(src)
+				settings = &st
 				bySvc[p.Backend.Service.Name] = settings
 			}
 			c := candidate{host: host, path: p.Path, backend: p.Backend.Service, field: pfield, settings: settings}
@@ -458,13 +459,15 @@ func (b *builder) finish() {
 	b.vhosts(hosts)
 	m.Routes = make([]Route, 0, len(b.pending))
 	for _, p := range b.pending {
-		p.settings.host = hosts[p.route.Host]
-		if p.settings.rewrite != "" && p.route.Match == MatchRegex {
+		// A copy: the paths that share the settings differ in host.
+		st := *p.settings
+		st.host = hosts[p.route.Host]
+		if st.rewrite != "" && p.route.Match == MatchRegex {
 			b.report(Problem{p.route.Source, "rewrite-target", "not applied to the regex path " + quoteValue(p.route.Path), Warning})
-			p.settings.rewrite = ""
+			st.rewrite = ""
 		}
-		p.route.Policy = p.settings.policy(&p.route, p.tls)
-		p.route.Policy.Auth = b.authPolicy(&p.route, p.settings.auth)
+		p.route.Policy = st.policy(&p.route, p.tls)
+		p.route.Policy.Auth = b.authPolicy(&p.route, st.auth)
 		m.Routes = append(m.Routes, p.route)
 	}
 	sort.Slice(m.Routes, func(i, j int) bool {

@@ -152,8 +152,9 @@ const aliasRegexFile = "host-alias-regex.map"
 // aliasRegexMap maps each regex to its host, in the model's order.
 func aliasRegexMap(m *model.Model, l files.Layout) mapFile {
 	var es []entry
-	for i, a := range m.AliasRegexes {
-		es = append(es, entry{a.Regex, a.Host, 0, i, a.Source})
+	for i := range m.AliasRegexes {
+		a := &m.AliasRegexes[i]
+		es = append(es, entry{a.Regex, a.Host, 0, i, &a.Source})
 	}
 	return mapFile{filepath.Join(l.Maps(), aliasRegexFile), es}
 }
@@ -178,7 +179,7 @@ const httpsLocal = "_https_local"
 func passthroughMap(m *model.Model, l files.Layout) files.File {
 	var es []entry
 	for _, p := range m.Passthrough {
-		es = append(es, entry{p.Host, p.Backend, 0, 0, model.Ref{}})
+		es = append(es, entry{p.Host, p.Backend, 0, 0, nil})
 	}
 	return files.File{Path: filepath.Join(l.Maps(), passthroughFile), Data: mapData(es)}
 }
