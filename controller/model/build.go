@@ -114,7 +114,10 @@ type builder struct {
 type pendingRoute struct {
 	route    Route
 	settings *pathSettings // shared by the paths of one Ingress and Service
-	tls      bool // its host has TLS configured
+	// clientCert is its host's mTLS check (auth-tls-*), set once the hosts
+	// are known.
+	clientCert *ClientCertCheck
+	tls        bool // its host has TLS configured
 }
 
 // claims are the Host or Backend keys that Ingresses set for one shared
@@ -414,14 +417,14 @@ func (b *builder) addRoutes(ing *networkingv1.Ingress, src sources, cands []cand
 		}
 		b.routes[key] = ref
 		tls := hasTLS(ing, c.host)
-		b.pending = append(b.pending, pendingRoute{Route{
+		b.pending = append(b.pending, pendingRoute{route: Route{
 			Host:          c.host,
 			Path:          c.path,
 			Match:         c.match,
 			Backend:       b.backends.forIngress(ing.Namespace, c.backend, ref, c.field+".backend", src),
 			RedirectHTTPS: c.settings.sslRedirect && b.m.DefaultCert != nil && tls,
 			Source:        ref,
-		}, c.settings, tls})
+		}, settings: c.settings, tls: tls})
 	}
 }
 
@@ -461,7 +464,7 @@ func (b *builder) finish() {
 	for _, p := range b.pending {
 		// A copy: the paths that share the settings differ in host.
 		st := *p.settings
-		st.host = hosts[p.route.Host]
+		st.host, st.clientCert = hosts[p.route.Host], p.clientCert
 		if st.rewrite != "" && p.route.Match == MatchRegex {
 			b.report(Problem{p.route.Source, "rewrite-target", "not applied to the regex path " + quoteValue(p.route.Path), Warning})
 			st.rewrite = ""

@@ -123,7 +123,7 @@ func (b *builder) vhosts(hosts map[string]HostPolicy) {
 	b.aliasRegexes(names, hosts)
 	b.aliases(names, hosts, checks, tlsOf)
 	for i := range b.pending {
-		b.pending[i].settings.clientCert = checks[b.pending[i].route.Host]
+		b.pending[i].clientCert = checks[b.pending[i].route.Host]
 	}
 	if b.m.DefaultCert == nil {
 		return
@@ -415,5 +415,5 @@ func (b *builder) passthroughHTTP(ph PassthroughHost, port int) []pendingRoute {
 		b.report(Problem{st.ref, st.field, "host " + ph.Host + ": the passthrough port itself, ignored", Error})
 		return nil
 	}
-	return []pendingRoute{{route: Route{Host: ph.Host, Path: "/", Match: MatchPrefix, Backend: name, Source: st.ref}}}
+	return []pendingRoute{{route: Route{Host: ph.Host, Path: "/", Match: MatchPrefix, Backend: name, Source: st.ref}, settings: &pathSettings{}}}
 }
