@@ -108,51 +108,83 @@ var partReasons = map[string]string{
 }
 
 // fixedDiff names the top-level parts of Model that differ once the dynamic
-// parts are taken out of both models: what only a reload can apply.
+// parts are taken out of both models (see fixedParts): what only a reload
+// can apply. Every field of Model is compared, those added later too.
 func fixedDiff(running, next *Model) []string {
-	o, n := reflect.ValueOf(fixed(running)), reflect.ValueOf(fixed(next))
+	o, n := reflect.ValueOf(running).Elem(), reflect.ValueOf(next).Elem()
 	var reasons []string
 	for i := range o.NumField() {
-		if !equal(o.Field(i).Interface(), n.Field(i).Interface()) {
-			reasons = append(reasons, partReason(o.Type().Field(i).Name))
+		name := o.Type().Field(i).Name
+		if same, ok := fixedParts[name]; ok && !same(running, next) || !ok && !equal(o.Field(i).Interface(), n.Field(i).Interface()) {
+			reasons = append(reasons, partReason(name))
 		}
 	}
 	return reasons
 }
 
-// fixed is a copy of m without the parts the runtime API changes: the route
-// map entries, the server slots' endpoints and states (the slot layout stays
-// the running one, see refill), and certificate contents. Of the routes and
-// slots only the distinct non-zero rests are kept, so that adding or removing
-// one changes nothing unless it carries something else.
-func fixed(m *Model) Model {
-	f := *m
-	f.Routes = distinctRests(m.Routes, func(r *Route) {
+// fixedParts compare the parts of two models that the runtime API changes
+// in part, without those changes: the route map entries, the server slots'
+// endpoints and states (the slot layout stays the running one, see refill),
+// and certificate contents. A part equal as it is needs no stripping; of
+// the backends and certificates only those that differ are stripped, one by
+// one (the runtime API neither adds nor removes them).
+var fixedParts = map[string]func(a, b *Model) bool{
+	"Routes": func(a, b *Model) bool {
+		return equal(a.Routes, b.Routes) || equal(fixedRoutes(a.Routes), fixedRoutes(b.Routes))
+	},
+	"Backends": func(a, b *Model) bool {
+		return sameWithout(a.Backends, b.Backends, fixedBackend)
+	},
+	"Certs": func(a, b *Model) bool {
+		return sameWithout(a.Certs, b.Certs, func(c Cert) Cert { c.PEM = nil; return c })
+	},
+	"DefaultCert": func(a, b *Model) bool {
+		if a.DefaultCert == nil || b.DefaultCert == nil {
+			return a.DefaultCert == b.DefaultCert
+		}
+		x, y := *a.DefaultCert, *b.DefaultCert
+		x.PEM, y.PEM = nil, nil
+		return equal(x, y)
+	},
+}
+
+// sameWithout says whether a and b have the same elements once strip took
+// the dynamic fields out of those that differ.
+func sameWithout[T any](a, b []T, strip func(T) T) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if !equal(a[i], b[i]) && !equal(strip(a[i]), strip(b[i])) {
+			return false
+		}
+	}
+	return true
+}
+
+// fixedRoutes are the distinct non-zero rests of routes without their map
+// entries: adding or removing a route changes nothing unless it carries
+// something else.
+func fixedRoutes(routes []Route) []Route {
+	return distinctRests(routes, func(r *Route) {
 		// Source only names the Ingress for problems; nothing renders it.
 		// What stays is the policy: a route with a policy no other route
 		// has needs the rules of that policy rendered.
 		r.Host, r.Path, r.Match, r.Backend, r.RedirectHTTPS, r.Source = "", "", "", "", false, Ref{}
 	})
-	f.Backends = slices.Clone(m.Backends)
-	for i := range f.Backends {
-		f.Backends[i].Servers = distinctRests(m.Backends[i].Servers, func(s *Server) {
-			s.Name, s.Addr, s.Port, s.Enabled, s.Draining, s.Weight, s.Weighted, s.Group = "", "", 0, false, false, 0, false, ""
-		})
-		if strings.HasPrefix(f.Backends[i].Name, sparePrefix) {
-			// Which Service a spare serves is only its routes and slots.
-			f.Backends[i].Service, f.Backends[i].For = Ref{}, ""
-		}
+}
+
+// fixedBackend is be without its slots' endpoints and states: the distinct
+// non-zero rests of its servers.
+func fixedBackend(be Backend) Backend {
+	be.Servers = distinctRests(be.Servers, func(s *Server) {
+		s.Name, s.Addr, s.Port, s.Enabled, s.Draining, s.Weight, s.Weighted, s.Group = "", "", 0, false, false, 0, false, ""
+	})
+	if strings.HasPrefix(be.Name, sparePrefix) {
+		// Which Service a spare serves is only its routes and slots.
+		be.Service, be.For = Ref{}, ""
 	}
-	f.Certs = slices.Clone(m.Certs)
-	for i := range f.Certs {
-		f.Certs[i].PEM = nil
-	}
-	if m.DefaultCert != nil {
-		c := *m.DefaultCert
-		c.PEM = nil
-		f.DefaultCert = &c
-	}
-	return f
+	return be
 }
 
 // distinctRests is what is left of each of xs once blank cleared its dynamic

@@ -68,13 +68,19 @@ func BenchmarkAnnotationChange10k(b *testing.B) {
 	ing.Annotations["haproxy-ingress.github.io/timeout-server"] = "99s"
 	changed.Ingresses[5000] = ing
 	b.ReportAllocs()
-	var total time.Duration
+	var build, diff, rend time.Duration
 	for b.Loop() {
 		start := time.Now()
 		m, _ := model.Build(&changed, opts)
+		built := time.Now()
 		ch := model.Diff(running, m)
+		diffed := time.Now()
 		render.Render(ch.Next, goldenLayout)
-		total += time.Since(start)
+		build, diff, rend = build+built.Sub(start), diff+diffed.Sub(built), rend+time.Since(diffed)
 	}
-	b.ReportMetric(float64(total.Milliseconds())/float64(b.N), "ms/op")
+	perOp := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 / float64(b.N) }
+	b.ReportMetric(perOp(build+diff+rend), "ms/op")
+	b.ReportMetric(perOp(build), "build-ms/op")
+	b.ReportMetric(perOp(diff), "diff-ms/op")
+	b.ReportMetric(perOp(rend), "render-ms/op")
 }
