@@ -27,7 +27,7 @@ func overlap(a, b Addr) bool {
 // haproxy -c does not catch (it only fails at bind time). Frontends on
 // default ports claim their address first, so the user-set key of a clash is
 // the one that falls back to its default; a frontend that still clashes is
-// dropped. Priority among user-set keys: http, https, healthz, stats. A
+// dropped. Priority among user-set keys: http, https, healthz, stats, fronting-proxy. A
 // bind-http or bind-https address that clashes drops that key.
 func buildFrontends(g *Global, withHTTPS bool, report func(Problem)) []Frontend {
 	specs := []frontendSpec{
@@ -35,6 +35,12 @@ func buildFrontends(g *Global, withHTTPS bool, report func(Problem)) []Frontend 
 		{FrontendHTTPS, "https-port", &g.HTTPSPort, g.BindIPHTTP, g.BindHTTPS, "bind-https"},
 		{kind: FrontendHealthz, portKey: "healthz-port", port: &g.HealthzPort, ip: g.BindIPHealthz},
 		{kind: FrontendStats, portKey: "stats-port", port: &g.StatsPort, ip: g.BindIPStats},
+	}
+	switch {
+	case !withHTTPS && g.FrontingProxyPort > 0:
+		report(Problem{configMapRef, "fronting-proxy-port", "needs the https frontend, which has no default certificate; fronting-proxy frontend disabled", Error})
+	case g.FrontingProxyPort > 0:
+		specs = append(specs, frontendSpec{kind: FrontendFronting, portKey: "fronting-proxy-port", port: &g.FrontingProxyPort, ip: g.BindIPHTTP})
 	}
 	if !withHTTPS {
 		specs = append(specs[:1], specs[2:]...)
@@ -82,6 +88,11 @@ func buildFrontends(g *Global, withHTTPS bool, report func(Problem)) []Frontend 
 		}
 		msg := "port " + strconv.Itoa(*s.port) + " is already used by the " + string(holder) + " frontend"
 		*s.port = defaultPort(s.portKey)
+		if *s.port == 0 {
+			// No default port: fronting-proxy-port.
+			report(Problem{configMapRef, s.portKey, msg + ", " + string(s.kind) + " frontend disabled", Error})
+			continue
+		}
 		if _, _, taken := clash(frontend(s)); taken {
 			report(Problem{configMapRef, s.portKey, msg + "; the default is taken too, " + string(s.kind) + " frontend disabled", Error})
 			continue

@@ -75,6 +75,9 @@ type Global struct {
 	// Limit is every backend's default of the limit-* keys.
 	Limit            RateLimit
 	UseProxyProtocol bool // accept-proxy on the client-facing binds
+	// FrontingProxyPort is the port of the fronting-proxy frontend; 0: none.
+	FrontingProxyPort int
+	UseForwardedProto bool // fronting-proxy: X-Forwarded-Proto other than https takes the http path
 }
 
 const (

@@ -147,6 +147,7 @@ var configMapKeys = []struct{ key, benign string }{
 	{"initial-weight", "50"}, {"https-log-format", "%ci %b"}, {"blue-green-balance", "v=blue=1,v=green=2"}, {"blue-green-mode", "pod"}, {"drain-support", "true"}, {"drain-support-redispatch", "false"}, {"session-cookie-same-site", "true"}, {"session-cookie-shared", "true"},
 	{"bind-http", ":8081,:::8081"}, {"bind-https", "127.0.0.1:8444"},
 	{"load-server-state", "true"}, {"blue-green-header", "X-Version:v"}, {"blue-green-cookie", "version:v"},
+	{"fronting-proxy-port", "8000"}, {"use-forwarded-proto", "false"},
 }
 
 func tlsSecret(name string, cert, key []byte) *corev1.Secret {

@@ -85,3 +85,55 @@ func TestLiveBindHTTPS(t *testing.T) {
 		}
 	})
 }
+
+// TestLiveFrontingProxy: on fronting-proxy-port a request that a load
+// balancer ended TLS for (X-Forwarded-Proto https) is served as an https
+// one, with HSTS and the client's address; one without is redirected to
+// https as on the http port, unless use-forwarded-proto is false.
+func TestLiveFrontingProxy(t *testing.T) {
+	haproxybin.Run(t, func(t *testing.T, hb haproxybin.Build) {
+		for _, forwarded := range []string{"true", "false"} {
+			port := strconv.Itoa(loopback.Ports(t, 1)[0])
+			snap := &model.Snapshot{ConfigMap: map[string]string{"fronting-proxy-port": port, "use-forwarded-proto": forwarded}}
+			liveproxy.Backend(t, snap, "ns", "web", nil)
+			web := ingress("web", "web.test", "/", "web")
+			web.Spec.TLS = []networkingv1.IngressTLS{{Hosts: []string{"web.test"}, SecretName: "none"}}
+			snap.Ingresses = []*networkingv1.Ingress{web}
+			p := liveproxy.Start(t, hb.Path, snap, model.Options{})
+			send := func(proto string) (*http.Response, *liveproxy.Echo) {
+				t.Helper()
+				req, _ := http.NewRequest("GET", "http://127.0.0.1:"+port+"/a", nil)
+				req.Host = "web.test"
+				if proto != "" {
+					req.Header.Set("X-Forwarded-Proto", proto)
+				}
+				c := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true},
+					CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+				resp, err := c.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer resp.Body.Close()
+				body, _ := io.ReadAll(resp.Body)
+				r := liveproxy.Response{Status: resp.StatusCode, Header: resp.Header, Body: string(body)}
+				return resp, r.Echo()
+			}
+			resp, echo := send("https")
+			if resp.StatusCode != 200 || resp.Header.Get("Strict-Transport-Security") == "" || echo == nil ||
+				echo.Header.Get("X-Forwarded-Proto") != "https" || echo.Header.Get("X-Forwarded-For") != "127.0.0.1" {
+				t.Errorf("use-forwarded-proto %s, X-Forwarded-Proto https: %d, HSTS %q, backend saw %+v; want 200 with HSTS, https and the client's address",
+					forwarded, resp.StatusCode, resp.Header.Get("Strict-Transport-Security"), echo)
+			}
+			for _, proto := range []string{"", "http"} {
+				resp, _ := send(proto)
+				redirect := "https://web.test:" + strconv.Itoa(p.HTTPSPort) + "/a"
+				switch {
+				case forwarded == "true" && (resp.StatusCode != 302 || resp.Header.Get("Location") != redirect):
+					t.Errorf("X-Forwarded-Proto %q: %d to %q, want 302 to %s", proto, resp.StatusCode, resp.Header.Get("Location"), redirect)
+				case forwarded == "false" && (resp.StatusCode != 200 || resp.Header.Get("Strict-Transport-Security") == ""):
+					t.Errorf("use-forwarded-proto false, X-Forwarded-Proto %q: %d, HSTS %q; want 200 as https", proto, resp.StatusCode, resp.Header.Get("Strict-Transport-Security"))
+				}
+			}
+		}
+	})
+}

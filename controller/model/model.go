@@ -101,6 +101,11 @@ const (
 	FrontendHTTPS   FrontendKind = "https"
 	FrontendHealthz FrontendKind = "healthz"
 	FrontendStats   FrontendKind = "stats"
+	// FrontendFronting takes plain http from a load balancer in front that
+	// ended TLS (fronting-proxy-port): each request goes on to the https
+	// frontend, or to the http one when its X-Forwarded-Proto is not https
+	// (use-forwarded-proto), over local sockets.
+	FrontendFronting FrontendKind = "fronting-proxy"
 )
 
 // Frontend is one listening address.

@@ -21,18 +21,22 @@ func frontends(fs []model.Frontend, g *model.Global, pols policies, l files.Layo
 		switch f.Kind {
 		case model.FrontendHTTP:
 			c.line("bind", clientBind(g, f))
+			frontingBind(&c, fs, l, "http")
 			proxyFrontend(&c, g, pols, l, "http")
 		case model.FrontendHTTPS:
 			c.line("bind", httpsBind(fs, f, g, l), "ssl crt", quoteWord(filepath.Join(l.Certs(), DefaultCertFile)),
 				"crt-list", quoteWord(filepath.Join(l.Certs(), CrtListFile)), "alpn", model.DefaultALPN,
 				// Client certificate errors are for the routes' rules to answer.
 				"ca-ignore-err all crt-ignore-err all")
+			frontingBind(&c, fs, l, "https")
 			proxyFrontend(&c, g, pols, l, "https")
 		case model.FrontendHealthz:
 			c.line("bind", bindAddr(f))
 			noLog(&c, g)
 			c.line("monitor-uri", podlayout.HealthzPath)
 			c.line("http-request return status 404")
+		case model.FrontendFronting:
+			frontingFrontend(&c, g, f, l)
 		case model.FrontendStats:
 			c.line("bind", bindAddr(f))
 			noLog(&c, g)
