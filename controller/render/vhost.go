@@ -190,7 +190,7 @@ func passthroughMap(m *model.Model, l files.Layout) files.File {
 func httpsBind(fs []model.Frontend, f model.Frontend, g *model.Global, l files.Layout) string {
 	for _, p := range fs {
 		if p.Kind == model.FrontendPassthrough {
-			return quoteWord("unix@"+httpsSocket(l)) + " accept-proxy"
+			return quoteWord("unix@"+httpsSocket(l)) + " mode 600 accept-proxy"
 		}
 	}
 	return clientBind(g, f)

@@ -137,7 +137,7 @@ func TestPassthroughSnippets(t *testing.T) {
 		t.Errorf("passthrough map %q", got[passthroughFile])
 	}
 	checkLines(t, frontends(m.Frontends, &g, policies{}, l), []string{
-		"bind 'unix@/var/run/haproxy/https.sock' accept-proxy ssl crt '/var/lib/haproxy/crt/default.pem' crt-list '/var/lib/haproxy/crt/crt-list.txt' alpn h2,http/1.1 ca-ignore-err all crt-ignore-err all",
+		"bind 'unix@/var/run/haproxy/https.sock' mode 600 accept-proxy ssl crt '/var/lib/haproxy/crt/default.pem' crt-list '/var/lib/haproxy/crt/crt-list.txt' alpn h2,http/1.1 ca-ignore-err all crt-ignore-err all",
 	}, []string{"frontend passthrough"})
 	checkLines(t, backends(&g, m.Backends), nil, []string{"backend ns_tls_443"})
 	if passthroughFiles(&model.Model{Frontends: m.Frontends[:1]}, l) != nil {
