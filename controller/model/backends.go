@@ -2,7 +2,9 @@ package model
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
+	"slices"
 	"sort"
 	"strconv"
 
@@ -303,14 +305,32 @@ func (b *backends) slots(eps []labeled) []Server {
 	return servers
 }
 
-func serverName(i int) string { return fmt.Sprintf("srv%03d", i+1) }
+// serverName is the name of slot i: srv001, srv002, …, srv1000, ….
+func serverName(i int) string {
+	if i < len(serverNames) {
+		return serverNames[i]
+	}
+	return fmt.Sprintf("srv%03d", i+1)
+}
+
+// serverNames are the names of the first slots, which every backend has:
+// made once instead of per server (100k on large clusters).
+var serverNames = func() []string {
+	names := make([]string, 64)
+	for i := range names {
+		names[i] = fmt.Sprintf("srv%03d", i+1)
+	}
+	return names
+}()
 
 // list returns the backends sorted by name, with their policies resolved
 // from the IngressClass parameters, the claims of their Ingresses and
 // their Service's annotations.
 func (b *backends) list(service func(ns, name string) layer) []Backend {
+	// Sorted by name before the copy: sorting the large structs costs more.
 	out := make([]Backend, 0, len(b.built))
-	for _, be := range b.built {
+	for _, name := range slices.Sorted(maps.Keys(b.built)) {
+		be := b.built[name]
 		var svc layer
 		if be.Service.Name != "" {
 			svc = service(be.Service.Namespace, be.Service.Name)
@@ -319,7 +339,6 @@ func (b *backends) list(service func(ns, name string) layer) []Backend {
 		b.weigh(be)
 		out = append(out, *be)
 	}
-	sortBackends(out)
 	return out
 }
 

@@ -115,12 +115,19 @@ func layerWithoutSnippets(l layer, allowed bool, report func(Problem)) layer {
 	if allowed {
 		return l
 	}
-	for _, name := range slices.Sorted(maps.Keys(l)) {
+	// Sorted for a stable order of problems, only when there is one: this
+	// runs for every Ingress and Service.
+	var found []string
+	for name := range l {
 		if keysByName[name].info().Snippet {
-			st := l[name]
-			report(snippetsOff(st.ref, st.field, keysByName[name].info().Name))
-			delete(l, name)
+			found = append(found, name)
 		}
+	}
+	slices.Sort(found)
+	for _, name := range found {
+		st := l[name]
+		report(snippetsOff(st.ref, st.field, keysByName[name].info().Name))
+		delete(l, name)
 	}
 	return l
 }
