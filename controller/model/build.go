@@ -69,6 +69,10 @@ func build(s *Snapshot, o Options) (*builder, []Problem) {
 		b.secrets[sec.Namespace+"/"+sec.Name] = sec
 	}
 	b.backends.secret = func(ns, name string) *corev1.Secret { return b.secrets[ns+"/"+name] }
+	if b.cache = o.Cache; b.cache != nil {
+		b.cache.begin(parseDeps{global: m.Global, classes: b.classes, prefixes: b.prefixes, snippets: b.snippets})
+		defer b.cache.end()
+	}
 	// Routes are large (their settings): one allocation, not a growing slice.
 	b.pending = make([]pendingRoute, 0, countPaths(s.Ingresses))
 	for _, ing := range oldestFirst(s.Ingresses) {
@@ -107,6 +111,10 @@ type builder struct {
 	pending  []pendingRoute   // routes whose policy finish computes
 	// userlists are the auth-secret Secrets read, by ns/name.
 	userlists map[string]*userlistResult
+	// cache, if any, keeps the Ingresses' parses for the next Build;
+	// serviceRead tells it which Services one read (see parse).
+	cache       *ParseCache
+	serviceRead func(key string)
 }
 
 // pendingRoute is a route with the settings its policy comes from, once
@@ -169,6 +177,9 @@ func (c claims) sources(object string, service layer) sources {
 // paths use it.
 func (b *builder) service(ns, name string) layer {
 	key := ns + "/" + name
+	if b.serviceRead != nil {
+		b.serviceRead(key)
+	}
 	l, ok := b.services[key]
 	if !ok {
 		if svc := b.backends.services[key]; svc != nil {
@@ -185,7 +196,7 @@ func (b *builder) withoutSnippets(l layer) layer {
 
 // pathSettings resolves the Path keys of one path.
 func (b *builder) pathSettings(src sources) pathSettings {
-	st := pathSettings{global: &b.m.Global}
+	var st pathSettings
 	for _, k := range registry {
 		k.setPath(&st, &b.m.Global, src, b.report)
 	}
@@ -313,15 +324,11 @@ func (b *builder) validate(ing *networkingv1.Ingress, src sources) ([]candidate,
 
 func (b *builder) ingress(ing *networkingv1.Ingress) {
 	ref := ingressRef(ing)
-	class := ""
-	if ing.Spec.IngressClassName != nil {
-		class = *ing.Spec.IngressClassName
-	}
-	src := sources{class: b.classes[class], ingress: b.withoutSnippets(annotations(ref, ing.Annotations, b.prefixes, b.report))}
-	cands, p := b.validate(ing, src)
+	src, cands, p := b.parse(ing)
 	if p != nil {
-		p.Message += "; ingress skipped"
-		b.report(*p)
+		skipped := *p
+		skipped.Message += "; ingress skipped"
+		b.report(skipped)
 		return
 	}
 	b.tls(ing)
@@ -469,7 +476,7 @@ func (b *builder) finish() {
 			b.report(Problem{p.route.Source, "rewrite-target", "not applied to the regex path " + quoteValue(p.route.Path), Warning})
 			st.rewrite = ""
 		}
-		p.route.Policy = st.policy(&p.route, p.tls)
+		p.route.Policy = st.policy(&b.m.Global, &p.route, p.tls)
 		p.route.Policy.Auth = b.authPolicy(&p.route, st.auth)
 		m.Routes = append(m.Routes, p.route)
 	}

@@ -45,7 +45,9 @@ func TestFrontingProxyFrontend(t *testing.T) {
 		if slices.ContainsFunc(kinds(m), func(k string) bool { return strings.HasPrefix(k, "fronting") }) {
 			t.Errorf("%v: frontends %v, want none fronting", c.cm, kinds(m))
 		}
-		if !slices.ContainsFunc(problems, func(p model.Problem) bool { return p.Object == model.ConfigMapRef && strings.Contains(p.Message, c.want) }) {
+		if !slices.ContainsFunc(problems, func(p model.Problem) bool {
+			return p.Object == model.ConfigMapRef && strings.Contains(p.Message, c.want)
+		}) {
 			t.Errorf("%v: problems %v, want %q", c.cm, problems, c.want)
 		}
 	}

@@ -58,6 +58,9 @@ type Options struct {
 	// SpareBackends is --spare-backends: the least number of spare
 	// backends a reload renders (see spares.go).
 	SpareBackends int
+	// Cache, if set, carries the Ingresses' parses from one Build to the
+	// next (see ParseCache).
+	Cache *ParseCache
 }
 
 // Model is the haproxy configuration implied by a snapshot. All slices are

@@ -79,13 +79,12 @@ type pathSettings struct {
 	cors        CORSSettings
 	redirectTo  string
 	maxBody     int64
-	global      *Global
 	clientCert  *ClientCertCheck
 }
 
-// policy is the effect of the settings on a route; hasTLS: its host has TLS
-// configured.
-func (s *pathSettings) policy(r *Route, hasTLS bool) PathPolicy {
+// policy is the effect of the settings on a route in g; hasTLS: its host
+// has TLS configured.
+func (s *pathSettings) policy(g *Global, r *Route, hasTLS bool) PathPolicy {
 	p := PathPolicy{AllowSources: s.allow, DenySources: s.deny}
 	if s.rewrite != "" {
 		p.Rewrite = &Rewrite{Prefix: r.Path, Target: s.rewrite}
@@ -97,7 +96,7 @@ func (s *pathSettings) policy(r *Route, hasTLS bool) PathPolicy {
 		h := s.hsts
 		p.HSTS = &h
 	}
-	s.redirectPolicy(&p)
+	s.redirectPolicy(g, &p)
 	return p
 }
 

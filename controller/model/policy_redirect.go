@@ -21,13 +21,13 @@ type BodyLimit struct {
 }
 
 // redirectPolicy adds the effect of the redirect keys to p.
-func (s *pathSettings) redirectPolicy(p *PathPolicy) {
+func (s *pathSettings) redirectPolicy(g *Global, p *PathPolicy) {
 	if s.redirectTo != "" {
-		p.RedirectTo = &RedirectTo{URL: s.redirectTo, Code: s.global.RedirectToCode}
+		p.RedirectTo = &RedirectTo{URL: s.redirectTo, Code: g.RedirectToCode}
 	}
 	if s.maxBody > 0 {
 		// The time a client has to send a whole request.
-		p.BodyLimit = &BodyLimit{Max: s.maxBody, Wait: s.global.TimeoutHTTPRequest}
+		p.BodyLimit = &BodyLimit{Max: s.maxBody, Wait: g.TimeoutHTTPRequest}
 	}
 }
 

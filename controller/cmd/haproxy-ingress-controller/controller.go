@@ -151,6 +151,8 @@ func runController(ctx context.Context, fs *flag.FlagSet, args []string) error {
 	updates, cancelUpdates := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelUpdates()
 	context.AfterFunc(ctx, func() { time.AfterFunc(updateGrace, cancelUpdates) })
+	// Updates run one at a time: they can share the Ingresses' parses.
+	parses := model.NewParseCache()
 	loop = updater.New(updater.Config{
 		WaitBeforeUpdate: o.WaitBeforeUpdate,
 		MinInterval:      o.MinInterval(),
@@ -161,6 +163,7 @@ func runController(ctx context.Context, fs *flag.FlagSet, args []string) error {
 		if err != nil {
 			return false, err
 		}
+		mo.Cache = parses
 		syncer.Options = mo
 		applied := syncer.Applied()
 		if err := syncer.Update(updates, &snap); err != nil {
