@@ -42,7 +42,13 @@ type parsedIngress struct {
 	cands    []candidate
 	skip     *Problem
 	problems []Problem
-	services map[string]*corev1.Service
+	services []serviceRead
+}
+
+// serviceRead is a Service an Ingress's parse read (nil: it was missing).
+type serviceRead struct {
+	key string
+	svc *corev1.Service
 }
 
 // begin makes the cache serve one Build with deps, dropping every entry if
@@ -63,8 +69,8 @@ func (c *ParseCache) lookup(ing *networkingv1.Ingress, services map[string]*core
 	if p == nil {
 		return nil
 	}
-	for key, svc := range p.services {
-		if services[key] != svc {
+	for _, r := range p.services {
+		if services[r.key] != r.svc {
 			return nil
 		}
 	}
@@ -90,20 +96,20 @@ func (b *builder) parse(ing *networkingv1.Ingress) (sources, []candidate, *Probl
 		}
 	}
 	report := b.report
-	p := &parsedIngress{services: map[string]*corev1.Service{}}
+	p := &parsedIngress{}
 	if b.cache != nil {
 		b.report = func(pr Problem) {
 			p.problems = append(p.problems, pr)
 			report(pr)
 		}
-		b.serviceRead = func(key string) { p.services[key] = b.backends.services[key] }
+		b.serviceRead = func(key string) { p.services = append(p.services, serviceRead{key, b.backends.services[key]}) }
 		defer func() { b.report, b.serviceRead = report, nil }()
 	}
 	src := sources{class: b.classes[class], ingress: b.withoutSnippets(annotations(ingressRef(ing), ing.Annotations, b.prefixes, b.report))}
 	cands, skip := b.validate(ing, src)
 	if b.cache != nil {
 		p.ingress, p.cands, p.skip = src.ingress, cands, skip
-		p.problems = slices.Clip(p.problems)
+		p.problems, p.services = slices.Clip(p.problems), slices.Clip(p.services)
 		b.cache.store(ing, p)
 	}
 	return src, cands, skip

@@ -30,6 +30,9 @@ func newHarness(t *testing.T, cfg Config) *harness {
 	h := &harness{t: t, starts: make(chan time.Time), results: make(chan result), ended: make(chan int), t0: time.Unix(1_000_000, 0)}
 	h.clock = clocktesting.NewFakeClock(h.t0)
 	cfg.Clock = h.clock
+	if cfg.CPU == nil {
+		cfg.CPU = func() time.Duration { return 0 }
+	}
 	// Every send to the test gives up once the test ended, so that a test
 	// that failed with an update unaccounted for does not hang in cleanup.
 	ctx, cancel := context.WithCancel(context.Background())
@@ -165,6 +168,26 @@ func TestUpdatesAreSpacedByTheirOwnDuration(t *testing.T) {
 	h.clock.Step(time.Millisecond)
 	if at := h.started(); at != 800*time.Millisecond {
 		t.Fatalf("update after a 400 ms one at %v, want 800ms", at)
+	}
+	h.finish(0, nil)
+}
+
+// TestUpdatesAreSpacedByTheirCPU: an update that used more CPU than time
+// (the process's threads together) keeps the loop idle four times as long.
+func TestUpdatesAreSpacedByTheirCPU(t *testing.T) {
+	var cpu time.Duration
+	h := newHarness(t, Config{MinInterval: 10 * time.Millisecond, CPU: func() time.Duration { return cpu }})
+	h.loop.Trigger()
+	h.started()
+	h.loop.Trigger()
+	cpu += 150 * time.Millisecond
+	h.finish(100*time.Millisecond, nil)
+	h.waiting()
+	h.clock.Step(599 * time.Millisecond)
+	h.notDue()
+	h.clock.Step(time.Millisecond)
+	if at := h.started(); at != 700*time.Millisecond {
+		t.Fatalf("update after one of 100 ms using 150 ms of CPU at %v, want 700ms", at)
 	}
 	h.finish(0, nil)
 }

@@ -179,10 +179,27 @@ func (s *notifyingStore) Add(obj any) error { return s.changed(s.Store.Add(s.kep
 func (s *notifyingStore) Delete(obj any) error { return s.changed(s.Store.Delete(obj)) }
 
 func (s *notifyingStore) kept(obj any) any {
+	obj = trimmed(obj)
 	if s.strip == nil {
 		return obj
 	}
 	return s.strip(obj)
+}
+
+// trimmed drops, in place, what no part of the controller reads and what
+// can be as large as the rest of the object: its managed fields and
+// kubectl's copy of the last applied object. The watch decoded the object
+// for the cache alone, as a reflector's transform gets it.
+func trimmed(obj any) any {
+	m, err := meta.Accessor(obj)
+	if err != nil {
+		return obj // a tombstone
+	}
+	m.SetManagedFields(nil)
+	if a := m.GetAnnotations(); a != nil {
+		delete(a, corev1.LastAppliedConfigAnnotation)
+	}
+	return obj
 }
 
 func (s *notifyingStore) Update(obj any) error {
@@ -233,13 +250,11 @@ func ingressStatusOnly(old, cur any) bool {
 // Replace is a (re)list: the first marks the cache synced; after a reconnect
 // the model is rebuilt once, and finds nothing to do if nothing changed.
 func (s *notifyingStore) Replace(list []any, rv string) error {
-	if s.strip != nil {
-		kept := make([]any, len(list))
-		for i, o := range list {
-			kept[i] = s.strip(o)
-		}
-		list = kept
+	kept := make([]any, len(list))
+	for i, o := range list {
+		kept[i] = s.kept(o)
 	}
+	list = kept
 	err := s.Store.Replace(list, rv)
 	if err == nil {
 		s.mu.Lock()

@@ -191,3 +191,22 @@ func TestPodsLabelsOnly(t *testing.T) {
 		t.Errorf("%d OnChange calls for a status update and a label change, want 1", n)
 	}
 }
+
+// TestCacheTrimsObjects: the caches keep neither managed fields nor
+// kubectl's last applied copy, and keep every other annotation.
+func TestCacheTrimsObjects(t *testing.T) {
+	client, w, _, ctx := started(t)
+	svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "app", Name: "web",
+		Annotations:   map[string]string{corev1.LastAppliedConfigAnnotation: strings.Repeat("x", 4096), "haproxy-ingress.github.io/timeout-server": "5s"},
+		ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "kubectl", Operation: metav1.ManagedFieldsOperationUpdate}}}}
+	if _, err := client.CoreV1().Services("app").Create(ctx, svc, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := poll.Every(ctx, 10*time.Second, 5*time.Millisecond, func() (bool, error) { return w.Service("app", "web") != nil, nil }, nil); err != nil {
+		t.Fatal(err)
+	}
+	got := w.Service("app", "web")
+	if len(got.ManagedFields) > 0 || got.Annotations[corev1.LastAppliedConfigAnnotation] != "" || got.Annotations["haproxy-ingress.github.io/timeout-server"] != "5s" {
+		t.Errorf("cached service: managed fields %v, annotations %v; want neither managed fields nor the last applied copy, and the key", got.ManagedFields, got.Annotations)
+	}
+}
