@@ -156,40 +156,36 @@ func TestChangesDuringAnUpdateBecomeOneUpdate(t *testing.T) {
 	h.idle()
 }
 
-func TestUpdatesAreSpacedByTheirOwnDuration(t *testing.T) {
-	h := newHarness(t, Config{MinInterval: 100 * time.Millisecond})
-	h.loop.Trigger()
-	h.started()
-	h.loop.Trigger()
-	h.finish(400*time.Millisecond, nil) // a slow update: idle as long again
-	h.waiting()
-	h.clock.Step(399 * time.Millisecond)
-	h.notDue()
-	h.clock.Step(time.Millisecond)
-	if at := h.started(); at != 800*time.Millisecond {
-		t.Fatalf("update after a 400 ms one at %v, want 800ms", at)
+// TestUpdatesAreSpacedByTheirCost: after an update the loop stays idle as
+// long as it took, or four times the CPU time the process used meanwhile
+// (its threads together), whichever is longer.
+func TestUpdatesAreSpacedByTheirCost(t *testing.T) {
+	for _, c := range []struct {
+		name      string
+		took, cpu time.Duration
+		next      time.Duration
+	}{
+		{"a slow update: idle as long again", 400 * time.Millisecond, 0, 800 * time.Millisecond},
+		{"a CPU-bound one: four times its CPU", 100 * time.Millisecond, 150 * time.Millisecond, 700 * time.Millisecond},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var cpu time.Duration
+			h := newHarness(t, Config{MinInterval: 10 * time.Millisecond, CPU: func() time.Duration { return cpu }})
+			h.loop.Trigger()
+			h.started()
+			h.loop.Trigger()
+			cpu += c.cpu
+			h.finish(c.took, nil)
+			h.waiting()
+			h.clock.Step(c.next - c.took - time.Millisecond)
+			h.notDue()
+			h.clock.Step(time.Millisecond)
+			if at := h.started(); at != c.next {
+				t.Fatalf("next update at %v, want %v", at, c.next)
+			}
+			h.finish(0, nil)
+		})
 	}
-	h.finish(0, nil)
-}
-
-// TestUpdatesAreSpacedByTheirCPU: an update that used more CPU than time
-// (the process's threads together) keeps the loop idle four times as long.
-func TestUpdatesAreSpacedByTheirCPU(t *testing.T) {
-	var cpu time.Duration
-	h := newHarness(t, Config{MinInterval: 10 * time.Millisecond, CPU: func() time.Duration { return cpu }})
-	h.loop.Trigger()
-	h.started()
-	h.loop.Trigger()
-	cpu += 150 * time.Millisecond
-	h.finish(100*time.Millisecond, nil)
-	h.waiting()
-	h.clock.Step(599 * time.Millisecond)
-	h.notDue()
-	h.clock.Step(time.Millisecond)
-	if at := h.started(); at != 700*time.Millisecond {
-		t.Fatalf("update after one of 100 ms using 150 ms of CPU at %v, want 700ms", at)
-	}
-	h.finish(0, nil)
 }
 
 func TestTrailingUpdateGathersTheBurst(t *testing.T) {
