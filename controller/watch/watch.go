@@ -86,6 +86,15 @@ func New(cfg Config) *Watcher {
 	}
 	if cfg.ParametersNamespace != "" {
 		w.parameters = newSource(w, "class parameters", &corev1.ConfigMap{}, c.CoreV1().ConfigMaps(cfg.ParametersNamespace), nil)
+		if w.configMaps != nil && cfg.ConfigMapNamespace == cfg.ParametersNamespace {
+			// The global ConfigMap's own source reports its changes: one
+			// update per change, not two.
+			global := cfg.ConfigMapName
+			w.parameters.store.quiet = func(obj any) bool {
+				m, err := meta.Accessor(obj)
+				return err == nil && m.GetName() == global
+			}
+		}
 	}
 	return w
 }
@@ -169,14 +178,17 @@ type notifyingStore struct {
 	onChange func()
 	// strip, if set, is what of an object the cache keeps; objects whose
 	// stripped forms are equal are no change.
-	strip  func(any) any
+	strip func(any) any
+	// quiet, if set, tells objects whose changes call no onChange: another
+	// source reports them.
+	quiet  func(any) bool
 	mu     sync.Mutex
 	synced bool // the first list is in
 }
 
-func (s *notifyingStore) Add(obj any) error { return s.changed(s.Store.Add(s.kept(obj))) }
+func (s *notifyingStore) Add(obj any) error { return s.changedBy(obj, s.Store.Add(s.kept(obj))) }
 
-func (s *notifyingStore) Delete(obj any) error { return s.changed(s.Store.Delete(obj)) }
+func (s *notifyingStore) Delete(obj any) error { return s.changedBy(obj, s.Store.Delete(obj)) }
 
 func (s *notifyingStore) kept(obj any) any {
 	obj = trimmed(obj)
@@ -205,8 +217,8 @@ func trimmed(obj any) any {
 func (s *notifyingStore) Update(obj any) error {
 	obj = s.kept(obj)
 	old, exists, _ := s.Store.Get(obj)
-	if err := s.Store.Update(obj); err != nil || !exists {
-		return s.changed(err)
+	if err := s.Store.Update(obj); err != nil || !exists || s.quiet != nil && s.quiet(obj) {
+		return s.changedBy(obj, err)
 	}
 	if s.strip != nil {
 		if equality.Semantic.DeepEqual(old, obj) {
@@ -268,6 +280,15 @@ func (s *notifyingStore) hasSynced() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.synced
+}
+
+// changedBy is changed for a change of obj, which calls no onChange if
+// obj is quiet.
+func (s *notifyingStore) changedBy(obj any, err error) error {
+	if s.quiet != nil && s.quiet(obj) {
+		return err
+	}
+	return s.changed(err)
 }
 
 func (s *notifyingStore) changed(err error) error {

@@ -210,3 +210,35 @@ func TestCacheTrimsObjects(t *testing.T) {
 		t.Errorf("cached service: managed fields %v, annotations %v; want neither managed fields nor the last applied copy, and the key", got.ManagedFields, got.Annotations)
 	}
 }
+
+// TestGlobalConfigMapChangeIsOneChange: the global ConfigMap, also seen by
+// the class parameters' watch of its namespace, starts one update per
+// change, not one per watch.
+func TestGlobalConfigMapChangeIsOneChange(t *testing.T) {
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "ingress", Name: "haproxy-ingress"}, Data: map[string]string{"timeout-server": "5s"}}
+	client := fake.NewClientset(cm)
+	changes := new(atomic.Int32)
+	w := New(Config{Client: client, ConfigMapNamespace: "ingress", ConfigMapName: "haproxy-ingress", ParametersNamespace: "ingress",
+		OnChange: func() { changes.Add(1) }})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := w.Start(ctx, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	before := changes.Load()
+	// The fake apiserver keeps the resourceVersion it is given.
+	cm = &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "ingress", Name: "haproxy-ingress", ResourceVersion: "2"}, Data: map[string]string{"timeout-server": "9s"}}
+	if _, err := client.CoreV1().ConfigMaps("ingress").Update(ctx, cm, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// Both watches saw it once both caches have it.
+	if err := poll.Every(ctx, 10*time.Second, 5*time.Millisecond, func() (bool, error) {
+		obj, ok, _ := w.parameters.store.GetByKey("ingress/haproxy-ingress")
+		return ok && obj.(*corev1.ConfigMap).Data["timeout-server"] == "9s" && w.Snapshot().ConfigMap["timeout-server"] == "9s", nil
+	}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if n := changes.Load() - before; n != 1 {
+		t.Errorf("the global ConfigMap changed: %d OnChange calls, want 1", n)
+	}
+}
