@@ -24,14 +24,15 @@ var blueGreenKeys = []configKey{
 		Doc: "deploy: a group's share of the requests is its weight, whatever its number of pods; pod: every pod of a group gets the group's weight"},
 		func(v string) (bool, bool) { return v == "pod", v == "pod" || v == "deploy" }, func(g *Global) *bool { return &g.BlueGreen.PerPod }),
 		func(p *BackendPolicy) *bool { return &p.BlueGreen.PerPod }),
-	selectorKey("blue-green-header", "header", func(bg *BlueGreen) *BlueGreenSelector { return &bg.Header }),
-	selectorKey("blue-green-cookie", "cookie", func(bg *BlueGreen) *BlueGreenSelector { return &bg.Cookie }),
+	selectorKey("blue-green-header", "header", "HeaderName", func(bg *BlueGreen) *BlueGreenSelector { return &bg.Header }),
+	selectorKey("blue-green-cookie", "cookie", "CookieName", func(bg *BlueGreen) *BlueGreenSelector { return &bg.Cookie }),
 }
 
-// selectorKey is blue-green-header or -cookie, on field of BlueGreen.
-func selectorKey(name, what string, field func(*BlueGreen) *BlueGreenSelector) configKey {
+// selectorKey is blue-green-header or -cookie, on field of BlueGreen;
+// syntax names its first part as upstream does.
+func selectorKey(name, what, syntax string, field func(*BlueGreen) *BlueGreenSelector) configKey {
 	return onBackend(newKey(KeyInfo{Name: name, Scope: ScopeBackend, Reload: true,
-		Accepts: what + "Name:LabelName, the " + what + " name of up to 63 letters, digits, '.', '_' or '-' (a letter or digit at both ends), " +
+		Accepts: syntax + ":LabelName, the " + what + " name of up to 63 letters, digits, '.', '_' or '-' (a letter or digit at both ends), " +
 			"the label name as Kubernetes allows it",
 		Doc: "a request whose " + what + " names a value of the label goes to the first up server whose pod has it, past the balance " +
 			"(upstream calls it a testing aid); with both, the header decides first and they must name one label; a change of pods or labels goes through the runtime API"},
