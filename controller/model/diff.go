@@ -136,16 +136,20 @@ var fixedParts = map[string]func(a, b *Model) bool{
 		return sameWithout(a.Backends, b.Backends, fixedBackend)
 	},
 	"Certs": func(a, b *Model) bool {
-		return sameWithout(a.Certs, b.Certs, func(c Cert) Cert { c.PEM = nil; return c })
+		return sameWithout(a.Certs, b.Certs, withoutPEM)
 	},
 	"DefaultCert": func(a, b *Model) bool {
 		if a.DefaultCert == nil || b.DefaultCert == nil {
 			return a.DefaultCert == b.DefaultCert
 		}
-		x, y := *a.DefaultCert, *b.DefaultCert
-		x.PEM, y.PEM = nil, nil
-		return equal(x, y)
+		return equal(withoutPEM(*a.DefaultCert), withoutPEM(*b.DefaultCert))
 	},
+}
+
+// withoutPEM is c without its content, which the runtime API replaces.
+func withoutPEM(c Cert) Cert {
+	c.PEM = nil
+	return c
 }
 
 // sameWithout says whether a and b have the same elements once strip took

@@ -188,6 +188,12 @@ func onBackend[T any](k *key[T], f func(*BackendPolicy) *T) *key[T] {
 	return k
 }
 
+// withAliases gives k the other names of Aliases.
+func withAliases[T any](k *key[T], names ...string) *key[T] {
+	k.Aliases = names
+	return k
+}
+
 func onHost[T any](k *key[T], f func(*HostPolicy) *T) *key[T] {
 	k.host = f
 	return k

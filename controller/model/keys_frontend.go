@@ -15,14 +15,10 @@ var frontendKeys = []configKey{
 	ipKey("bind-ip-addr-http", ScopeFrontend, "address the http and https frontends bind; empty: all", func(g *Global) *string { return &g.BindIPHTTP }),
 	bindKey("bind-http", "http", func(g *Global) *[]Addr { return &g.BindHTTP }),
 	bindKey("bind-https", "https", func(g *Global) *[]Addr { return &g.BindHTTPS }),
-	&key[int]{KeyInfo: KeyInfo{Name: "fronting-proxy-port", Aliases: []string{"https-to-http-port"}, Scope: ScopeFrontend, Default: "0", Reload: true,
-		Accepts: "an integer from 0 to 65535",
-		Doc: "port (on bind-ip-addr-http) of plain http from a load balancer that ended TLS: its requests are served as https ones (HSTS, no ssl-redirect), " +
-			"or as http ones when use-forwarded-proto finds X-Forwarded-Proto is not https; trust the network in between; 0: none"},
-		parse: func(v string) (int, bool) {
-			n, err := strconv.Atoi(v)
-			return n, err == nil && n >= 0 && n <= 65535
-		}, global: func(g *Global) *int { return &g.FrontingProxyPort }},
+	withAliases(intKey("fronting-proxy-port", ScopeFrontend, "0", 0, 65535,
+		"port (on bind-ip-addr-http) of plain http from a load balancer that ended TLS: its requests are served as https ones (HSTS, no ssl-redirect), "+
+			"or as http ones when use-forwarded-proto finds X-Forwarded-Proto is not https; trust the network in between; 0: none",
+		func(g *Global) *int { return &g.FrontingProxyPort }), "https-to-http-port"),
 	boolKey("use-forwarded-proto", ScopeFrontend, "true", "fronting-proxy-port: a request whose X-Forwarded-Proto is not https is served as an http one (ssl-redirect applies); "+
 		"false: every request is served as https (X-Forwarded-Proto becomes https)", func(g *Global) *bool { return &g.UseForwardedProto }),
 }

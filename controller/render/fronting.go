@@ -2,6 +2,7 @@ package render
 
 import (
 	"path/filepath"
+	"slices"
 
 	"github.com/external-haproxy/kit/controller/files"
 	"github.com/external-haproxy/kit/controller/model"
@@ -22,11 +23,14 @@ func frontingBackend(scheme string) string { return "_fronting_" + scheme }
 // fronting-proxy frontend, if any, sends to: without TLS, so that https
 // rules see a request whose TLS a load balancer ended.
 func frontingBind(c *cfg, fs []model.Frontend, l files.Layout, scheme string) {
-	for _, f := range fs {
-		if f.Kind == model.FrontendFronting {
-			c.line("bind", quoteWord("unix@"+frontingSocket(l, scheme)), "mode 600 accept-proxy")
-		}
+	if hasFrontend(fs, model.FrontendFronting) {
+		c.line("bind", quoteWord("unix@"+frontingSocket(l, scheme)), "mode 600 accept-proxy")
 	}
+}
+
+// hasFrontend tells whether fs has a frontend of kind.
+func hasFrontend(fs []model.Frontend, kind model.FrontendKind) bool {
+	return slices.ContainsFunc(fs, func(f model.Frontend) bool { return f.Kind == kind })
 }
 
 // frontingFrontend takes plain http from the load balancer in front and

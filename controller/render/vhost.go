@@ -188,10 +188,8 @@ func passthroughMap(m *model.Model, l files.Layout) files.File {
 // the passthrough frontend forwards to, with the client's address in the
 // PROXY protocol.
 func httpsBind(fs []model.Frontend, f model.Frontend, g *model.Global, l files.Layout) string {
-	for _, p := range fs {
-		if p.Kind == model.FrontendPassthrough {
-			return quoteWord("unix@"+httpsSocket(l)) + " mode 600 accept-proxy"
-		}
+	if hasFrontend(fs, model.FrontendPassthrough) {
+		return quoteWord("unix@"+httpsSocket(l)) + " mode 600 accept-proxy"
 	}
 	return clientBind(g, f)
 }
