@@ -48,6 +48,9 @@ type backends struct {
 	pods     map[string]map[string]string // ns/name → labels
 	// eps are each backend's endpoints, its enabled servers in slot order.
 	eps map[string][]labeled
+	// fixed are the backends whose policy is set already, which no key
+	// changes: those of the TCP services.
+	fixed map[string]bool
 }
 
 func newBackends(s *Snapshot, g *Global, report func(Problem)) *backends {
@@ -61,6 +64,7 @@ func newBackends(s *Snapshot, g *Global, report func(Problem)) *backends {
 		claims:   claims{},
 		pods:     make(map[string]map[string]string, len(s.Pods)),
 		eps:      map[string][]labeled{},
+		fixed:    map[string]bool{},
 	}
 	for _, p := range s.Pods {
 		b.pods[p.Namespace+"/"+p.Name] = p.Labels
@@ -331,11 +335,13 @@ func (b *backends) list(service func(ns, name string) layer) []Backend {
 	out := make([]Backend, 0, len(b.built))
 	for _, name := range slices.Sorted(maps.Keys(b.built)) {
 		be := b.built[name]
-		var svc layer
-		if be.Service.Name != "" {
-			svc = service(be.Service.Namespace, be.Service.Name)
+		if !b.fixed[name] {
+			var svc layer
+			if be.Service.Name != "" {
+				svc = service(be.Service.Namespace, be.Service.Name)
+			}
+			b.resolve(&be.Policy, be.Service.Namespace, b.claims.sources(be.Name, svc), b.report)
 		}
-		b.resolve(&be.Policy, be.Service.Namespace, b.claims.sources(be.Name, svc), b.report)
 		b.weigh(be)
 		out = append(out, *be)
 	}

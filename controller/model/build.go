@@ -79,6 +79,7 @@ func build(s *Snapshot, o Options) (*builder, []Problem) {
 		b.ingress(ing)
 	}
 	b.defaultBackend(o.DefaultBackendService)
+	b.tcpServices(s.TCPServices)
 	b.finish()
 	m.Spares = b.backends.spares(o.SpareBackends)
 	return b, problems

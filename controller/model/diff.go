@@ -105,6 +105,7 @@ var partReasons = map[string]string{
 	"DefaultCert": "default certificate added, removed or changed",
 	"Routes":      "routes changed beyond their map entries",
 	"Userlists":   "basic auth users changed",
+	"TCPServices": "TCP services changed",
 }
 
 // fixedDiff names the top-level parts of Model that differ once the dynamic

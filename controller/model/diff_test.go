@@ -57,6 +57,10 @@ func TestDiffClassifiesEveryField(t *testing.T) {
 		m.Passthrough = []PassthroughHost{{Host: "p.com", Backend: "ns_p_443"}}
 		m.AliasRegexes = []AliasRegex{{Regex: "^a", Host: "a.com", Source: Ref{Kind: "Ingress", Namespace: "ns", Name: "a"}}}
 		m.ClientCAs = []ClientCA{{Name: "ns_ca", PEM: []byte("ca"), CRL: []byte("crl"), Source: Ref{Kind: "Secret", Namespace: "ns", Name: "ca"}}}
+		m.TCPServices = []TCPService{{Addr: Addr{"127.0.0.1", 5432}, Backend: "_tcp_5432", AcceptProxy: true,
+			Cert:     &Cert{Name: "ns_t", PEM: []byte("t"), Hosts: []string{"t.com"}, Source: Ref{Kind: "Secret", Namespace: "ns", Name: "t"}},
+			ClientCA: &ClientCA{Name: "ns_ca", PEM: []byte("ca"), CRL: []byte("crl"), Source: Ref{Kind: "Secret", Namespace: "ns", Name: "ca"}},
+			Source:   Ref{Kind: "ConfigMap", Namespace: "ns", Name: "tcp"}}}
 		m.Global.HTTPResponse404, m.Global.HTTPResponse503 = &HTTPResponse{Headers: []Header{{"a", "b"}}}, &HTTPResponse{Headers: []Header{{"a", "b"}}}
 		return m
 	}

@@ -66,6 +66,8 @@ type Global struct {
 	HTTPResponse404, HTTPResponse503                            *HTTPResponse // nil: haproxy's own
 	HTTPLogFormat                                               string        // "": option httplog
 	HTTPSLogFormat                                              string        // ssl-passthrough's; "default": option tcplog, "": no log
+	TCPLogFormat                                                string        // --tcp-services-configmap frontends'; "": option tcplog
+	BindIPTCP                                                   string        // the TCP services' address; "": all IPv4
 	WorkerMaxReloads                                            int           // 0: unlimited
 	LoadServerState                                             bool          // servers keep their health state over a reload
 	BlueGreen                                                   BlueGreen     // every backend's default of the blue-green-* keys

@@ -13,7 +13,7 @@ import (
 )
 
 // TestGlobalExtraOnHAProxy: every log variable, sample fetch and converter
-// that http-log-format and https-log-format accept, and the odd characters
+// that http-log-format, https-log-format and tcp-log-format accept, and the odd characters
 // a Server header and custom answers may hold, give a configuration
 // haproxy -c takes without warnings.
 func TestGlobalExtraOnHAProxy(t *testing.T) {
@@ -33,6 +33,7 @@ func TestGlobalExtraOnHAProxy(t *testing.T) {
 		{"http-log-format", model.LogVars, []string{"src", "src_port", "dst", "dst_port", "var(txn.host)", "capture.req.hdr(0)", "capture.res.hdr(9)",
 			"capture.req.uri", "capture.req.method", "ssl_fc_sni", "ssl_fc_protocol", "ssl_fc_cipher", "src,lower,upper,hex,base64"}},
 		{"https-log-format", model.TCPLogVars, []string{"src", "src_port", "dst", "dst_port", "var(txn.passthrough)", "dst,lower,upper,hex,base64"}},
+		{"tcp-log-format", model.TCPLogVars, []string{"src", "src_port", "dst", "dst_port", "dst,lower,upper,hex,base64"}},
 	} {
 		var format []string
 		for _, v := range slices.Sorted(maps.Keys(f.vars)) {
@@ -63,7 +64,9 @@ func TestGlobalExtraOnHAProxy(t *testing.T) {
 				"worker-max-reloads": "3",
 			})
 		}
-		m, problems := model.Build(&model.Snapshot{ConfigMap: cm, Ingresses: []*networkingv1.Ingress{passthrough}}, model.Options{DefaultCertificate: defaultCert(t)})
+		// A TCP service: the frontend tcp-log-format is for.
+		tcp := &model.TCPServicesSource{Source: tcpServicesRef, Data: map[string]string{"9000": "ns/web:80"}}
+		m, problems := model.Build(&model.Snapshot{ConfigMap: cm, Ingresses: []*networkingv1.Ingress{passthrough}, TCPServices: tcp}, model.Options{DefaultCertificate: defaultCert(t)})
 		for _, p := range problems {
 			if p.Object == model.ConfigMapRef {
 				t.Errorf("refused: %s", p)

@@ -120,6 +120,22 @@ func hostileFields(t *testing.T) []hostileField {
 		}, func(_ *model.Snapshot, o *model.Options) { o.DefaultCertificate = nil }},
 	}
 	fields = append(fields, vhostHostileFields(t)...)
+	// A TCP services ConfigMap with another entry, valid.
+	tcpServices := func(s *model.Snapshot) map[string]string {
+		s.TCPServices = &model.TCPServicesSource{Source: tcpServicesRef, Data: map[string]string{"9000": hostileNS + "/web:80"}}
+		return s.TCPServices.Data
+	}
+	withoutTCP := func(s *model.Snapshot, _ *model.Options) { tcpServices(s) }
+	fields = append(fields,
+		hostileField{"tcp service", hostileNS + "/web:http:PROXY:PROXY-V2:base-tls:1s:base-ca", func(s *model.Snapshot, _ *model.Options, v string) (model.Ref, string) {
+			s.Secrets = append(s.Secrets, caSecret("base-ca", cert))
+			tcpServices(s)["9001"] = v
+			return tcpServicesRef, "data[9001]"
+		}, withoutTCP},
+		hostileField{"tcp service port", "9001", func(s *model.Snapshot, _ *model.Options, v string) (model.Ref, string) {
+			tcpServices(s)[v] = hostileNS + "/web:80"
+			return tcpServicesRef, "data["
+		}, withoutTCP})
 	for _, k := range configMapKeys {
 		fields = append(fields, hostileField{"configmap " + k.key, k.benign, func(s *model.Snapshot, _ *model.Options, v string) (model.Ref, string) {
 			s.ConfigMap[k.key] = v
@@ -147,7 +163,7 @@ var configMapKeys = []struct{ key, benign string }{
 	{"initial-weight", "50"}, {"https-log-format", "%ci %b"}, {"blue-green-balance", "v=blue=1,v=green=2"}, {"blue-green-mode", "pod"}, {"drain-support", "true"}, {"drain-support-redispatch", "false"}, {"session-cookie-same-site", "true"}, {"session-cookie-shared", "true"},
 	{"bind-http", ":8081,:::8081"}, {"bind-https", "127.0.0.1:8444"},
 	{"load-server-state", "true"}, {"blue-green-header", "X-Version:v"}, {"blue-green-cookie", "version:v"},
-	{"fronting-proxy-port", "8000"}, {"use-forwarded-proto", "false"},
+	{"fronting-proxy-port", "8000"}, {"use-forwarded-proto", "false"}, {"tcp-log-format", "%ci %b"}, {"bind-ip-addr-tcp", "127.0.0.1"},
 }
 
 func tlsSecret(name string, cert, key []byte) *corev1.Secret {

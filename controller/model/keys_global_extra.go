@@ -24,6 +24,11 @@ var globalExtraKeys = []configKey{
 		Doc: "log format of the ssl-passthrough TCP frontend, which reads the SNI of every https connection (with syslog-endpoint); default: haproxy's tcplog format; empty: not logged"},
 		parse:  func(v string) (string, bool) { return v, v == "" || v == "default" || tcpLogFormat.valid(v) },
 		global: func(g *Global) *string { return &g.HTTPSLogFormat }},
+	&key[string]{KeyInfo: KeyInfo{Name: "tcp-log-format", Scope: ScopeGlobal, Reload: true, Accepts: tcpLogFormat.accepts,
+		Doc: "log format of the TCP services of --tcp-services-configmap (with syslog-endpoint); empty: haproxy's tcplog format"},
+		parse:  func(v string) (string, bool) { return v, v == "" || tcpLogFormat.valid(v) },
+		global: func(g *Global) *string { return &g.TCPLogFormat }},
+	ipKey("bind-ip-addr-tcp", ScopeGlobal, "address the TCP services of --tcp-services-configmap bind; empty: all", func(g *Global) *string { return &g.BindIPTCP }),
 	intKey("worker-max-reloads", ScopeGlobal, "0", 0, 1000000, "reloads an old worker survives before it is stopped (mworker-max-reloads); 0: unlimited",
 		func(g *Global) *int { return &g.WorkerMaxReloads }),
 	boolKey("load-server-state", ScopeGlobal, "false", "servers keep their state over a reload (server-state-file): one health checks took down stays down "+

@@ -514,31 +514,17 @@ func TestLiveHealthCheck(t *testing.T) {
 // header naming the client's address before the request.
 func TestLiveProxyProtocol(t *testing.T) {
 	haproxybin.Run(t, func(t *testing.T, hb haproxybin.Build) {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { l.Close() })
 		// Answers each request with the PROXY line its connection began with.
-		go func() {
-			for {
-				c, err := l.Accept()
-				if err != nil {
-					return
-				}
-				go func() {
-					defer c.Close()
-					br := bufio.NewReader(c)
-					header, _ := br.ReadString('\n')
-					if _, err := http.ReadRequest(br); err != nil {
-						return
-					}
-					fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", len(header), header)
-				}()
+		port := serveConns(t, func(c net.Conn) {
+			br := bufio.NewReader(c)
+			header, _ := br.ReadString('\n')
+			if _, err := http.ReadRequest(br); err != nil {
+				return
 			}
-		}()
+			fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", len(header), header)
+		})
 		snap := &model.Snapshot{}
-		liveproxy.ServiceAt(snap, "ns", "pp", l.Addr().(*net.TCPAddr).Port)
+		liveproxy.ServiceAt(snap, "ns", "pp", port)
 		ing := ingress("pp", "pp.test", "/", "pp")
 		ing.Annotations = map[string]string{"haproxy-ingress.github.io/proxy-protocol": "v1"}
 		snap.Ingresses = []*networkingv1.Ingress{ing}

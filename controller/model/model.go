@@ -24,6 +24,8 @@ type Snapshot struct {
 	// Pods give the endpoints their labels (blue-green-balance); the watch
 	// keeps only their name, namespace and labels.
 	Pods []*corev1.Pod
+	// TCPServices is --tcp-services-configmap; nil: none given.
+	TCPServices *TCPServicesSource
 }
 
 // ClassParameters are the keys an IngressClass gives its Ingresses: every
@@ -90,6 +92,9 @@ type Model struct {
 	// HostRedirects send the requests of other hosts to route hosts, in
 	// the order they are tried; see policy_redirect.go.
 	HostRedirects []HostRedirect
+	// TCPServices are the ports of --tcp-services-configmap, by port; their
+	// backends are in Backends.
+	TCPServices []TCPService
 }
 
 // DefaultBackendName is the backend used when no route matches: 404, or the

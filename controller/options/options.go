@@ -19,6 +19,7 @@ import (
 // Options is the parsed command line of the controller.
 type Options struct {
 	ConfigMap             string // ns/name of the global ConfigMap
+	TCPServicesConfigMap  string // ns/name of --tcp-services-configmap
 	MasterSocket          string // external mode when set
 	HAProxyBinary         string // for `haproxy -c` and embedded mode
 	LocalFilesystemPrefix string
@@ -56,6 +57,7 @@ const ControllerName = "haproxy-ingress.github.io/controller"
 func Register(fs *flag.FlagSet) *Options {
 	o := &Options{}
 	fs.StringVar(&o.ConfigMap, "configmap", "", "namespace/name of the global ConfigMap")
+	fs.StringVar(&o.TCPServicesConfigMap, "tcp-services-configmap", "", "namespace/name of a ConfigMap of TCP services: port → <namespace>/<service>:<port>[:<in-proxy>[:<out-proxy>[:<crt secret>[:<check interval>[:<ca secret>]]]]]")
 	fs.StringVar(&o.MasterSocket, podlayout.MasterSocketFlag, "", "master CLI socket of an external haproxy (haproxy -W -S); empty: the controller runs haproxy itself")
 	fs.StringVar(&o.HAProxyBinary, "haproxy-binary", "", "haproxy binary for config checks and embedded mode (default: haproxy on $PATH; in external mode checks are skipped when none is found)")
 	fs.StringVar(&o.LocalFilesystemPrefix, "local-filesystem-prefix", "", "put /etc/haproxy, /var/lib/haproxy and /var/run/haproxy under this directory (no control characters, \",\" or \"$\")")
@@ -103,7 +105,7 @@ func (o *Options) Validate() error {
 	if !slices.Contains([]string{"auto", "always", "never"}, o.ValidateConfig) {
 		return fmt.Errorf("--validate-config=%q: must be auto, always or never", o.ValidateConfig)
 	}
-	for flagName, v := range map[string]string{"configmap": o.ConfigMap, "default-backend-service": o.DefaultBackendService,
+	for flagName, v := range map[string]string{"configmap": o.ConfigMap, "tcp-services-configmap": o.TCPServicesConfigMap, "default-backend-service": o.DefaultBackendService,
 		"default-ssl-certificate": o.DefaultSSLCertificate, "publish-service": o.PublishService} {
 		if v != "" {
 			if _, _, err := SplitName(v); err != nil {

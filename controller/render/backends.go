@@ -13,7 +13,7 @@ func backendSections(g *model.Global, bes []model.Backend, l files.Layout) []byt
 	c.Grow(len(bes) * 128)
 	for i := range bes {
 		if bes[i].Policy.TCP {
-			continue // passthroughFiles
+			continue // tcpFiles
 		}
 		backend(&c, g, &bes[i], l)
 	}

@@ -15,7 +15,7 @@ func frontends(fs []model.Frontend, g *model.Global, pols policies, l files.Layo
 	var c cfg
 	for _, f := range fs {
 		if f.Kind == model.FrontendPassthrough {
-			continue // passthroughFiles
+			continue // tcpFiles
 		}
 		c.section("frontend " + string(f.Kind))
 		switch f.Kind {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/yaml"
 
 	"github.com/external-haproxy/kit/controller/files"
@@ -25,6 +26,9 @@ var goldenLayout = files.DefaultLayout("")
 type caseOptions struct {
 	DefaultBackendService string `json:"defaultBackendService"`
 	NoDefaultCertificate  bool   `json:"noDefaultCertificate"`
+	// TCPServicesConfigMap is --tcp-services-configmap: that ConfigMap of
+	// input.yaml holds TCP services, not the global configuration.
+	TCPServicesConfigMap string `json:"tcpServicesConfigMap"`
 }
 
 // loadCase builds the model of testdata/<name>: input.yaml holds the
@@ -50,11 +54,19 @@ func loadCase(t testing.TB, name string) (*model.Model, []model.Problem) {
 		EndpointSlices: objs.EndpointSlices,
 		Secrets:        objs.Secrets,
 	}
-	if len(objs.ConfigMaps) > 1 {
-		t.Fatal("more than one ConfigMap")
+	var global []*corev1.ConfigMap
+	for _, cm := range objs.ConfigMaps {
+		if cm.Namespace+"/"+cm.Name == opts.TCPServicesConfigMap {
+			snap.TCPServices = &model.TCPServicesSource{Source: model.Ref{Kind: "ConfigMap", Namespace: cm.Namespace, Name: cm.Name}, Data: cm.Data}
+		} else {
+			global = append(global, cm)
+		}
 	}
-	if len(objs.ConfigMaps) == 1 {
-		snap.ConfigMap = objs.ConfigMaps[0].Data
+	if len(global) > 1 {
+		t.Fatal("more than one global ConfigMap")
+	}
+	if len(global) == 1 {
+		snap.ConfigMap = global[0].Data
 	}
 	o := model.Options{DefaultBackendService: opts.DefaultBackendService}
 	if !opts.NoDefaultCertificate {

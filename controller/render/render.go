@@ -35,7 +35,7 @@ func Render(m *model.Model, l files.Layout) files.Set {
 	set = append(set, hostRedirectMaps(m, l)...)
 	set = append(set, certs(m, l)...)
 	set = append(set, backendTLSFiles(m, l)...)
-	set = append(set, passthroughFiles(m, l)...)
+	set = append(set, tcpFiles(m, l)...)
 	set = append(set, errorFiles(&m.Global, l)...)
 	set = append(set, spares(m, l)...)
 	set = append(set, blueGreenMaps(m, l)...)

@@ -194,37 +194,18 @@ func httpsBind(fs []model.Frontend, f model.Frontend, g *model.Global, l files.L
 	return clientBind(g, f)
 }
 
-// PassthroughFile holds the TCP sections of ssl-passthrough, after every
-// other section: its defaults section is the last one, which sections
-// without "from" would inherit.
-const PassthroughFile = "40-passthrough.cfg"
-
-// passthroughFiles is the TCP frontend on the https address, which reads
-// the SNI of the TLS hello and picks the passthrough host's backend, or
-// the https frontend; and those backends.
-func passthroughFiles(m *model.Model, l files.Layout) files.Set {
-	var c cfg
+// passthroughSections are the TCP frontend on the https address, which
+// reads the SNI of the TLS hello and picks the passthrough host's backend,
+// or the https frontend; and those backends.
+func passthroughSections(c *cfg, m *model.Model, l files.Layout) {
+	tcpServices := tcpServiceBackends(m)
 	for _, f := range m.Frontends {
 		if f.Kind != model.FrontendPassthrough {
 			continue
 		}
-		// HTTP options of the other defaults would be warnings here.
-		c.section("defaults tcp")
-		c.line("mode tcp")
-		c.line("balance", m.Global.BalanceAlgorithm)
-		if m.Global.SyslogEndpoint != "" {
-			c.line("log global")
-		}
-		for _, t := range []struct {
-			name string
-			d    model.Duration
-		}{{"client", m.Global.TimeoutClient}, {"client-fin", m.Global.TimeoutClientFin}, {"connect", m.Global.TimeoutConnect},
-			{"queue", m.Global.TimeoutQueue}, {"server", m.Global.TimeoutServer}, {"server-fin", m.Global.TimeoutServerFin}, {"tunnel", m.Global.TimeoutTunnel}} {
-			c.line("timeout", t.name, t.d.String())
-		}
 		c.section("frontend passthrough from tcp")
 		c.line("bind", clientBind(&m.Global, f))
-		tcpLog(&c, &m.Global)
+		tcpLog(c, &m.Global)
 		c.line("tcp-request inspect-delay 5s")
 		// Before accept, which ends the rules; the condition waits for
 		// the whole hello.
@@ -235,17 +216,15 @@ func passthroughFiles(m *model.Model, l files.Layout) files.Set {
 		c.section("backend " + httpsLocal + " from tcp")
 		c.line("server https", quoteWord("unix@"+httpsSocket(l)), "send-proxy-v2")
 		for i := range m.Backends {
-			if be := &m.Backends[i]; be.Policy.TCP {
+			if be := &m.Backends[i]; be.Policy.TCP && !tcpServices[be.Name] {
 				c.section("backend " + be.Name + " from tcp")
-				backendPolicy(&c, &m.Global, &be.Policy)
+				backendPolicy(c, &m.Global, &be.Policy)
 				for i := range be.Servers {
-					server(&c, &be.Policy, &be.Servers[i])
+					server(c, &be.Policy, &be.Servers[i])
 				}
 			}
 		}
-		return files.Set{{Path: filepath.Join(l.Etc, PassthroughFile), Data: c.bytes()}, passthroughMap(m, l)}
 	}
-	return nil
 }
 
 // bitWord is a boolean as the 0 or 1 of a sample comparison.

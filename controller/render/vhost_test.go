@@ -120,10 +120,10 @@ func TestPassthroughSnippets(t *testing.T) {
 			Servers: []model.Server{{Name: "srv001", Addr: "10.0.0.1", Port: 8443, Enabled: true}}}},
 	}
 	got := map[string]string{}
-	for _, f := range passthroughFiles(m, l) {
+	for _, f := range tcpFiles(m, l) {
 		got[filepath.Base(f.Path)] = string(f.Data)
 	}
-	checkLines(t, []byte(got[PassthroughFile]), []string{
+	checkLines(t, []byte(got[TCPFile]), []string{
 		"defaults tcp", "mode tcp", "timeout client 1s",
 		"frontend passthrough from tcp", "bind :443",
 		`tcp-request content set-var(txn.passthrough) req.ssl_sni,lower,map_str('"/etc/haproxy/maps/passthrough.map"') if { req.ssl_hello_type 1 }`,
@@ -140,7 +140,7 @@ func TestPassthroughSnippets(t *testing.T) {
 		"bind 'unix@/var/run/haproxy/https.sock' mode 600 accept-proxy ssl crt '/var/lib/haproxy/crt/default.pem' crt-list '/var/lib/haproxy/crt/crt-list.txt' alpn h2,http/1.1 ca-ignore-err all crt-ignore-err all",
 	}, []string{"frontend passthrough"})
 	checkLines(t, backends(&g, m.Backends), nil, []string{"backend ns_tls_443"})
-	if passthroughFiles(&model.Model{Frontends: m.Frontends[:1]}, l) != nil {
+	if tcpFiles(&model.Model{Frontends: m.Frontends[:1]}, l) != nil {
 		t.Error("passthrough files without a passthrough frontend")
 	}
 }

@@ -36,6 +36,9 @@ type Config struct {
 	Namespace          string // --watch-namespace; empty: all
 	ConfigMapNamespace string // --configmap; empty name: none
 	ConfigMapName      string
+	// TCPServicesNamespace and TCPServicesName are --tcp-services-configmap;
+	// empty name: none.
+	TCPServicesNamespace, TCPServicesName string
 	// ParametersNamespace is where the ConfigMaps of IngressClass
 	// spec.parameters are read: the controller's own namespace, which its
 	// Role lets it read; empty: none read.
@@ -55,9 +58,9 @@ var Reconnect = wait.Backoff{Duration: 200 * time.Millisecond, Factor: 2, Jitter
 
 // Watcher holds the caches.
 type Watcher struct {
-	cfg                                                                                 Config
-	ingresses, classes, services, slices, secrets, opaque, configMaps, parameters, pods *source
-	health                                                                              health
+	cfg                                                                                              Config
+	ingresses, classes, services, slices, secrets, opaque, configMaps, tcpServices, parameters, pods *source
+	health                                                                                           health
 }
 
 // New sets up the caches; nothing is watched before Start.
@@ -84,15 +87,25 @@ func New(cfg Config) *Watcher {
 		w.configMaps = newSource(w, "configmaps", &corev1.ConfigMap{}, c.CoreV1().ConfigMaps(cfg.ConfigMapNamespace),
 			fields.OneTermEqualSelector("metadata.name", cfg.ConfigMapName))
 	}
+	if cfg.TCPServicesName != "" {
+		w.tcpServices = newSource(w, "tcp services", &corev1.ConfigMap{}, c.CoreV1().ConfigMaps(cfg.TCPServicesNamespace),
+			fields.OneTermEqualSelector("metadata.name", cfg.TCPServicesName))
+	}
 	if cfg.ParametersNamespace != "" {
 		w.parameters = newSource(w, "class parameters", &corev1.ConfigMap{}, c.CoreV1().ConfigMaps(cfg.ParametersNamespace), nil)
+		// The global and TCP services ConfigMaps' own sources report their
+		// changes: one update per change, not two.
+		own := map[string]bool{}
 		if w.configMaps != nil && cfg.ConfigMapNamespace == cfg.ParametersNamespace {
-			// The global ConfigMap's own source reports its changes: one
-			// update per change, not two.
-			global := cfg.ConfigMapName
+			own[cfg.ConfigMapName] = true
+		}
+		if w.tcpServices != nil && cfg.TCPServicesNamespace == cfg.ParametersNamespace {
+			own[cfg.TCPServicesName] = true
+		}
+		if len(own) > 0 {
 			w.parameters.store.quiet = func(obj any) bool {
 				m, err := meta.Accessor(obj)
-				return err == nil && m.GetName() == global
+				return err == nil && own[m.GetName()]
 			}
 		}
 	}
@@ -101,7 +114,7 @@ func New(cfg Config) *Watcher {
 
 func (w *Watcher) sources() []*source {
 	out := []*source{w.ingresses, w.classes, w.services, w.slices, w.secrets, w.opaque, w.pods}
-	for _, s := range []*source{w.configMaps, w.parameters} {
+	for _, s := range []*source{w.configMaps, w.tcpServices, w.parameters} {
 		if s != nil {
 			out = append(out, s)
 		}
@@ -349,6 +362,13 @@ func (w *Watcher) Snapshot() model.Snapshot {
 	}
 	s.ClassParameters = w.classParameters(classes)
 	s.Pods = list[*corev1.Pod](w.pods)
+	if w.tcpServices != nil {
+		s.TCPServices = &model.TCPServicesSource{Source: model.Ref{Kind: "ConfigMap", Namespace: w.cfg.TCPServicesNamespace, Name: w.cfg.TCPServicesName},
+			Missing: "not found"}
+		for _, cm := range list[*corev1.ConfigMap](w.tcpServices) {
+			s.TCPServices.Data, s.TCPServices.Missing = cm.Data, ""
+		}
+	}
 	return s
 }
 

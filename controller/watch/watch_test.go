@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/external-haproxy/kit/controller/ingressclass"
+	"github.com/external-haproxy/kit/controller/model"
 	"github.com/external-haproxy/kit/test/poll"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -211,34 +212,55 @@ func TestCacheTrimsObjects(t *testing.T) {
 	}
 }
 
-// TestGlobalConfigMapChangeIsOneChange: the global ConfigMap, also seen by
-// the class parameters' watch of its namespace, starts one update per
-// change, not one per watch.
-func TestGlobalConfigMapChangeIsOneChange(t *testing.T) {
-	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "ingress", Name: "haproxy-ingress"}, Data: map[string]string{"timeout-server": "5s"}}
-	client := fake.NewClientset(cm)
-	changes := new(atomic.Int32)
-	w := New(Config{Client: client, ConfigMapNamespace: "ingress", ConfigMapName: "haproxy-ingress", ParametersNamespace: "ingress",
-		OnChange: func() { changes.Add(1) }})
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	if err := w.Start(ctx, 10*time.Second); err != nil {
-		t.Fatal(err)
-	}
-	before := changes.Load()
-	// The fake apiserver keeps the resourceVersion it is given.
-	cm = &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "ingress", Name: "haproxy-ingress", ResourceVersion: "2"}, Data: map[string]string{"timeout-server": "9s"}}
-	if _, err := client.CoreV1().ConfigMaps("ingress").Update(ctx, cm, metav1.UpdateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	// Both watches saw it once both caches have it.
-	if err := poll.Every(ctx, 10*time.Second, 5*time.Millisecond, func() (bool, error) {
-		obj, ok, _ := w.parameters.store.GetByKey("ingress/haproxy-ingress")
-		return ok && obj.(*corev1.ConfigMap).Data["timeout-server"] == "9s" && w.Snapshot().ConfigMap["timeout-server"] == "9s", nil
-	}, nil); err != nil {
-		t.Fatal(err)
-	}
-	if n := changes.Load() - before; n != 1 {
-		t.Errorf("the global ConfigMap changed: %d OnChange calls, want 1", n)
+// TestOwnConfigMapChangeIsOneChange: the global and the TCP services
+// ConfigMaps, also seen by the class parameters' watch of their namespace,
+// start one update per change, not one per watch, and reach the snapshot.
+// The other one is in another namespace: the fake apiserver ignores field
+// selectors.
+func TestOwnConfigMapChangeIsOneChange(t *testing.T) {
+	for _, c := range []struct {
+		name, globalNS, tcpNS string
+		value                 func(model.Snapshot) string
+	}{
+		{"haproxy-ingress", "ingress", "other", func(s model.Snapshot) string { return s.ConfigMap["k"] }},
+		{"tcp", "other", "ingress", func(s model.Snapshot) string {
+			if s.TCPServices == nil {
+				return ""
+			}
+			return s.TCPServices.Data["k"]
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cm := func(rv, v string) *corev1.ConfigMap {
+				return &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "ingress", Name: c.name, ResourceVersion: rv}, Data: map[string]string{"k": v}}
+			}
+			client := fake.NewClientset(cm("", "1"))
+			changes := new(atomic.Int32)
+			w := New(Config{Client: client, ConfigMapNamespace: c.globalNS, ConfigMapName: "haproxy-ingress", TCPServicesNamespace: c.tcpNS, TCPServicesName: "tcp",
+				ParametersNamespace: "ingress", OnChange: func() { changes.Add(1) }})
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			if err := w.Start(ctx, 10*time.Second); err != nil {
+				t.Fatal(err)
+			}
+			if got := c.value(w.Snapshot()); got != "1" {
+				t.Fatalf("snapshot value %q, want 1", got)
+			}
+			before := changes.Load()
+			// The fake apiserver keeps the resourceVersion it is given.
+			if _, err := client.CoreV1().ConfigMaps("ingress").Update(ctx, cm("2", "2"), metav1.UpdateOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			// Both watches saw it once both caches have it.
+			if err := poll.Every(ctx, 10*time.Second, 5*time.Millisecond, func() (bool, error) {
+				obj, ok, _ := w.parameters.store.GetByKey("ingress/" + c.name)
+				return ok && obj.(*corev1.ConfigMap).Data["k"] == "2" && c.value(w.Snapshot()) == "2", nil
+			}, nil); err != nil {
+				t.Fatal(err)
+			}
+			if n := changes.Load() - before; n != 1 {
+				t.Errorf("ConfigMap %s changed: %d OnChange calls, want 1", c.name, n)
+			}
+		})
 	}
 }

@@ -115,9 +115,11 @@ func runController(ctx context.Context, fs *flag.FlagSet, args []string) error {
 	if o.ConfigMap != "" {
 		cmNS, cmName, _ = options.SplitName(o.ConfigMap)
 	}
+	tcpNS, tcpName, _ := options.SplitName(o.TCPServicesConfigMap) // checked by the options; none: empty
 	w := watch.New(watch.Config{
 		Client: client, Namespace: o.WatchNamespace,
 		ConfigMapNamespace: cmNS, ConfigMapName: cmName,
+		TCPServicesNamespace: tcpNS, TCPServicesName: tcpName,
 		ParametersNamespace: podNamespace,
 		Classes:             selector(o),
 		OnChange:            func() { loop.Trigger() },

@@ -88,18 +88,33 @@ func manifestSnapshot(o *options.Options, paths []string) (*model.Snapshot, erro
 		Secrets:        objs.Secrets,
 	}
 	if o.ConfigMap != "" {
-		ns, name, _ := options.SplitName(o.ConfigMap)
-		found := false
-		for _, cm := range objs.ConfigMaps {
-			if cm.Namespace == ns && cm.Name == name {
-				snap.ConfigMap, found = cm.Data, true
-			}
-		}
-		if !found {
+		var found bool
+		if snap.ConfigMap, found = configMapData(objs, o.ConfigMap); !found {
 			klog.Warningf("configmap %s not found in the manifests, using defaults", o.ConfigMap)
 		}
 	}
+	if o.TCPServicesConfigMap != "" {
+		ns, name, _ := options.SplitName(o.TCPServicesConfigMap)
+		snap.TCPServices = &model.TCPServicesSource{Source: model.Ref{Kind: "ConfigMap", Namespace: ns, Name: name}}
+		if data, found := configMapData(objs, o.TCPServicesConfigMap); found {
+			snap.TCPServices.Data = data
+		} else {
+			snap.TCPServices.Missing = "not found in the manifests"
+		}
+	}
 	return snap, nil
+}
+
+// configMapData is the data of the ConfigMap nsName (namespace/name) among
+// objs.
+func configMapData(objs *manifests.Objects, nsName string) (map[string]string, bool) {
+	ns, name, _ := options.SplitName(nsName)
+	for _, cm := range objs.ConfigMaps {
+		if cm.Namespace == ns && cm.Name == name {
+			return cm.Data, true
+		}
+	}
+	return nil, false
 }
 
 func selector(o *options.Options) ingressclass.Selector {
