@@ -38,12 +38,18 @@ func (r *rt) tlsSecret(name string, certPEM, keyPEM []byte) {
 // reason and whose message contains every one of parts.
 func (r *rt) waitEvent(kind, name, reason string, parts ...string) corev1.Event {
 	r.t.Helper()
+	return r.waitEventIn(appNS, kind, name, reason, parts...)
+}
+
+// waitEventIn is waitEvent for an object of namespace ns.
+func (r *rt) waitEventIn(ns, kind, name, reason string, parts ...string) corev1.Event {
+	r.t.Helper()
 	sel := fields.Set{"involvedObject.kind": kind, "involvedObject.name": name}.AsSelector().String()
 	var seen []string
 	var found *corev1.Event
 	var listErr error
 	match := func() bool {
-		list, err := r.env.Admin.CoreV1().Events(appNS).List(r.ctx, metav1.ListOptions{FieldSelector: sel})
+		list, err := r.env.Admin.CoreV1().Events(ns).List(r.ctx, metav1.ListOptions{FieldSelector: sel})
 		if err != nil {
 			listErr = err
 			return true
@@ -71,7 +77,7 @@ func (r *rt) waitEvent(kind, name, reason string, parts ...string) corev1.Event 
 		}
 		return *found
 	}
-	r.t.Fatalf("no %s Event on %s %s/%s with message containing %q; events: %q", reason, kind, appNS, name, parts, seen)
+	r.t.Fatalf("no %s Event on %s %s/%s with message containing %q; events: %q", reason, kind, ns, name, parts, seen)
 	return corev1.Event{}
 }
 
