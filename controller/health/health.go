@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"sync/atomic"
 	"time"
 
@@ -60,6 +61,8 @@ func NewMetrics() *Metrics {
 type Server struct {
 	ready   atomic.Bool
 	metrics *Metrics
+	// Profiling adds Go's /debug/pprof/ (--profiling).
+	Profiling bool
 }
 
 // NewServer returns a not-yet-ready server.
@@ -68,7 +71,8 @@ func NewServer(m *Metrics) *Server { return &Server{metrics: m} }
 // SetReady marks the first real configuration as live.
 func (s *Server) SetReady() { s.ready.Store(true) }
 
-// Handler serves /healthz, /readyz and /metrics.
+// Handler serves /healthz, /readyz and /metrics, and /debug/pprof/ with
+// Profiling.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
@@ -80,6 +84,13 @@ func (s *Server) Handler() http.Handler {
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	mux.Handle("/metrics", promhttp.HandlerFor(s.metrics.Registry, promhttp.HandlerOpts{}))
+	if s.Profiling {
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
 	return mux
 }
 

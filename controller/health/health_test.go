@@ -33,3 +33,16 @@ func TestReadyOnlyAfterFirstLoad(t *testing.T) {
 		t.Fatalf("metrics lack the update counter:\n%s", body)
 	}
 }
+
+// TestProfilingOnlyWhenAsked: /debug/pprof/ is served with --profiling
+// only.
+func TestProfilingOnlyWhenAsked(t *testing.T) {
+	s := NewServer(NewMetrics())
+	if code, _ := get(t, s, "/debug/pprof/"); code != 404 {
+		t.Errorf("/debug/pprof/ without profiling = %d, want 404", code)
+	}
+	s.Profiling = true
+	if code, body := get(t, s, "/debug/pprof/"); code != 200 || !strings.Contains(body, "goroutine") {
+		t.Errorf("/debug/pprof/ with profiling = %d %.80q", code, body)
+	}
+}

@@ -46,6 +46,7 @@ type Options struct {
 	UpdateStatusOnShutdown   bool
 	ElectionID               string
 	HealthzAddr              string
+	Profiling                bool
 	AnnotationsPrefix        string // comma-separated, without "/"
 	AllowConfigSnippets      bool
 }
@@ -81,6 +82,7 @@ func Register(fs *flag.FlagSet) *Options {
 	fs.BoolVar(&o.UpdateStatusOnShutdown, "update-status-on-shutdown", true, "clear Ingress status on shutdown")
 	fs.StringVar(&o.ElectionID, "election-id", "haproxy-ingress-leader", "name of the Lease used for leader election")
 	fs.StringVar(&o.HealthzAddr, podlayout.HealthzAddrFlag, fmt.Sprintf(":%d", podlayout.ControllerPort), "address of /healthz, /readyz and /metrics")
+	fs.BoolVar(&o.Profiling, "profiling", false, "serve Go's /debug/pprof/ on the healthz address (off by default: the pod's network is the node's)")
 	fs.StringVar(&o.AnnotationsPrefix, "annotations-prefix", strings.Join(model.DefaultAnnotationPrefixes, ","),
 		"comma-separated prefixes, without \"/\", of the Ingress annotations read; the first one wins when two set the same key")
 	fs.BoolVar(&o.AllowConfigSnippets, "allow-config-snippets", false,

@@ -74,6 +74,7 @@ func runController(ctx context.Context, fs *flag.FlagSet, args []string) error {
 
 	metrics := health.NewMetrics()
 	probes := health.NewServer(metrics)
+	probes.Profiling = o.Profiling
 	go func() {
 		if err := probes.ListenAndServe(ctx, o.HealthzAddr); err != nil {
 			klog.Errorf("health server on %s: %v", o.HealthzAddr, err)
