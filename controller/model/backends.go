@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -45,9 +46,13 @@ type backends struct {
 	warned   map[string]bool // EndpointSlices (ns/name) already reported
 	claims   claims          // Backend keys the Ingresses set, by backend name
 	secret   func(ns, name string) *corev1.Secret
-	pods     map[string]map[string]string // ns/name → labels
+	pods     map[string]*corev1.Pod // ns/name
 	// eps are each backend's endpoints, its enabled servers in slot order.
 	eps map[string][]labeled
+	// cache, if any, keeps the endpoints for the next Build; podRead tells
+	// it which pods one read (see cachedEndpoints).
+	cache   *Cache
+	podRead func(key string, pod *corev1.Pod)
 	// fixed are the backends whose policy is set already, which no key
 	// changes: those of the TCP services.
 	fixed map[string]bool
@@ -62,12 +67,12 @@ func newBackends(s *Snapshot, g *Global, report func(Problem)) *backends {
 		report:   report,
 		warned:   map[string]bool{},
 		claims:   claims{},
-		pods:     make(map[string]map[string]string, len(s.Pods)),
+		pods:     make(map[string]*corev1.Pod, len(s.Pods)),
 		eps:      map[string][]labeled{},
 		fixed:    map[string]bool{},
 	}
 	for _, p := range s.Pods {
-		b.pods[p.Namespace+"/"+p.Name] = p.Labels
+		b.pods[p.Namespace+"/"+p.Name] = p
 	}
 	for _, svc := range s.Services {
 		b.services[svc.Namespace+"/"+svc.Name] = svc
@@ -79,6 +84,13 @@ func newBackends(s *Snapshot, g *Global, report func(Problem)) *backends {
 		}
 		key := es.Namespace + "/" + name
 		b.slices[key] = append(b.slices[key], es)
+	}
+	// In name order: the snapshot's order is the watch cache's, which
+	// varies, and the first slice naming an endpoint gives its pod.
+	for _, list := range b.slices {
+		if len(list) > 1 {
+			slices.SortFunc(list, func(a, c *discoveryv1.EndpointSlice) int { return strings.Compare(a.Name, c.Name) })
+		}
 	}
 	return b
 }
@@ -127,7 +139,7 @@ func (b *backends) defaultBackendPort(ns string, sb *networkingv1.IngressService
 
 func (b *backends) build(name, ns string, sb *networkingv1.IngressServiceBackend, from Ref, field string) {
 	svcRef := Ref{Kind: "Service", Namespace: ns, Name: sb.Name}
-	eps := b.endpoints(svcRef, func(svc *corev1.Service) *corev1.ServicePort {
+	eps := b.cachedEndpoints(name, svcRef, func(svc *corev1.Service) *corev1.ServicePort {
 		for i := range svc.Spec.Ports {
 			p := &svc.Spec.Ports[i]
 			if sb.Port.Name != "" && p.Name == sb.Port.Name || sb.Port.Name == "" && p.Port == sb.Port.Number {
@@ -175,13 +187,22 @@ func (b *backends) weigh(be *Backend) {
 // defaultBackend builds DefaultBackendName from --default-backend-service,
 // which names no port: the Service's first port is used.
 func (b *backends) defaultBackend(svcRef Ref, from Ref, field string) {
-	eps := b.endpoints(svcRef, func(svc *corev1.Service) *corev1.ServicePort {
+	eps := b.cachedEndpoints(DefaultBackendName, svcRef, func(svc *corev1.Service) *corev1.ServicePort {
 		if len(svc.Spec.Ports) == 0 {
 			return nil
 		}
 		return &svc.Spec.Ports[0]
 	}, from, field)
 	b.add(DefaultBackendName, svcRef, eps)
+}
+
+// cachedEndpoints is endpoints of the backend called name, through the
+// cache if there is one.
+func (b *backends) cachedEndpoints(name string, svcRef Ref, pick func(*corev1.Service) *corev1.ServicePort, from Ref, field string) []labeled {
+	if b.cache == nil {
+		return b.endpoints(svcRef, pick, from, field)
+	}
+	return b.cache.cachedEndpoints(b, name, svcRef, pick, from, field)
 }
 
 // endpoints resolves Service port → EndpointSlice port (by the service port
@@ -265,7 +286,15 @@ func (b *backends) podLabels(ns string, ref *corev1.ObjectReference) map[string]
 	if ref == nil || ref.Kind != "Pod" || ref.Namespace != "" && ref.Namespace != ns {
 		return nil
 	}
-	return b.pods[ns+"/"+ref.Name]
+	key := ns + "/" + ref.Name
+	p := b.pods[key]
+	if b.podRead != nil {
+		b.podRead(key, p)
+	}
+	if p == nil {
+		return nil
+	}
+	return p.Labels
 }
 
 // warnSlice reports a problem of an EndpointSlice once, however many

@@ -70,6 +70,7 @@ func build(s *Snapshot, o Options) (*builder, []Problem) {
 	}
 	b.backends.secret = func(ns, name string) *corev1.Secret { return b.secrets[ns+"/"+name] }
 	if b.cache = o.Cache; b.cache != nil {
+		b.backends.cache = b.cache
 		b.cache.begin(parseDeps{global: m.Global, classes: b.classes, prefixes: b.prefixes, snippets: b.snippets})
 		defer b.cache.end()
 	}
@@ -114,7 +115,7 @@ type builder struct {
 	userlists map[string]*userlistResult
 	// cache, if any, keeps the Ingresses' parses for the next Build;
 	// serviceRead tells it which Services one read (see parse).
-	cache       *ParseCache
+	cache       *Cache
 	serviceRead func(key string)
 }
 

@@ -7,9 +7,6 @@ import (
 	"reflect"
 	"slices"
 	"strings"
-
-	"github.com/google/go-cmp/cmp"
-	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 // Changes tells how to move haproxy from one model to the next.
@@ -217,29 +214,68 @@ func distinctRests[T any](xs []T, blank func(*T)) []T {
 	return out
 }
 
-// equal is deep equality where a nil slice equals an empty one. go-cmp
-// alone takes a third of a second on 20k backends; reflect.DeepEqual settles
-// the common equal case in milliseconds.
-// Two slices that differ are compared element by element, so that go-cmp
-// only walks the elements that differ (one changed backend of 10k took it
-// half a second).
+// equal is deep equality where a nil slice or map equals an empty one.
+// reflect.DeepEqual settles the common equal case; what it finds unequal
+// is walked by equalValue, which go-cmp did before at ten times the cost
+// (a quarter of the controller's CPU in a burst of 5,000 Ingresses).
 func equal(a, b any) bool {
-	if reflect.DeepEqual(a, b) {
-		return true
+	return reflect.DeepEqual(a, b) || equalValue(reflect.ValueOf(a), reflect.ValueOf(b))
+}
+
+// ipTypes compare with ==: their fields are an address and an interned
+// zone handle, equal for equal values.
+var ipTypes = map[reflect.Type]bool{
+	reflect.TypeFor[netip.Addr](): true, reflect.TypeFor[netip.Prefix](): true, reflect.TypeFor[netip.AddrPort](): true,
+}
+
+// equalValue is equal of two values of the model's kinds, read through
+// reflection, unexported fields too.
+func equalValue(a, b reflect.Value) bool {
+	if !a.IsValid() || !b.IsValid() {
+		return a.IsValid() == b.IsValid()
 	}
-	va, vb := reflect.ValueOf(a), reflect.ValueOf(b)
-	if va.Kind() == reflect.Slice && va.Type() == vb.Type() {
-		if va.Len() != vb.Len() {
+	if a.Type() != b.Type() {
+		return false
+	}
+	if ipTypes[a.Type()] {
+		return a.Equal(b)
+	}
+	switch a.Kind() {
+	case reflect.Slice, reflect.Array:
+		if a.Len() != b.Len() {
 			return false
 		}
-		for i := range va.Len() {
-			if !equal(va.Index(i).Interface(), vb.Index(i).Interface()) {
+		for i := range a.Len() {
+			if !equalValue(a.Index(i), b.Index(i)) {
 				return false
 			}
 		}
 		return true
+	case reflect.Map:
+		if a.Len() != b.Len() {
+			return false
+		}
+		for it := a.MapRange(); it.Next(); {
+			if v := b.MapIndex(it.Key()); !v.IsValid() || !equalValue(it.Value(), v) {
+				return false
+			}
+		}
+		return true
+	case reflect.Pointer, reflect.Interface:
+		if a.IsNil() || b.IsNil() {
+			return a.IsNil() == b.IsNil()
+		}
+		return equalValue(a.Elem(), b.Elem())
+	case reflect.Struct:
+		for i := range a.NumField() {
+			if !equalValue(a.Field(i), b.Field(i)) {
+				return false
+			}
+		}
+		return true
+	default:
+		return a.Equal(b)
 	}
-	return cmp.Equal(a, b, cmpopts.EquateEmpty(), cmpopts.EquateComparable(netip.Prefix{}))
 }
 
 // reload is the change to next through a reload, with the slot changes the

@@ -61,8 +61,8 @@ type Options struct {
 	// backends a reload renders (see spares.go).
 	SpareBackends int
 	// Cache, if set, carries the Ingresses' parses from one Build to the
-	// next (see ParseCache).
-	Cache *ParseCache
+	// next (see Cache).
+	Cache *Cache
 }
 
 // Model is the haproxy configuration implied by a snapshot. All slices are

@@ -61,7 +61,7 @@ func BenchmarkRender10kAnnotated(b *testing.B) {
 // the value again, on a new object as a watch delivers it.
 func BenchmarkAnnotationChange10k(b *testing.B) {
 	s := annotatedSnapshot()
-	opts := model.Options{DefaultCertificate: defaultCertPEM(b), Cache: model.NewParseCache()}
+	opts := model.Options{DefaultCertificate: defaultCertPEM(b), Cache: model.NewCache()}
 	running, _ := model.Build(s, opts)
 	changed := *s
 	changed.Ingresses = append([]*networkingv1.Ingress(nil), s.Ingresses...)

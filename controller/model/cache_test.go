@@ -4,20 +4,24 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/external-haproxy/kit/controller/manifests"
 	"github.com/external-haproxy/kit/controller/model"
 )
 
-// TestParseCacheBuildsTheSame: over the render golden inputs and a series
-// of changes to each (an Ingress's keys, a Service's annotations, the
-// ConfigMap, a deleted Ingress), Build with a cache carried from change to
+// TestCacheBuildsTheSame: over the render golden inputs and a series
+// of changes to each (an Ingress's keys, a Service's annotations, an
+// EndpointSlice's endpoints and their pods, the ConfigMap, a deleted
+// Ingress), Build with a cache carried from change to
 // change gives the model and problems Build without one gives.
-func TestParseCacheBuildsTheSame(t *testing.T) {
+func TestCacheBuildsTheSame(t *testing.T) {
 	dirs, err := filepath.Glob("../render/testdata/*/input.yaml")
 	if err != nil || len(dirs) == 0 {
 		t.Fatalf("golden inputs: %v %v", dirs, err)
@@ -36,7 +40,7 @@ func TestParseCacheBuildsTheSame(t *testing.T) {
 			}
 			opts := model.Options{DefaultCertificate: defaultCert(t)}
 			cached := opts
-			cached.Cache = model.NewParseCache()
+			cached.Cache = model.NewCache()
 			same := func(step string) {
 				t.Helper()
 				want, wantProblems := model.Build(snap, opts)
@@ -71,12 +75,41 @@ func TestParseCacheBuildsTheSame(t *testing.T) {
 				snap.Services[i] = svc
 				same("service " + svc.Name + " changed")
 			}
-			cm := map[string]string{"timeout-server": "9s", "ssl-redirect": "false", "hsts-max-age": "60"}
+			for i := range snap.EndpointSlices {
+				es := snap.EndpointSlices[i].DeepCopy()
+				if len(es.Endpoints) > 0 {
+					es.Endpoints[0].Addresses = []string{"10.9.9." + strconv.Itoa(i+1)}
+					es.Endpoints[0].TargetRef = &corev1.ObjectReference{Kind: "Pod", Name: "pod-" + strconv.Itoa(i)}
+				}
+				snap.EndpointSlices = slices.Clone(snap.EndpointSlices)
+				snap.EndpointSlices[i] = es
+				same("endpointslice " + es.Name + " changed")
+				pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: es.Namespace, Name: "pod-" + strconv.Itoa(i), Labels: map[string]string{"v": "a"}}}
+				snap.Pods = append(slices.Clone(snap.Pods), pod)
+				same("pod of endpointslice " + es.Name + " added")
+				pod = pod.DeepCopy()
+				pod.Labels["v"] = "b"
+				snap.Pods = append(slices.Clone(snap.Pods[:len(snap.Pods)-1]), pod)
+				same("pod of endpointslice " + es.Name + " relabelled")
+			}
+			if len(snap.EndpointSlices) > 0 {
+				snap.EndpointSlices = slices.Clone(snap.EndpointSlices[1:])
+				same("an endpointslice deleted")
+			}
+			cm := map[string]string{"timeout-server": "9s", "ssl-redirect": "false", "hsts-max-age": "60", "blue-green-balance": "v=a=1,v=b=2"}
 			for k, v := range snap.ConfigMap {
 				cm[k] = v
 			}
 			snap.ConfigMap = cm
 			same("configmap changed")
+			// With blue-green-balance the pods' labels weigh the servers.
+			for i, pod := range snap.Pods {
+				pod = pod.DeepCopy()
+				pod.Labels["v"] = "c" // in no group: weight 0
+				snap.Pods = slices.Clone(snap.Pods)
+				snap.Pods[i] = pod
+				same("pod " + pod.Name + " relabelled under blue-green-balance")
+			}
 			if len(snap.Ingresses) > 0 {
 				snap.Ingresses = slices.Clone(snap.Ingresses[1:])
 				same("an ingress deleted")
