@@ -21,13 +21,14 @@ type harness struct {
 	starts  chan time.Time
 	results chan result
 	ended   chan int // triggers pending when the loop had planned the next update
-	pending int      // what ended said last
+	waits   chan struct{}
+	pending int // what ended said last
 	t0      time.Time
 }
 
 func newHarness(t *testing.T, cfg Config) *harness {
 	t.Helper()
-	h := &harness{t: t, starts: make(chan time.Time), results: make(chan result), ended: make(chan int), t0: time.Unix(1_000_000, 0)}
+	h := &harness{t: t, starts: make(chan time.Time), results: make(chan result), ended: make(chan int), waits: make(chan struct{}, 100), t0: time.Unix(1_000_000, 0)}
 	h.clock = clocktesting.NewFakeClock(h.t0)
 	cfg.Clock = h.clock
 	if cfg.CPU == nil {
@@ -52,6 +53,12 @@ func newHarness(t *testing.T, cfg Config) *harness {
 	h.loop.scheduled = func() {
 		select {
 		case h.ended <- len(h.loop.pending):
+		case <-ctx.Done():
+		}
+	}
+	h.loop.waits = func() {
+		select {
+		case h.waits <- struct{}{}:
 		case <-ctx.Done():
 		}
 	}
@@ -97,6 +104,17 @@ func (h *harness) waiting() {
 		func() (bool, error) { return h.clock.HasWaiters(), nil }, nil)
 	if err != nil {
 		h.t.Fatalf("the loop never waited for a deferred update: %v", err)
+	}
+}
+
+// consumed waits until the loop took a trigger that came while it waited
+// for a trailing update, and set its timer again.
+func (h *harness) consumed() {
+	h.t.Helper()
+	select {
+	case <-h.waits:
+	case <-time.After(5 * time.Second):
+		h.t.Fatal("the loop never took the trigger")
 	}
 }
 
@@ -157,16 +175,22 @@ func TestChangesDuringAnUpdateBecomeOneUpdate(t *testing.T) {
 }
 
 // TestUpdatesAreSpacedByTheirCost: after an update the loop stays idle as
-// long as it took, or four times the CPU time the process used meanwhile
-// (its threads together), whichever is longer.
+// long as it took (its wall time) and, while changes keep coming, six times
+// the CPU time the process used meanwhile (its threads together); once no
+// change came for 50 ms, only the wall time holds it back.
 func TestUpdatesAreSpacedByTheirCost(t *testing.T) {
 	for _, c := range []struct {
 		name      string
 		took, cpu time.Duration
-		next      time.Duration
+		// stream: a change every 40 ms until then (0: none after the one
+		// during the update).
+		stream time.Duration
+		next   time.Duration
 	}{
-		{"a slow update: idle as long again", 400 * time.Millisecond, 0, 800 * time.Millisecond},
-		{"a CPU-bound one: four times its CPU", 100 * time.Millisecond, 150 * time.Millisecond, 700 * time.Millisecond},
+		{"a slow update: idle as long again", 400 * time.Millisecond, 0, 0, 800 * time.Millisecond},
+		{"a CPU-bound one under a stream of changes: six times its CPU", 100 * time.Millisecond, 150 * time.Millisecond, time.Second, 1000 * time.Millisecond},
+		{"a CPU-bound one, changes stopped: its wall time", 100 * time.Millisecond, 150 * time.Millisecond, 0, 200 * time.Millisecond},
+		{"a CPU-bound one, changes stopped later: 50 ms after the last", 100 * time.Millisecond, 150 * time.Millisecond, 300 * time.Millisecond, 310 * time.Millisecond},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var cpu time.Duration
@@ -176,8 +200,15 @@ func TestUpdatesAreSpacedByTheirCost(t *testing.T) {
 			h.loop.Trigger()
 			cpu += c.cpu
 			h.finish(c.took, nil)
-			h.waiting()
-			h.clock.Step(c.next - c.took - time.Millisecond)
+			h.consumed() // the first timer
+			at := c.took
+			for ; at+40*time.Millisecond < c.stream; at += 40 * time.Millisecond {
+				h.clock.Step(40 * time.Millisecond)
+				h.notDue()
+				h.loop.Trigger()
+				h.consumed()
+			}
+			h.clock.Step(c.next - at - time.Millisecond)
 			h.notDue()
 			h.clock.Step(time.Millisecond)
 			if at := h.started(); at != c.next {
