@@ -1,6 +1,7 @@
 package model
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -82,7 +83,7 @@ type tcpEntry struct {
 func parseTCPEntry(v string) (tcpEntry, error) {
 	f := strings.Split(v, ":")
 	if len(f) < 2 || len(f) > 7 {
-		return tcpEntry{}, fmt.Errorf("want <namespace>/<service>:<port> and up to 5 more fields separated by ':'")
+		return tcpEntry{}, errors.New("want <namespace>/<service>:<port> and up to 5 more fields separated by ':'")
 	}
 	f = append(f, make([]string, 7-len(f))...)
 	e := tcpEntry{port: f[1], inProxy: f[2], outProxy: f[3], crt: f[4], check: f[5], ca: f[6]}
@@ -106,7 +107,7 @@ func (b *builder) tcpService(ref Ref, field string, port int, v string) error {
 		sb.Port.Name = e.port
 	}
 	if msg := checkServiceBackend(sb); msg != "" {
-		return fmt.Errorf("%s", msg)
+		return errors.New(msg)
 	}
 	svc := TCPService{Addr: Addr{IP: b.m.Global.BindIPTCP, Port: port}, Backend: tcpBackendPrefix + strconv.Itoa(port), Source: ref}
 	switch e.inProxy {
@@ -148,7 +149,7 @@ func (b *builder) tcpService(ref Ref, field string, port int, v string) error {
 	}
 	if e.ca != "" {
 		if svc.Cert == nil {
-			return fmt.Errorf("a CA secret needs the certificate secret")
+			return errors.New("a CA secret needs the certificate secret")
 		}
 		ns, name, err := secretRef(e.namespace, e.ca)
 		if err != nil {
