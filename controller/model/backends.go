@@ -388,14 +388,20 @@ func (b *backends) resolve(p *BackendPolicy, ns string, src sources, report func
 	p.Upstream = p.Upstream.effective(ns, b.secret, src, report)
 }
 
-// spares is the pool of spare backends: their policy is that of a backend
-// nothing annotates, resolved without reporting, as the backends report
-// the global values' problems already.
+// spares is the pool of spare backends, of the policy of a backend nothing
+// annotates.
 func (b *backends) spares(min int) SparePool {
 	if min == 0 {
 		return SparePool{}
 	}
-	pool := SparePool{Min: min, Slots: slotCount(spareEndpoints, b.g)}
-	b.resolve(&pool.Policy, "", sources{}, func(Problem) {})
-	return pool
+	return SparePool{Min: min, Slots: slotCount(spareEndpoints, b.g), Policy: b.plainPolicy()}
+}
+
+// plainPolicy is the policy of a backend nothing annotates: the global
+// values, resolved without reporting, as the backends report their
+// problems already.
+func (b *backends) plainPolicy() BackendPolicy {
+	var p BackendPolicy
+	b.resolve(&p, "", sources{}, func(Problem) {})
+	return p
 }

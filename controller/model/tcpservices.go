@@ -117,9 +117,9 @@ func (b *builder) tcpService(ref Ref, field string, port int, v string) error {
 	default:
 		return fmt.Errorf("in-proxy %s, want PROXY or nothing", quoteValue(e.inProxy))
 	}
-	var p BackendPolicy
-	b.backends.resolve(&p, "", sources{}, func(Problem) {}) // the global values' problems are reported already
-	// Only what applies to TCP: the http ones would be haproxy warnings.
+	// Only what applies to TCP of the global values: the http ones would
+	// be haproxy warnings.
+	p := b.backends.plainPolicy()
 	p = BackendPolicy{Balance: p.Balance, Timeouts: p.Timeouts, Upstream: p.Upstream, TCP: true,
 		Server: ServerOptions{MaxConn: p.Server.MaxConn, MaxQueue: p.Server.MaxQueue, Weight: p.Server.Weight}}
 	switch e.outProxy {
