@@ -102,16 +102,24 @@ func (c *Cache) cachedEndpoints(b *backends, name string, svcRef Ref, pick func(
 		return e.eps
 	}
 	e := &endpointsEntry{svc: b.services[key], slices: b.slices[key], from: from, field: field}
-	report := b.report
-	b.report = func(p Problem) {
-		e.problems = append(e.problems, p)
-		report(p)
-	}
+	defer recording(&b.report, &e.problems)()
 	b.podRead = func(key string, pod *corev1.Pod) { e.pods = append(e.pods, podRead{key, pod}) }
-	defer func() { b.report, b.podRead = report, nil }()
+	defer func() { b.podRead = nil }()
 	e.eps = b.endpoints(svcRef, pick, from, field)
 	c.endpointsSeen[name] = e
 	return e.eps
+}
+
+// recording makes *report also keep what it reports in *into, until the
+// function it returns puts *report back: a cache entry's problems, which
+// a Build that uses the entry reports again.
+func recording(report *func(Problem), into *[]Problem) (restore func()) {
+	orig := *report
+	*report = func(p Problem) {
+		*into = append(*into, p)
+		orig(p)
+	}
+	return func() { *report = orig }
 }
 
 // lookup is ing's entry if the Services it read are still the same.
@@ -146,15 +154,11 @@ func (b *builder) parse(ing *networkingv1.Ingress) (sources, []candidate, *Probl
 			return sources{class: b.classes[class], ingress: p.ingress}, p.cands, p.skip
 		}
 	}
-	report := b.report
 	p := &parsedIngress{}
 	if b.cache != nil {
-		b.report = func(pr Problem) {
-			p.problems = append(p.problems, pr)
-			report(pr)
-		}
+		defer recording(&b.report, &p.problems)()
 		b.serviceRead = func(key string) { p.services = append(p.services, serviceRead{key, b.backends.services[key]}) }
-		defer func() { b.report, b.serviceRead = report, nil }()
+		defer func() { b.serviceRead = nil }()
 	}
 	src := sources{class: b.classes[class], ingress: b.withoutSnippets(annotations(ingressRef(ing), ing.Annotations, b.prefixes, b.report))}
 	cands, skip := b.validate(ing, src)
