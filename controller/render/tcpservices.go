@@ -52,13 +52,22 @@ func tcpDefaults(c *cfg, g *model.Global) {
 	}
 }
 
-// tcpServiceBackends are the names of the TCP services' backends.
-func tcpServiceBackends(m *model.Model) map[string]bool {
-	out := make(map[string]bool, len(m.TCPServices))
-	for _, s := range m.TCPServices {
-		out[s.Backend] = true
+// tcpBackend is the section of the TCP backend called name, with the
+// default-server line of its server options when withDefaults.
+func tcpBackend(c *cfg, m *model.Model, name string, withDefaults bool) {
+	i, found := slices.BinarySearchFunc(m.Backends, name, func(be model.Backend, name string) int { return cmp.Compare(be.Name, name) })
+	if !found {
+		panic("model without its TCP backend " + name)
 	}
-	return out
+	be := &m.Backends[i]
+	c.section("backend " + be.Name + " from tcp")
+	backendPolicy(c, &m.Global, &be.Policy)
+	if withDefaults {
+		serverDefaults(c, be)
+	}
+	for i := range be.Servers {
+		server(c, &be.Policy, &be.Servers[i])
+	}
 }
 
 // tcpService is the frontend of a TCP service and its backend, and returns
@@ -96,16 +105,6 @@ func tcpService(c *cfg, m *model.Model, s *model.TCPService, l files.Layout) fil
 		c.line("log-format", quoteWord(g.TCPLogFormat))
 	}
 	c.line("default_backend", s.Backend)
-	i, found := slices.BinarySearchFunc(m.Backends, s.Backend, func(be model.Backend, name string) int { return cmp.Compare(be.Name, name) })
-	if !found {
-		panic("model without the backend " + s.Backend + " of its TCP service")
-	}
-	be := &m.Backends[i]
-	c.section("backend " + be.Name + " from tcp")
-	backendPolicy(c, &m.Global, &be.Policy)
-	serverDefaults(c, be)
-	for i := range be.Servers {
-		server(c, &be.Policy, &be.Servers[i])
-	}
+	tcpBackend(c, m, s.Backend, true)
 	return set
 }

@@ -198,7 +198,6 @@ func httpsBind(fs []model.Frontend, f model.Frontend, g *model.Global, l files.L
 // reads the SNI of the TLS hello and picks the passthrough host's backend,
 // or the https frontend; and those backends.
 func passthroughSections(c *cfg, m *model.Model, l files.Layout) {
-	tcpServices := tcpServiceBackends(m)
 	for _, f := range m.Frontends {
 		if f.Kind != model.FrontendPassthrough {
 			continue
@@ -215,14 +214,9 @@ func passthroughSections(c *cfg, m *model.Model, l files.Layout) {
 		c.line("default_backend", httpsLocal)
 		c.section("backend " + httpsLocal + " from tcp")
 		c.line("server https", quoteWord("unix@"+httpsSocket(l)), "send-proxy-v2")
-		for i := range m.Backends {
-			if be := &m.Backends[i]; be.Policy.TCP && !tcpServices[be.Name] {
-				c.section("backend " + be.Name + " from tcp")
-				backendPolicy(c, &m.Global, &be.Policy)
-				for i := range be.Servers {
-					server(c, &be.Policy, &be.Servers[i])
-				}
-			}
+		// Their server options stay those passthrough always had: none.
+		for _, p := range m.Passthrough {
+			tcpBackend(c, m, p.Backend, false)
 		}
 	}
 }
