@@ -32,10 +32,9 @@ type Config struct {
 }
 
 // cpuIdle is how many times the CPU time an update took the loop then
-// stays idle: in a stream of changes the controller spends about a seventh
-// of the time on updates (its CPU time for a burst is about a seventh of
-// the burst: 5.8-6.7 s for 5,000 new Ingresses in 28 s at four times,
-// 5.4-5.7 s at six), each update folding in more.
+// stays idle while changes keep coming: the controller spends about a
+// seventh of the time on updates (its CPU time for a burst is about a
+// seventh of the burst), each update folding in more.
 const cpuIdle = 6
 
 // processCPU is the user and system time of the process.

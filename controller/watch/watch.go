@@ -230,8 +230,11 @@ func trimmed(obj any) any {
 func (s *notifyingStore) Update(obj any) error {
 	obj = s.kept(obj)
 	old, exists, _ := s.Store.Get(obj)
-	if err := s.Store.Update(obj); err != nil || !exists || s.quiet != nil && s.quiet(obj) {
+	if err := s.Store.Update(obj); err != nil || !exists {
 		return s.changedBy(obj, err)
+	}
+	if s.quiet != nil && s.quiet(obj) {
+		return nil
 	}
 	if s.strip != nil {
 		if equality.Semantic.DeepEqual(old, obj) {
