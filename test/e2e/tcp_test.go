@@ -2,10 +2,7 @@ package e2e
 
 import (
 	"context"
-	"io"
-	"net/http"
 	"testing"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -40,16 +37,7 @@ func TestTCPServicesConfigMap(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Plain TCP: haproxy's http rules (its Server header) do not apply.
-	get := func() (e2eenv.Response, error) {
-		c := &http.Client{Timeout: 3 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
-		resp, err := c.Get(r.env.URL(port, "/"))
-		if err != nil {
-			return e2eenv.Response{}, err
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return e2eenv.Response{Status: resp.StatusCode, Body: string(b), Header: resp.Header}, nil
-	}
+	get := func() (e2eenv.Response, error) { return r.env.GetAt(port, "", "/", false) }
 	wait := func(what, server string) e2eenv.Response {
 		t.Helper()
 		_, resp, err := r.env.Eventually(routeWait, get, func(resp e2eenv.Response) bool { return answeredBy(resp, server) })

@@ -387,9 +387,18 @@ type Response struct {
 // Get sends one request through haproxy's http (or https with SNI = host)
 // frontend on the node, without following redirects.
 func (e *Env) Get(host, path string, https bool) (Response, error) {
-	scheme, port := "http", HTTPPort
+	port := HTTPPort
 	if https {
-		scheme, port = "https", HTTPSPort
+		port = HTTPSPort
+	}
+	return e.GetAt(port, host, path, https)
+}
+
+// GetAt is Get on another port of the node (host empty: the address's).
+func (e *Env) GetAt(port int, host, path string, https bool) (Response, error) {
+	scheme := "http"
+	if https {
+		scheme = "https"
 	}
 	req, err := http.NewRequest("GET", fmt.Sprintf("%s://%s%s", scheme, net.JoinHostPort(e.NodeIP, strconv.Itoa(port)), path), nil)
 	if err != nil {
