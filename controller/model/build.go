@@ -2,6 +2,7 @@ package model
 
 import (
 	"maps"
+	"reflect"
 	"slices"
 	"sort"
 	"strconv"
@@ -135,7 +136,13 @@ type pendingRoute struct {
 // and the IngressClass parameters are those of the oldest Ingress.
 type claims map[string]*claimed
 
-type claimed struct{ class, set layer }
+// claimed is what the Ingresses claiming one object set. Its set is the
+// first claimer's own layer until another claimer adds a key: most objects
+// have one Ingress, whose keys of other scopes are never read for them.
+type claimed struct {
+	class, set layer
+	own        bool // set is a copy, which claim may write
+}
 
 // claim adds the keys of scope that src.ingress sets to what object already
 // has; a younger Ingress setting another value gets a warning naming the
@@ -143,8 +150,12 @@ type claimed struct{ class, set layer }
 func (c claims) claim(object, what string, scope Scope, src sources, report func(Problem)) {
 	m := c[object]
 	if m == nil {
-		m = &claimed{class: src.class, set: layer{}}
-		c[object] = m
+		c[object] = &claimed{class: src.class, set: src.ingress}
+		return
+	}
+	if sameLayer(m.set, src.ingress) {
+		// The first claimer again, for another path: nothing new.
+		return
 	}
 	// Only the keys of scope, sorted for a stable order of problems: most
 	// Ingresses set none, and this runs once per path.
@@ -159,12 +170,24 @@ func (c claims) claim(object, what string, scope Scope, src sources, report func
 		st := src.ingress[name]
 		old, ok := m.set[name]
 		if !ok {
+			if !m.own {
+				m.set, m.own = maps.Clone(m.set), true
+				if m.set == nil {
+					m.set = layer{}
+				}
+			}
 			m.set[name] = st
 		} else if old.value != st.value && old.ref != st.ref {
 			report(Problem{st.ref, st.field, what + " " + object + ": value " + quoteValue(st.value) + " ignored, " +
 				old.ref.String() + " is older and sets " + quoteValue(old.value), Warning})
 		}
 	}
+}
+
+// sameLayer tells whether a and b are one map, as the layers of one
+// Ingress's paths are.
+func sameLayer(a, b layer) bool {
+	return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
 }
 
 // sources are the layers of object, with service the strongest.

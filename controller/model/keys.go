@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // The key registry: every configuration key, with upstream's name, scope and
@@ -81,6 +82,10 @@ type key[T any] struct {
 	path    func(p *pathSettings) *T
 	backend func(p *BackendPolicy) *T
 	host    func(p *HostPolicy) *T
+	// Default parsed once: objects without the key take it, tens of
+	// thousands per build.
+	defOnce  sync.Once
+	defValue T
 }
 
 func (k *key[T]) info() *KeyInfo    { return &k.KeyInfo }
@@ -94,8 +99,8 @@ func (k *key[T]) valid(v string) bool {
 
 // def is the typed default; the registry test checks that every default parses.
 func (k *key[T]) def() T {
-	t, _ := k.parse(k.Default)
-	return t
+	k.defOnce.Do(func() { k.defValue, _ = k.parse(k.Default) })
+	return k.defValue
 }
 
 func (k *key[T]) setGlobal(g *Global, v string) bool {
@@ -293,6 +298,10 @@ func value[T any](k *key[T], def T, s sources) (T, *Problem) {
 // An unknown key, or one the object cannot set, under a prefix is
 // reported, then ignored.
 func annotations(ref Ref, ann map[string]string, prefixes []string, report func(Problem)) layer {
+	if len(ann) == 0 {
+		// Most Services: read for every backend of every build.
+		return nil
+	}
 	l := layer{}
 	keys := slices.Sorted(maps.Keys(ann))
 	for _, p := range prefixes {
