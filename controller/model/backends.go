@@ -47,8 +47,10 @@ type backends struct {
 	claims   claims          // Backend keys the Ingresses set, by backend name
 	secret   func(ns, name string) *corev1.Secret
 	pods     map[string]*corev1.Pod // ns/name
-	// eps are each backend's endpoints, its enabled servers in slot order.
-	eps map[string][]labeled
+	// eps are each backend's endpoints, its enabled servers in slot order;
+	// pick finds the port of its Service it serves (see discover).
+	eps  map[string][]labeled
+	pick map[string]func(*corev1.Service) *corev1.ServicePort
 	// cache, if any, keeps the endpoints for the next Build; podRead tells
 	// it which pods one read (see cachedEndpoints).
 	cache   *Cache
@@ -69,6 +71,7 @@ func newBackends(s *Snapshot, g *Global, report func(Problem)) *backends {
 		claims:   claims{},
 		pods:     make(map[string]*corev1.Pod, len(s.Pods)),
 		eps:      map[string][]labeled{},
+		pick:     map[string]func(*corev1.Service) *corev1.ServicePort{},
 		fixed:    map[string]bool{},
 	}
 	for _, p := range s.Pods {
@@ -139,7 +142,7 @@ func (b *backends) defaultBackendPort(ns string, sb *networkingv1.IngressService
 
 func (b *backends) build(name, ns string, sb *networkingv1.IngressServiceBackend, from Ref, field string) {
 	svcRef := Ref{Kind: "Service", Namespace: ns, Name: sb.Name}
-	eps := b.cachedEndpoints(name, svcRef, func(svc *corev1.Service) *corev1.ServicePort {
+	b.add(name, svcRef, func(svc *corev1.Service) *corev1.ServicePort {
 		for i := range svc.Spec.Ports {
 			p := &svc.Spec.Ports[i]
 			if sb.Port.Name != "" && p.Name == sb.Port.Name || sb.Port.Name == "" && p.Port == sb.Port.Number {
@@ -148,11 +151,12 @@ func (b *backends) build(name, ns string, sb *networkingv1.IngressServiceBackend
 		}
 		return nil
 	}, from, field)
-	b.add(name, svcRef, eps)
 }
 
-func (b *backends) add(name string, svcRef Ref, eps []labeled) {
-	b.built[name], b.eps[name] = &Backend{Name: name, Service: svcRef, Servers: b.slots(eps)}, eps
+// add builds the backend called name on the port of svcRef that pick finds.
+func (b *backends) add(name string, svcRef Ref, pick func(*corev1.Service) *corev1.ServicePort, from Ref, field string) {
+	eps := b.cachedEndpoints(name, svcRef, pick, from, field)
+	b.built[name], b.eps[name], b.pick[name] = &Backend{Name: name, Service: svcRef, Servers: b.slots(eps)}, eps, pick
 }
 
 // weigh gives be's servers their own weights: blue-green-balance's, and 0
@@ -187,13 +191,12 @@ func (b *backends) weigh(be *Backend) {
 // defaultBackend builds DefaultBackendName from --default-backend-service,
 // which names no port: the Service's first port is used.
 func (b *backends) defaultBackend(svcRef Ref, from Ref, field string) {
-	eps := b.cachedEndpoints(DefaultBackendName, svcRef, func(svc *corev1.Service) *corev1.ServicePort {
+	b.add(DefaultBackendName, svcRef, func(svc *corev1.Service) *corev1.ServicePort {
 		if len(svc.Spec.Ports) == 0 {
 			return nil
 		}
 		return &svc.Spec.Ports[0]
 	}, from, field)
-	b.add(DefaultBackendName, svcRef, eps)
 }
 
 // cachedEndpoints is endpoints of the backend called name, through the
@@ -369,9 +372,13 @@ func (b *backends) list(service func(ns, name string) layer) []Backend {
 			if be.Service.Name != "" {
 				svc = service(be.Service.Namespace, be.Service.Name)
 			}
-			b.resolve(&be.Policy, be.Service.Namespace, b.claims.sources(be.Name, svc), b.report)
+			src := b.claims.sources(be.Name, svc)
+			b.resolve(&be.Policy, be.Service.Namespace, src, b.report)
+			b.discover(be, src, b.report)
 		}
-		b.weigh(be)
+		if be.DNS == nil {
+			b.weigh(be)
+		}
 		out = append(out, *be)
 	}
 	return out

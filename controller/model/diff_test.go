@@ -62,13 +62,15 @@ func TestDiffClassifiesEveryField(t *testing.T) {
 			ClientCA: &ClientCA{Name: "ns_ca", PEM: []byte("ca"), CRL: []byte("crl"), Source: Ref{Kind: "Secret", Namespace: "ns", Name: "ca"}},
 			Source:   Ref{Kind: "ConfigMap", Namespace: "ns", Name: "tcp"}}}
 		m.Global.HTTPResponse404, m.Global.HTTPResponse503 = &HTTPResponse{Headers: []Header{{"a", "b"}}}, &HTTPResponse{Headers: []Header{{"a", "b"}}}
+		m.Global.DNS.Resolvers = []Resolver{{Name: "kube", Nameservers: []netip.AddrPort{netip.MustParseAddrPort("10.0.0.10:53")}}}
+		last.DNS = &Discovery{Resolver: "kube", Name: "s.ns.svc.cluster.local", Port: 8080, Slots: 32}
 		return m
 	}
 	var leaves []string
 	var walk func(path string, v reflect.Value)
 	walk = func(path string, v reflect.Value) {
 		switch {
-		case v.Type() == prefixType:
+		case leafTypes[v.Type()]:
 			leaves = append(leaves, path)
 		case v.Kind() == reflect.Pointer:
 			walk(path, v.Elem())
@@ -118,7 +120,7 @@ func leafOf(v reflect.Value, path []string) reflect.Value {
 			v = v.Elem()
 		}
 		v = v.FieldByName(name)
-		for v.Kind() == reflect.Pointer || v.Kind() == reflect.Slice && v.Type().Elem().Kind() == reflect.Struct && v.Type().Elem() != prefixType {
+		for v.Kind() == reflect.Pointer || v.Kind() == reflect.Slice && v.Type().Elem().Kind() == reflect.Struct && !leafTypes[v.Type().Elem()] {
 			if v.Kind() == reflect.Pointer {
 				v = v.Elem()
 			} else {
@@ -129,13 +131,18 @@ func leafOf(v reflect.Value, path []string) reflect.Value {
 	return v
 }
 
-// prefixType is a leaf: its fields are unexported.
-var prefixType = reflect.TypeOf(netip.Prefix{})
+// leafTypes are leaves, with another value for mutate: their fields are
+// unexported.
+var leafTypes = map[reflect.Type]bool{reflect.TypeFor[netip.Prefix](): true, reflect.TypeFor[netip.AddrPort](): true}
 
 // mutate gives v another value of its type.
 func mutate(t *testing.T, name string, v reflect.Value) {
-	if v.Type() == prefixType {
+	switch v.Interface().(type) {
+	case netip.Prefix:
 		v.Set(reflect.ValueOf(netip.MustParsePrefix("192.0.2.0/24")))
+		return
+	case netip.AddrPort:
+		v.Set(reflect.ValueOf(netip.MustParseAddrPort("192.0.2.1:53")))
 		return
 	}
 	switch v.Kind() {

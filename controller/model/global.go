@@ -17,6 +17,8 @@ type Global struct {
 	// their frontend when set (bind-http, bind-https).
 	BindHTTP, BindHTTPS []Addr
 
+	DNS DNS // dns-* keys
+
 	SyslogEndpoint string // "", "stdout" or host:port
 	SyslogFormat   string // rfc5424, rfc3164 or raw
 	SyslogTag      string

@@ -164,6 +164,8 @@ var configMapKeys = []struct{ key, benign string }{
 	{"bind-http", ":8081,:::8081"}, {"bind-https", "127.0.0.1:8444"},
 	{"load-server-state", "true"}, {"blue-green-header", "X-Version:v"}, {"blue-green-cookie", "version:v"},
 	{"fronting-proxy-port", "8000"}, {"use-forwarded-proto", "false"}, {"tcp-log-format", "%ci %b"}, {"bind-ip-addr-tcp", "127.0.0.1"},
+	{"dns-resolvers", "kube=127.0.0.1:5353,127.0.0.2\nlocal=[::1]:53"}, {"dns-cluster-domain", "cluster.local"}, {"dns-accepted-payload-size", "4096"},
+	{"dns-hold-valid", "10s"}, {"dns-hold-obsolete", "0s"}, {"dns-timeout-retry", "2s"},
 }
 
 func tlsSecret(name string, cert, key []byte) *corev1.Secret {

@@ -211,7 +211,7 @@ func parseBool(v string) (bool, bool) {
 
 // registry lists every key, in the order of the reference documentation:
 // by scope, each scope's keys declared in its own file.
-var registry = slices.Concat(globalKeys, globalExtraKeys, affinityGlobalKeys, frontendKeys, hostKeys, vhostKeys, backendKeys, vhostBackendKeys, affinityKeys, protocolKeys, serverKeys, drainKeys, blueGreenKeys, limitKeys, pathKeys, authKeys, corsKeys, redirectKeys, snippetKeys)
+var registry = slices.Concat(globalKeys, globalExtraKeys, dnsKeys, affinityGlobalKeys, frontendKeys, hostKeys, vhostKeys, backendKeys, vhostBackendKeys, dnsBackendKeys, affinityKeys, protocolKeys, serverKeys, drainKeys, blueGreenKeys, limitKeys, pathKeys, authKeys, corsKeys, redirectKeys, snippetKeys)
 
 // keysByName indexes the registry.
 var keysByName = func() map[string]configKey {

@@ -167,7 +167,10 @@ type Backend struct {
 	Policy BackendPolicy
 	// Servers are the slots: enabled ones carry an endpoint, the rest are
 	// disabled placeholders that dynamic updates can fill without a reload.
+	// None when DNS is set.
 	Servers []Server
+	// DNS: haproxy resolves the servers itself (use-resolver).
+	DNS *Discovery
 }
 
 // Server is one slot of a backend.

@@ -115,6 +115,9 @@ type BackendPolicy struct {
 	// TCP: the backend takes the TLS connections of ssl-passthrough hosts.
 	TCP   bool
 	Limit RateLimit // limit-*
+	// Resolver is use-resolver's: the resolvers section whose DNS answers
+	// are the servers (see Backend.DNS).
+	Resolver string
 }
 
 // BackendTimeouts are the haproxy timeouts a backend can set.

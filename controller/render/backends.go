@@ -33,6 +33,9 @@ func backend(c *cfg, g *model.Global, be *model.Backend, l files.Layout) {
 	rateLimit(c, &be.Policy.Limit)
 	pasteSnippet(c, be.Policy.Snippet.Lines)
 	blueGreenSelectors(c, be, l)
+	if be.DNS != nil {
+		serverTemplate(c, be.DNS)
+	}
 	for i := range be.Servers {
 		server(c, &be.Policy, &be.Servers[i])
 	}

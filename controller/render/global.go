@@ -35,5 +35,6 @@ func global(g *model.Global, l files.Layout) []byte {
 		c.line("log-tag", g.SyslogTag)
 	}
 	pasteSnippet(&c, g.ConfigGlobal)
+	resolvers(&c, &g.DNS)
 	return c.bytes()
 }
