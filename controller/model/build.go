@@ -1,6 +1,7 @@
 package model
 
 import (
+	"cmp"
 	"maps"
 	"reflect"
 	"slices"
@@ -222,7 +223,7 @@ func (b *builder) withoutSnippets(l layer) layer {
 // pathSettings resolves the Path keys of one path.
 func (b *builder) pathSettings(src sources) pathSettings {
 	var st pathSettings
-	for _, k := range registry {
+	for _, k := range pathRegistry {
 		k.setPath(&st, &b.m.Global, src, b.report)
 	}
 	return st
@@ -486,14 +487,29 @@ func (b *builder) finish() {
 	for name := range b.hosts {
 		var hp HostPolicy
 		src := b.hosts.sources(name, nil)
-		for _, k := range registry {
+		for _, k := range hostRegistry {
 			k.setHost(&hp, &m.Global, src, b.report)
 		}
 		hosts[name] = hp
 	}
 	b.vhosts(hosts)
-	m.Routes = make([]Route, 0, len(b.pending))
-	for _, p := range b.pending {
+	// Routes are large: each is written once, in its sorted place, while
+	// problems come in input order.
+	order := make([]int32, len(b.pending))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(i, j int32) int {
+		a, c := &b.pending[i].route, &b.pending[j].route
+		return cmp.Or(strings.Compare(a.Host, c.Host), strings.Compare(a.Path, c.Path), strings.Compare(string(a.Match), string(c.Match)))
+	})
+	place := make([]int32, len(order))
+	for rank, i := range order {
+		place[i] = int32(rank)
+	}
+	m.Routes = make([]Route, len(b.pending))
+	for i := range b.pending {
+		p := &b.pending[i]
 		// A copy: the paths that share the settings differ in host.
 		st := *p.settings
 		st.host, st.clientCert = hosts[p.route.Host], p.clientCert
@@ -501,20 +517,11 @@ func (b *builder) finish() {
 			b.report(Problem{p.route.Source, "rewrite-target", "not applied to the regex path " + quoteValue(p.route.Path), Warning})
 			st.rewrite = ""
 		}
-		p.route.Policy = st.policy(&b.m.Global, &p.route, p.tls)
-		p.route.Policy.Auth = b.authPolicy(&p.route, st.auth)
-		m.Routes = append(m.Routes, p.route)
+		r := &m.Routes[place[i]]
+		*r = p.route
+		r.Policy = st.policy(&b.m.Global, r, p.tls)
+		r.Policy.Auth = b.authPolicy(r, st.auth)
 	}
-	sort.Slice(m.Routes, func(i, j int) bool {
-		a, c := m.Routes[i], m.Routes[j]
-		if a.Host != c.Host {
-			return a.Host < c.Host
-		}
-		if a.Path != c.Path {
-			return a.Path < c.Path
-		}
-		return a.Match < c.Match
-	})
 	m.HostRedirects = b.hostRedirects(hosts)
 	m.Backends = b.backends.list(b.service)
 	b.sharedCookies()

@@ -70,6 +70,9 @@ func parseSnippet(v string) (Snippet, bool) {
 type backendSnippetKey struct{ *key[Snippet] }
 
 func (k backendSnippetKey) perObject() bool { return true }
+func (k backendSnippetKey) lands() (path, backend, host bool) {
+	return false, true, false
+}
 
 func (k backendSnippetKey) setBackend(p *BackendPolicy, g *Global, s sources, report func(Problem)) {
 	lines, problem := value(k.key, g.ConfigBackend, s)
