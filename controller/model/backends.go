@@ -387,6 +387,7 @@ func (b *backends) list(service func(ns, name string) layer) []Backend {
 // resolve sets the Backend keys of a backend of namespace ns from src on
 // p, which may hold what routing decided already (passthrough).
 func (b *backends) resolve(p *BackendPolicy, ns string, src sources, report func(Problem)) {
+	src = src.withIndex()
 	for _, k := range backendRegistry {
 		k.setBackend(p, b.g, src, report)
 	}

@@ -223,6 +223,7 @@ func (b *builder) withoutSnippets(l layer) layer {
 // pathSettings resolves the Path keys of one path.
 func (b *builder) pathSettings(src sources) pathSettings {
 	var st pathSettings
+	src = src.withIndex()
 	for _, k := range pathRegistry {
 		k.setPath(&st, &b.m.Global, src, b.report)
 	}
@@ -486,7 +487,7 @@ func (b *builder) finish() {
 	hosts := map[string]HostPolicy{}
 	for name := range b.hosts {
 		var hp HostPolicy
-		src := b.hosts.sources(name, nil)
+		src := b.hosts.sources(name, nil).withIndex()
 		for _, k := range hostRegistry {
 			k.setHost(&hp, &m.Global, src, b.report)
 		}

@@ -45,6 +45,8 @@ type KeyInfo struct {
 	// Snippet: haproxy configuration pasted as written, read only with
 	// --allow-config-snippets.
 	Snippet bool
+
+	index int // in the registry, for keySet
 }
 
 // configKey is a registry entry, whatever the type of its value.
@@ -240,7 +242,11 @@ var pathRegistry, backendRegistry, hostRegistry = func() (p, b, h []configKey) {
 // keysByName indexes the registry.
 var keysByName = func() map[string]configKey {
 	m := make(map[string]configKey, len(registry))
-	for _, k := range registry {
+	if len(registry) > len(keySet{})*64 {
+		panic("keySet holds fewer keys than the registry has")
+	}
+	for i, k := range registry {
+		k.info().index = i
 		for _, name := range append([]string{k.info().Name}, k.info().Aliases...) {
 			if m[name] != nil {
 				panic("key declared twice: " + name)
@@ -271,13 +277,37 @@ type layer map[string]setting
 // nothing.
 type sources struct {
 	class, ingress, service layer
+	// set, when indexed, are the keys some layer sets.
+	set     keySet
+	indexed bool
+}
+
+// keySet marks registry keys by index.
+type keySet [2]uint64
+
+func (s *keySet) add(i int)      { s[i/64] |= 1 << (i % 64) }
+func (s *keySet) has(i int) bool { return s[i/64]&(1<<(i%64)) != 0 }
+
+// withIndex is s with the set of keys its layers set: an object resolves a
+// hundred keys and its layers set a few, so resolve skips the lookups of
+// the others in every layer.
+func (s sources) withIndex() sources {
+	s.set, s.indexed = keySet{}, true
+	for _, l := range [3]layer{s.class, s.ingress, s.service} {
+		for name := range l {
+			if k := keysByName[name]; k != nil {
+				s.set.add(k.info().index)
+			}
+		}
+	}
+	return s
 }
 
 // resolve returns the strongest setting of k, false if no layer sets it:
 // Global keys come from the global ConfigMap only, and Services set
 // Backend and Path keys only.
 func resolve(k *KeyInfo, s sources) (setting, bool) {
-	if k.Scope == ScopeGlobal {
+	if k.Scope == ScopeGlobal || s.indexed && !s.set.has(k.index) {
 		return setting{}, false
 	}
 	// Called for every key of every path: no allocation.
