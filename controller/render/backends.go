@@ -33,6 +33,12 @@ func backend(c *cfg, g *model.Global, be *model.Backend, l files.Layout) {
 	rateLimit(c, &be.Policy.Limit)
 	pasteSnippet(c, be.Policy.Snippet.Lines)
 	blueGreenSelectors(c, be, l)
+	servers(c, be)
+}
+
+// servers writes a backend's server slots, or the template of servers
+// haproxy resolves (use-resolver).
+func servers(c *cfg, be *model.Backend) {
 	if be.DNS != nil {
 		serverTemplate(c, be.DNS)
 	}

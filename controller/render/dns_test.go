@@ -2,6 +2,7 @@ package render
 
 import (
 	"net/netip"
+	"strings"
 	"testing"
 
 	"github.com/external-haproxy/kit/controller/files"
@@ -24,4 +25,16 @@ func TestDNSSnippets(t *testing.T) {
 		{name: "server template", want: []string{"server-template srv 32 web.ns.svc.cluster.local:8080 resolvers kube init-addr none"},
 			absent: []string{"    server "}},
 	}, func(g *model.Global) []byte { return backends(g, be) })
+}
+
+// TestDNSPassthroughBackend: an ssl-passthrough backend of use-resolver
+// resolves its servers too.
+func TestDNSPassthroughBackend(t *testing.T) {
+	m := &model.Model{Backends: []model.Backend{{Name: "ns_p_443", Policy: model.BackendPolicy{TCP: true},
+		DNS: &model.Discovery{Resolver: "kube", Name: "p.ns.svc.cluster.local", Port: 8443, Slots: 32}}}}
+	var c cfg
+	tcpBackend(&c, m, "ns_p_443", true)
+	if got := string(c.bytes()); !strings.Contains(got, "\n    server-template srv 32 p.ns.svc.cluster.local:8443 resolvers kube init-addr none\n") {
+		t.Errorf("passthrough backend:\n%s", got)
+	}
 }

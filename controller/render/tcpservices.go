@@ -65,9 +65,7 @@ func tcpBackend(c *cfg, m *model.Model, name string, withDefaults bool) {
 	if withDefaults {
 		serverDefaults(c, be)
 	}
-	for i := range be.Servers {
-		server(c, &be.Policy, &be.Servers[i])
-	}
+	servers(c, be)
 }
 
 // tcpService is the frontend of a TCP service and its backend, and returns
