@@ -14,6 +14,7 @@ import (
 
 	"github.com/external-haproxy/kit/controller/manifests"
 	"github.com/external-haproxy/kit/controller/model"
+	"github.com/external-haproxy/kit/test/liveproxy"
 )
 
 // TestCacheBuildsTheSame: over the render golden inputs and a series
@@ -129,4 +130,28 @@ func problemSet(ps []model.Problem) []string {
 	}
 	slices.Sort(out)
 	return slices.Compact(out)
+}
+
+// TestCacheKeepsLayersApart: a host's keys start as the first Ingress's
+// own layer, which the cache keeps; a younger Ingress adding a key to the
+// host must not write it into that layer, or the key would outlive the
+// younger Ingress.
+func TestCacheKeepsLayersApart(t *testing.T) {
+	a := ingress("a", "h.test", "/a", "web")
+	a.Annotations = map[string]string{"haproxy-ingress.github.io/timeout-server": "5s"}
+	b := ingress("b", "h.test", "/b", "web")
+	b.Annotations = map[string]string{"haproxy-ingress.github.io/app-root": "/app", "haproxy-ingress.github.io/balance-algorithm": "first"}
+	snap := &model.Snapshot{Ingresses: []*networkingv1.Ingress{a, b}}
+	liveproxy.ServiceAt(snap, "ns", "web", 8080)
+	opts := model.Options{Cache: model.NewCache()}
+	if m, _ := model.Build(snap, opts); m.Routes[0].Policy.AppRoot != "/app" || m.Backends[1].Policy.Balance != "first" {
+		t.Fatalf("with b: app-root %q, balance %q; want b's", m.Routes[0].Policy.AppRoot, m.Backends[1].Policy.Balance)
+	}
+	snap.Ingresses = []*networkingv1.Ingress{a}
+	want, _ := model.Build(snap, model.Options{})
+	got, _ := model.Build(snap, opts)
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("b deleted: app-root %q, balance %q with the cache; want %q, %q",
+			got.Routes[0].Policy.AppRoot, got.Backends[1].Policy.Balance, want.Routes[0].Policy.AppRoot, want.Backends[1].Policy.Balance)
+	}
 }
