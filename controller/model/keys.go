@@ -283,7 +283,7 @@ type sources struct {
 }
 
 // keySet marks registry keys by index.
-type keySet [2]uint64
+type keySet [4]uint64
 
 func (s *keySet) add(i int)      { s[i/64] |= 1 << (i % 64) }
 func (s *keySet) has(i int) bool { return s[i/64]&(1<<(i%64)) != 0 }
