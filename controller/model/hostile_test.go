@@ -136,6 +136,18 @@ func hostileFields(t *testing.T) []hostileField {
 			tcpServices(s)[v] = hostileNS + "/web:80"
 			return tcpServicesRef, "data["
 		}, withoutTCP})
+	// use-resolver names a resolver the ConfigMap declares.
+	resolver := func(s *model.Snapshot, v *string) model.Ref {
+		s.ConfigMap["dns-resolvers"] = "kube=127.0.0.1:5353"
+		return hostileIngress(s, func(ing *networkingv1.Ingress) {
+			if v != nil {
+				ing.Annotations = map[string]string{"haproxy-ingress.github.io/use-resolver": *v}
+			}
+		})
+	}
+	fields = append(fields, hostileField{"annotation use-resolver", "kube", func(s *model.Snapshot, _ *model.Options, v string) (model.Ref, string) {
+		return resolver(s, &v), "annotation haproxy-ingress.github.io/use-resolver"
+	}, func(s *model.Snapshot, _ *model.Options) { resolver(s, nil) }})
 	for _, k := range configMapKeys {
 		fields = append(fields, hostileField{"configmap " + k.key, k.benign, func(s *model.Snapshot, _ *model.Options, v string) (model.Ref, string) {
 			s.ConfigMap[k.key] = v
