@@ -320,13 +320,11 @@ func ready(c discoveryv1.EndpointConditions) bool {
 // slotCount is how many servers a backend with n endpoints gets: n plus
 // SlotsMinFree free slots, rounded up to a multiple of SlotsIncrement, at
 // least one so that every backend has a slot to fill at runtime.
-func slotCount(n int, g *Global) int {
-	total := n + g.SlotsMinFree
-	if total < 1 {
-		total = 1
-	}
-	inc := g.SlotsIncrement
-	return (total + inc - 1) / inc * inc
+func slotCount(n int, g *Global) int { return slotsOf(n, g.SlotsMinFree, g.SlotsIncrement) }
+
+// slotsOf is n plus free, at least one, rounded up to a multiple of step.
+func slotsOf(n, free, step int) int {
+	return (max(n+free, 1) + step - 1) / step * step
 }
 
 // slots lays out endpoints in sorted order followed by disabled placeholders.

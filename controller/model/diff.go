@@ -219,8 +219,9 @@ func equal(a, b any) bool {
 	return equalValue(reflect.ValueOf(a), reflect.ValueOf(b))
 }
 
-// ipTypes compare with ==: their fields are an address and an interned
-// zone handle, equal for equal values.
+// ipTypes are the netip types, whose fields are unexported: equalValue
+// compares them with == (an address and an interned zone handle, equal for
+// equal values), appendCanonical encodes them in their binary form.
 var ipTypes = map[reflect.Type]bool{
 	reflect.TypeFor[netip.Addr](): true, reflect.TypeFor[netip.Prefix](): true, reflect.TypeFor[netip.AddrPort](): true,
 }

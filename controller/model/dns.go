@@ -3,7 +3,6 @@ package model
 import (
 	"net/netip"
 	"regexp"
-	"strconv"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -103,12 +102,11 @@ func parseNameserver(v string) (netip.AddrPort, bool) {
 	return ap, err == nil && ap.Addr().Zone() == "" && ap.Port() != 0
 }
 
-// parseHold reads a dns-hold-obsolete time, which may be 0.
+// parseHold reads a dns-hold-obsolete time, which may be 0: the one
+// value of haproxy's syntax parseDuration reads as 0 and refuses.
 func parseHold(v string) (Duration, bool) {
-	if n, err := strconv.Atoi(strings.TrimRight(v, "smhdu")); err == nil && n == 0 && timeRe.MatchString(v) {
-		return 0, true
-	}
-	return parseDuration(v)
+	d, ok := parseDuration(v)
+	return d, ok || d == 0 && timeRe.MatchString(v)
 }
 
 // discover makes be a backend whose servers haproxy resolves, when its
@@ -140,7 +138,7 @@ func (b *backends) discover(be *Backend, src sources, report func(Problem)) {
 	} else if len(eps) > 0 {
 		port = eps[0].port
 	}
-	slots := (max(len(eps)+b.g.SlotsMinFree, 1) + dnsSlotStep - 1) / dnsSlotStep * dnsSlotStep
-	be.DNS = &Discovery{Resolver: name, Name: svc.Name + "." + svc.Namespace + ".svc." + b.g.DNS.Domain, Port: port, Slots: slots}
+	be.DNS = &Discovery{Resolver: name, Name: svc.Name + "." + svc.Namespace + ".svc." + b.g.DNS.Domain, Port: port,
+		Slots: slotsOf(len(eps), b.g.SlotsMinFree, dnsSlotStep)}
 	be.Servers = nil
 }
