@@ -126,12 +126,12 @@ func checkServiceBackend(sb *networkingv1.IngressServiceBackend) string {
 // forIngress returns the backend name of a validated Service backend,
 // building it on first use, and claims the Backend keys the Ingress
 // annotations set for it. from is the object reported on problems.
-func (b *backends) forIngress(ns string, sb *networkingv1.IngressServiceBackend, from Ref, field string, src sources) string {
+func (b *backends) forIngress(ns string, sb *networkingv1.IngressServiceBackend, from Ref, field string, src sources, by *networkingv1.Ingress) string {
 	name := backendName(ns, sb)
 	if _, ok := b.built[name]; !ok {
 		b.build(name, ns, sb, from, field)
 	}
-	b.claims.claim(name, "backend", ScopeBackend, src, b.report)
+	b.claims.claim(name, "backend", ScopeBackend, src, by, b.report)
 	return name
 }
 
@@ -359,12 +359,14 @@ var serverNames = func() []string {
 
 // list returns the backends sorted by name, with their policies resolved
 // from the IngressClass parameters, the claims of their Ingresses and
-// their Service's annotations.
-func (b *backends) list(service func(ns, name string) layer) []Backend {
+// their Service's annotations; enter is told which backend the problems
+// that follow are of.
+func (b *backends) list(service func(ns, name string) layer, enter func(name string)) []Backend {
 	// Sorted by name before the copy: sorting the large structs costs more.
 	out := make([]Backend, 0, len(b.built))
 	for _, name := range slices.Sorted(maps.Keys(b.built)) {
 		be := b.built[name]
+		enter(name)
 		if !b.fixed[name] {
 			var svc layer
 			if be.Service.Name != "" {

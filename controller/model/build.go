@@ -17,6 +17,12 @@ import (
 // Problems never make Build fail: bad objects or keys are skipped or
 // defaulted and the rest is served.
 func Build(s *Snapshot, o Options) (*Model, []Problem) {
+	if o.Cache != nil {
+		m, problems, ok := o.Cache.patch(s, o)
+		if o.Cache.patched = ok; ok {
+			return m, problems
+		}
+	}
 	b, problems := build(s, o)
 	return b.m, problems
 }
@@ -25,8 +31,13 @@ func Build(s *Snapshot, o Options) (*Model, []Problem) {
 func build(s *Snapshot, o Options) (*builder, []Problem) {
 	var problems []Problem
 	seen := map[Problem]bool{}
+	var t *tracker
+	if o.Cache != nil {
+		t = newTracker()
+	}
 	// A key set once can be read for many paths: one problem each.
 	report := func(p Problem) {
+		t.track(p)
 		if !seen[p] {
 			seen[p] = true
 			problems = append(problems, p)
@@ -48,6 +59,7 @@ func build(s *Snapshot, o Options) (*builder, []Problem) {
 	}
 	b := &builder{
 		m:        m,
+		t:        t,
 		report:   report,
 		prefixes: o.AnnotationPrefixes,
 		snippets: o.AllowConfigSnippets,
@@ -85,6 +97,9 @@ func build(s *Snapshot, o Options) (*builder, []Problem) {
 	b.tcpServices(s.TCPServices)
 	b.finish()
 	m.Spares = b.backends.spares(o.SpareBackends)
+	if b.cache != nil {
+		b.cache.keep(s, o, b, problems)
+	}
 	return b, problems
 }
 
@@ -119,13 +134,17 @@ type builder struct {
 	// serviceRead tells it which Services one read (see parse).
 	cache       *Cache
 	serviceRead func(key string)
+	// t, with a cache, files the problems under the Ingresses they come
+	// from, for the next Build to patch (see patch.go).
+	t *tracker
 }
 
 // pendingRoute is a route with the settings its policy comes from, once
 // every Ingress gave its Host keys.
 type pendingRoute struct {
 	route    Route
-	settings *pathSettings // shared by the paths of one Ingress and Service
+	ing      *networkingv1.Ingress // whose path it is; nil: made by a host key
+	settings *pathSettings         // shared by the paths of one Ingress and Service
 	// clientCert is its host's mTLS check (auth-tls-*), set once the hosts
 	// are known.
 	clientCert *ClientCertCheck
@@ -143,17 +162,22 @@ type claims map[string]*claimed
 type claimed struct {
 	class, set layer
 	own        bool // set is a copy, which claim may write
+	// owner is the first claimer; shared: another one, or none, claims it
+	// too (a patch changes only what one Ingress owns).
+	owner  *networkingv1.Ingress
+	shared bool
 }
 
 // claim adds the keys of scope that src.ingress sets to what object already
-// has; a younger Ingress setting another value gets a warning naming the
-// older.
-func (c claims) claim(object, what string, scope Scope, src sources, report func(Problem)) {
+// has for the Ingress by (nil: a host key's own route); a younger Ingress
+// setting another value gets a warning naming the older.
+func (c claims) claim(object, what string, scope Scope, src sources, by *networkingv1.Ingress, report func(Problem)) {
 	m := c[object]
 	if m == nil {
-		c[object] = &claimed{class: src.class, set: src.ingress}
+		c[object] = &claimed{class: src.class, set: src.ingress, owner: by, shared: by == nil}
 		return
 	}
+	m.shared = m.shared || m.owner != by
 	if sameLayer(m.set, src.ingress) {
 		// The first claimer again, for another path: nothing new.
 		return
@@ -351,6 +375,9 @@ func (b *builder) validate(ing *networkingv1.Ingress, src sources) ([]candidate,
 
 func (b *builder) ingress(ing *networkingv1.Ingress) {
 	ref := ingressRef(ing)
+	u := b.t.ingress(ing)
+	b.t.enter(u.keys())
+	defer b.t.enter(b.t.shared())
 	src, cands, p := b.parse(ing)
 	if p != nil {
 		skipped := *p
@@ -358,8 +385,12 @@ func (b *builder) ingress(ing *networkingv1.Ingress) {
 		b.report(skipped)
 		return
 	}
+	// What only the spec gives, which a patch keeps.
+	b.t.enter(u.spec())
 	b.tls(ing)
+	b.t.enter(u.keys())
 	b.addRoutes(ing, src, cands)
+	b.t.enter(u.spec())
 	if db := ing.Spec.DefaultBackend; db != nil {
 		if b.defaultB != nil {
 			b.report(Problem{ref, "spec.defaultBackend", "ignored, " + b.defaultF.String() + " is older and sets one too", Warning})
@@ -437,7 +468,7 @@ func (b *builder) addRoutes(ing *networkingv1.Ingress, src sources, cands []cand
 	ref := ingressRef(ing)
 	for _, c := range cands {
 		if c.host != "" {
-			b.hosts.claim(c.host, "host", ScopeHost, src, b.report)
+			b.hosts.claim(c.host, "host", ScopeHost, src, ing, b.report)
 		}
 		key := routeKey{c.host, c.path, c.match}
 		if owner, ok := b.routes[key]; ok {
@@ -455,10 +486,10 @@ func (b *builder) addRoutes(ing *networkingv1.Ingress, src sources, cands []cand
 			Host:          c.host,
 			Path:          c.path,
 			Match:         c.match,
-			Backend:       b.backends.forIngress(ing.Namespace, c.backend, ref, c.field+".backend", src),
+			Backend:       b.backends.forIngress(ing.Namespace, c.backend, ref, c.field+".backend", src, ing),
 			RedirectHTTPS: c.settings.sslRedirect && b.m.DefaultCert != nil && tls,
 			Source:        ref,
-		}, settings: c.settings, tls: tls})
+		}, ing: ing, settings: c.settings, tls: tls})
 	}
 }
 
@@ -485,7 +516,8 @@ func (b *builder) defaultBackend(flag string) {
 func (b *builder) finish() {
 	m := b.m
 	hosts := map[string]HostPolicy{}
-	for name := range b.hosts {
+	for name, c := range b.hosts {
+		b.t.enter(b.t.of(c))
 		var hp HostPolicy
 		src := b.hosts.sources(name, nil).withIndex()
 		for _, k := range hostRegistry {
@@ -493,6 +525,7 @@ func (b *builder) finish() {
 		}
 		hosts[name] = hp
 	}
+	b.t.enter(b.t.shared())
 	b.vhosts(hosts)
 	// Routes are large: each is written once, in its sorted place, while
 	// problems come in input order.
@@ -511,6 +544,7 @@ func (b *builder) finish() {
 	m.Routes = make([]Route, len(b.pending))
 	for i := range b.pending {
 		p := &b.pending[i]
+		b.t.enter(b.t.ingress(p.ing).keys())
 		// A copy: the paths that share the settings differ in host.
 		st := *p.settings
 		st.host, st.clientCert = hosts[p.route.Host], p.clientCert
@@ -523,9 +557,12 @@ func (b *builder) finish() {
 		r.Policy = st.policy(&b.m.Global, r, p.tls)
 		r.Policy.Auth = b.authPolicy(r, st.auth)
 	}
+	b.t.enter(b.t.shared())
 	m.HostRedirects = b.hostRedirects(hosts)
-	m.Backends = b.backends.list(b.service)
-	b.sharedCookies()
+	enter := func(name string) { b.t.enter(b.t.of(b.backends.claims[name])) }
+	m.Backends = b.backends.list(b.service, enter)
+	b.sharedCookies(enter)
+	b.t.enter(b.t.shared())
 	m.Userlists = b.sortedUserlists()
 	for _, c := range b.certs {
 		sort.Strings(c.Hosts)
@@ -537,7 +574,7 @@ func (b *builder) finish() {
 // sharedCookies gives the cookies of session-cookie-shared the domain
 // every host of their backend's routes is in, or a warning when there is
 // none.
-func (b *builder) sharedCookies() {
+func (b *builder) sharedCookies(enter func(backend string)) {
 	m := b.m
 	hostsOf := map[string][]string{}
 	for _, be := range m.Backends {
@@ -563,6 +600,7 @@ func (b *builder) sharedCookies() {
 			be.Policy.Cookie.Keywords = append(slices.Clip(be.Policy.Cookie.Keywords), CookieKeyword{Name: "domain", Arg: "." + d})
 			continue
 		}
+		enter(be.Name)
 		src := b.backends.claims.sources(be.Name, b.service(be.Service.Namespace, be.Service.Name))
 		reportOn(src, "session-cookie-shared", "hosts "+strings.Join(hs, ", ")+" share no parent domain a cookie can name; not shared", b.report)
 	}

@@ -17,7 +17,8 @@ import (
 // (an Ingress's Services; a backend's Service, EndpointSlices and pods),
 // and every entry goes when the global configuration, the IngressClass
 // parameters or the annotation options differ. Build with a cache gives
-// what Build without one gives. It is not safe for concurrent Builds.
+// what Build without one gives (the problems in another order when it
+// patched, see patch.go). It is not safe for concurrent Builds.
 type Cache struct {
 	deps    parseDeps
 	entries map[*networkingv1.Ingress]*parsedIngress
@@ -25,7 +26,15 @@ type Cache struct {
 	seen map[*networkingv1.Ingress]*parsedIngress
 	// endpoints and endpointsSeen are the same for backends, by name.
 	endpoints, endpointsSeen map[string]*endpointsEntry
+	// last is the Build before, which the next one may patch (patch.go);
+	// patched: the last Build did.
+	last    *lastBuild
+	patched bool
 }
+
+// Patched tells whether the last Build patched the one before instead of
+// building everything (see patch.go).
+func (c *Cache) Patched() bool { return c.patched }
 
 // endpointsEntry is what backends.endpoints found for one backend: the
 // endpoints and problems, and what they were read from.

@@ -6,3 +6,10 @@ var (
 	CheckRegexPath  = checkRegexPath
 	AcceptedRegexes = acceptedRegexes
 )
+
+// Equal is the deep equality Diff compares models with.
+var Equal = equal
+
+// OwnKey tells whether a patch can take a change of the key name: it lands
+// in the routes and backends of the Ingress that sets it alone.
+func OwnKey(name string) bool { return ownKeys(layer{name: setting{}}) }

@@ -410,7 +410,7 @@ func (b *builder) passthroughHTTP(ph PassthroughHost, port int) []pendingRoute {
 	svc := b.backends.built[ph.Backend].Service
 	st := b.hostSetting(ph.Host, "ssl-passthrough-http-port")
 	name := b.backends.forIngress(svc.Namespace, &networkingv1.IngressServiceBackend{Name: svc.Name, Port: networkingv1.ServiceBackendPort{Number: int32(port)}},
-		st.ref, st.field, sources{})
+		st.ref, st.field, sources{}, nil)
 	if name == ph.Backend {
 		b.report(Problem{st.ref, st.field, "host " + ph.Host + ": the passthrough port itself, ignored", Error})
 		return nil
