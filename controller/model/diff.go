@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+
+	"github.com/external-haproxy/kit/controller/samebits"
 )
 
 // Changes tells how to move haproxy from one model to the next.
@@ -279,6 +281,9 @@ func equalValue(a, b reflect.Value) bool {
 		if ipTypes[a.Type()] {
 			return a.Equal(b)
 		}
+		if a.CanAddr() && b.CanAddr() && bytes.Equal(samebits.At(a.Addr().UnsafePointer(), a.Type().Size()), samebits.At(b.Addr().UnsafePointer(), b.Type().Size())) {
+			return true // a part a patch carried over (see samebits)
+		}
 		for i := range a.NumField() {
 			if !equalValue(a.Field(i), b.Field(i)) {
 				return false
@@ -299,13 +304,20 @@ func reload(running, next *Model, reasons ...string) Changes {
 	}
 	var before []SlotOp
 	for i := range next.Backends {
-		if o := byName[next.Backends[i].Name]; o != nil {
-			if _, ops, ok := refill(o, &next.Backends[i]); ok {
+		n := &next.Backends[i]
+		if o := byName[n.Name]; o != nil && !sameServers(o.Servers, n.Servers) {
+			if _, ops, ok := refill(o, n); ok {
 				before = append(before, ops...)
 			}
 		}
 	}
 	return Changes{Reload: true, Reasons: reasons, Before: before, Next: withSpares(running, next)}
+}
+
+// sameServers tells whether a and b are the same slots, as they are in
+// most backends of a patched model: no slot changes then.
+func sameServers(a, b []Server) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0]) || slices.Equal(a, b)
 }
 
 // rotatedCerts lists the certificates whose content changed, in two models
