@@ -47,6 +47,7 @@ type Syncer struct {
 
 	running    *model.Model // what haproxy runs; nil before the first update
 	runningSet files.Set    // its rendered files
+	renders    *render.Cache
 	lastReload time.Time
 	reported   map[string]bool
 	id         int
@@ -139,7 +140,10 @@ func (s *Syncer) apply(ctx context.Context, snap *model.Snapshot, held []model.P
 	s.drains.settle(s.running)
 	ch := model.Diff(s.running, m)
 	renderStart := time.Now()
-	set := render.Render(ch.Next, s.Layout)
+	if s.renders == nil {
+		s.renders = render.NewCache()
+	}
+	set := s.renders.Render(ch.Next, s.Layout)
 	renderTime := time.Since(renderStart)
 	tried := attempt{ch.Next, set}
 	rc := s.runtimeCommands(&ch, set)

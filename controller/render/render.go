@@ -23,15 +23,22 @@ const (
 )
 
 // Render produces every file of the configuration of m placed in l.
-func Render(m *model.Model, l files.Layout) files.Set {
-	ids := policyIDs(m.Routes)
+func Render(m *model.Model, l files.Layout) files.Set { return (*Cache)(nil).Render(m, l) }
+
+// Render is Render, writing again only what changed since the last Render
+// with c; c may be nil.
+func (c *Cache) Render(m *model.Model, l files.Layout) files.Set {
+	if c != nil {
+		c.gen++
+	}
+	ids := c.policyIDs(m.Routes)
 	set := files.Set{
 		{Path: filepath.Join(l.Etc, GlobalFile), Data: global(&m.Global, l)},
 		{Path: filepath.Join(l.Etc, DefaultsFile), Data: defaults(&m.Global)},
 		{Path: filepath.Join(l.Etc, FrontendsFile), Data: append(userlists(m.Userlists), frontends(m.Frontends, &m.Global, frontendPolicies(m, ids), l)...)},
-		{Path: filepath.Join(l.Etc, BackendsFile), Data: backendSections(&m.Global, m.Backends, l)},
+		{Path: filepath.Join(l.Etc, BackendsFile), Data: c.backendSections(&m.Global, m.Backends, l)},
 	}
-	set = append(set, routeMaps(m, l, ids)...)
+	set = append(set, c.routeMaps(m, l, ids)...)
 	set = append(set, hostRedirectMaps(m, l)...)
 	set = append(set, certs(m, l)...)
 	set = append(set, backendTLSFiles(m, l)...)
