@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"unsafe"
 
 	"github.com/external-haproxy/kit/controller/samebits"
 )
@@ -253,8 +254,17 @@ func equalValue(a, b reflect.Value) bool {
 		if a.Kind() == reflect.Slice && a.UnsafePointer() == b.UnsafePointer() {
 			return true // one backing array: a part the models share
 		}
+		// Structs the same in memory are equal (see samebits), found
+		// without reflecting on each of thousands of backends or routes.
+		size, same := a.Type().Elem().Size(), func(int) bool { return false }
+		if a.Kind() == reflect.Slice && a.Type().Elem().Kind() == reflect.Struct && a.Len() > 0 {
+			pa, pb := a.UnsafePointer(), b.UnsafePointer()
+			same = func(i int) bool {
+				return bytes.Equal(samebits.At(unsafe.Add(pa, uintptr(i)*size), size), samebits.At(unsafe.Add(pb, uintptr(i)*size), size))
+			}
+		}
 		for i := range a.Len() {
-			if !equalValue(a.Index(i), b.Index(i)) {
+			if !same(i) && !equalValue(a.Index(i), b.Index(i)) {
 				return false
 			}
 		}
@@ -298,14 +308,23 @@ func equalValue(a, b reflect.Value) bool {
 // reload is the change to next through a reload, with the slot changes the
 // running worker can take before it.
 func reload(running, next *Model, reasons ...string) Changes {
-	byName := make(map[string]*Backend, len(running.Backends))
-	for i := range running.Backends {
-		byName[running.Backends[i].identity()] = &running.Backends[i]
+	var byName map[string]*Backend // made when the backends are not in the same places
+	runningOf := func(i int, name string) *Backend {
+		if i < len(running.Backends) && running.Backends[i].identity() == name {
+			return &running.Backends[i]
+		}
+		if byName == nil {
+			byName = make(map[string]*Backend, len(running.Backends))
+			for i := range running.Backends {
+				byName[running.Backends[i].identity()] = &running.Backends[i]
+			}
+		}
+		return byName[name]
 	}
 	var before []SlotOp
 	for i := range next.Backends {
 		n := &next.Backends[i]
-		if o := byName[n.Name]; o != nil && !sameServers(o.Servers, n.Servers) {
+		if o := runningOf(i, n.Name); o != nil && !sameServers(o.Servers, n.Servers) {
 			if _, ops, ok := refill(o, n); ok {
 				before = append(before, ops...)
 			}

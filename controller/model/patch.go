@@ -121,6 +121,7 @@ type lastBuild struct {
 	opts     Options // without Cache
 	objects  objectSets
 	byName   map[Ref]*networkingv1.Ingress
+	known    map[*networkingv1.Ingress]bool // the values of byName
 	model    *Model
 	problems []Problem
 	// count is how many times the units reported each problem: one is in
@@ -150,10 +151,14 @@ func setOf[T comparable](xs []T) map[T]bool {
 	return m
 }
 
-// sameSet tells whether xs are the objects of set, in any order.
-func sameSet[T comparable](xs []T, set map[T]bool) bool {
+// sameSet tells whether xs are the objects of set, in any order; last is
+// the list set was made of, which xs most often is.
+func sameSet[T comparable](xs, last []T, set map[T]bool) bool {
 	if len(xs) != len(set) {
 		return false
+	}
+	if slices.Equal(xs, last) {
+		return true
 	}
 	for _, x := range xs {
 		if !set[x] {
@@ -180,6 +185,7 @@ func (c *Cache) keep(s *Snapshot, o Options, b *builder, problems []Problem) {
 	for _, ing := range s.Ingresses {
 		l.byName[ingressRef(ing)] = ing
 	}
+	l.known = setOf(s.Ingresses)
 	if len(l.byName) != len(s.Ingresses) {
 		return // one name twice: no patch can tell which changed
 	}
@@ -212,8 +218,9 @@ func (l *lastBuild) sameInputs(s *Snapshot, o Options) bool {
 		return false
 	}
 	if !maps.Equal(s.ConfigMap, l.snap.ConfigMap) || !reflect.DeepEqual(s.ClassParameters, l.snap.ClassParameters) ||
-		!reflect.DeepEqual(s.TCPServices, l.snap.TCPServices) || !sameSet(s.Services, l.objects.services) ||
-		!sameSet(s.EndpointSlices, l.objects.slices) || !sameSet(s.Secrets, l.objects.secrets) || !sameSet(s.Pods, l.objects.pods) {
+		!reflect.DeepEqual(s.TCPServices, l.snap.TCPServices) || !sameSet(s.Services, l.snap.Services, l.objects.services) ||
+		!sameSet(s.EndpointSlices, l.snap.EndpointSlices, l.objects.slices) || !sameSet(s.Secrets, l.snap.Secrets, l.objects.secrets) ||
+		!sameSet(s.Pods, l.snap.Pods, l.objects.pods) {
 		return false
 	}
 	// The same ConfigMap, unless a name it gives resolves otherwise now.
@@ -228,11 +235,10 @@ func (l *lastBuild) changed(ings []*networkingv1.Ingress) (olds, news []*network
 		return nil, nil, false
 	}
 	for _, ing := range ings {
-		ref := ingressRef(ing)
-		old := l.byName[ref]
-		if old == ing {
+		if l.known[ing] {
 			continue
 		}
+		old := l.byName[ingressRef(ing)]
 		if old == nil || len(news) == maxPatched {
 			return nil, nil, false
 		}
@@ -315,7 +321,9 @@ func (c *Cache) patch(s *Snapshot, o Options) (*Model, []Problem, bool) {
 			return nil, nil, false
 		}
 	}
-	m, ok := l.splice(olds, part, backends)
+	slices.Sort(hosts)
+	slices.Sort(backends)
+	m, ok := l.splice(part, hosts, backends)
 	if !ok {
 		return nil, nil, false
 	}
@@ -325,10 +333,15 @@ func (c *Cache) patch(s *Snapshot, o Options) (*Model, []Problem, bool) {
 		added := l.fresh(nu.fromKeys)
 		l.countAll(ou.fromKeys, -1)
 		l.countAll(nu.fromKeys, 1)
-		l.problems = append(slices.DeleteFunc(slices.Clone(l.problems), func(p Problem) bool { return l.count[p] == 0 }), added...)
+		if gone := slices.ContainsFunc(ou.fromKeys, func(p Problem) bool { return l.count[p] == 0 }); gone || len(added) > 0 {
+			// A new list: the one before went to the caller.
+			l.problems = append(slices.DeleteFunc(slices.Clone(l.problems), func(p Problem) bool { return l.count[p] == 0 }), added...)
+		}
 		delete(l.units, old)
 		l.units[news[i]] = &unit{fromSpec: ou.fromSpec, fromKeys: nu.fromKeys}
 		l.byName[ingressRef(old)] = news[i]
+		delete(l.known, old)
+		l.known[news[i]] = true
 		delete(c.entries, old)
 	}
 	for _, h := range hosts {
@@ -339,7 +352,8 @@ func (c *Cache) patch(s *Snapshot, o Options) (*Model, []Problem, bool) {
 		be.owner = l.byName[ingressRef(be.owner)]
 	}
 	l.snap, l.model = *s, m
-	return m, slices.Clone(l.problems), true
+	// Clipped: a caller's append makes a copy.
+	return m, slices.Clip(l.problems), true
 }
 
 // fresh are those of ps that the last Build did not report, once each.
@@ -400,46 +414,59 @@ func (b *backends) fork(report func(Problem)) *backends {
 	return &f
 }
 
-// splice is the last model with the routes of olds and the backends named
-// backends replaced by those part built; false when part's differ in
-// which they are (a path-type changed a match).
-func (l *lastBuild) splice(olds []*networkingv1.Ingress, part *builder, backends []string) (*Model, bool) {
+// splice is the last model with the routes of hosts and the backends named
+// names (both sorted) replaced by those part built; false when part's
+// differ in which they are (a path-type changed a match).
+func (l *lastBuild) splice(part *builder, hosts, names []string) (*Model, bool) {
 	m := *l.model
 	if part == nil {
 		return &m, true
 	}
-	from := map[Ref]bool{}
-	for _, old := range olds {
-		from[ingressRef(old)] = true
+	// The routes of hosts, which only olds have: a range of the sorted
+	// routes each.
+	var routes, backends []int // where part's go, in order
+	for _, h := range hosts {
+		i, _ := slices.BinarySearchFunc(m.Routes, h, func(r Route, h string) int { return strings.Compare(r.Host, h) })
+		for ; i < len(m.Routes) && m.Routes[i].Host == h; i++ {
+			routes = append(routes, i)
+		}
 	}
-	m.Routes = slices.Clone(m.Routes)
-	k := 0
-	for i := range m.Routes {
-		r := &m.Routes[i]
-		if !from[r.Source] {
-			continue
-		}
-		if k == len(part.m.Routes) {
-			return nil, false
-		}
-		n := &part.m.Routes[k]
+	if len(routes) != len(part.m.Routes) || len(part.m.Backends) != len(names) {
+		return nil, false
+	}
+	for k, i := range routes {
+		r, n := &m.Routes[i], &part.m.Routes[k]
 		if n.Host != r.Host || n.Path != r.Path || n.Match != r.Match || n.Source != r.Source {
 			return nil, false
 		}
-		*r = *n
-		k++
 	}
-	if k != len(part.m.Routes) || len(part.m.Backends) != len(backends) {
-		return nil, false
-	}
-	m.Backends = slices.Clone(m.Backends)
-	for i := range part.m.Backends {
-		n := &part.m.Backends[i]
-		j, found := slices.BinarySearchFunc(m.Backends, n.Name, func(be Backend, name string) int { return strings.Compare(be.Name, name) })
-		if !found || n.Name != backends[i] {
+	for k := range part.m.Backends {
+		name := part.m.Backends[k].Name
+		j, found := slices.BinarySearchFunc(m.Backends, name, func(be Backend, name string) int { return strings.Compare(be.Name, name) })
+		if !found || name != names[k] {
 			return nil, false
 		}
-		m.Backends[j] = *n
+		backends = append(backends, j)
 	}
+	m.Routes = replaced(m.Routes, routes, part.m.Routes)
+	m.Backends = replaced(m.Backends, backends, part.m.Backends)
 	return &m, true
+}
+
+// replaced is xs with xs[at[k]] replaced by with[k]; xs itself when they
+// are all equal already (a key that changed nothing there), so that the
+// model shares it with the last.
+func replaced[T any](xs []T, at []int, with []T) []T {
+	same := true
+	for k, i := range at {
+		same = same && equal(xs[i], with[k])
+	}
+	if same {
+		return xs
+	}
+	xs = slices.Clone(xs)
+	for k, i := range at {
+		xs[i] = with[k]
+	}
+	return xs
 }

@@ -54,6 +54,9 @@ func (b *Backend) identity() string {
 // with room for their endpoints, and the routes name the spares. False
 // when a backend went away or a new one finds no spare: that reloads.
 func adopt(running, next *Model) (*Model, bool) {
+	if sameLayout(running.Backends, next.Backends) {
+		return next, true
+	}
 	byName := make(map[string]*Backend, len(next.Backends))
 	for i := range next.Backends {
 		byName[next.Backends[i].Name] = &next.Backends[i]
@@ -103,6 +106,13 @@ func adopt(running, next *Model) (*Model, bool) {
 	m.Backends = out
 	m.Routes = renamedRoutes(next.Routes, rename)
 	return &m, true
+}
+
+// sameLayout tells whether running and next are the same backends under
+// their own names, no spare among them: what adopt would lay out is next.
+func sameLayout(running, next []Backend) bool {
+	return len(running) == len(next) && !slices.ContainsFunc(running, func(b Backend) bool { return b.For != "" || b.free() }) &&
+		slices.EqualFunc(running, next, func(a, b Backend) bool { return a.Name == b.Name })
 }
 
 // renamedRoutes is routes with the backends named in rename replaced by

@@ -16,14 +16,12 @@ import (
 // patched Build carried over are. Render with a cache gives what Render
 // without one gives. It is not safe for concurrent Renders.
 type Cache struct {
-	// ids are the policy IDs by the policy's bytes; the policy is kept for
+	// ids are the policy IDs by the policy's bytes, of the routes the
+	// maps' routes do not have in the same place; the policy is kept for
 	// what its pointers name.
 	ids map[string]*policyID
-	// backends are the sections by backend name, written with g and l.
-	backends map[string]*renderedBackend
-	size     int // of the last backends file
-	g        model.Global
-	l        files.Layout
+	backends renderedBackends
+	fronts   renderedFrontends
 	maps     renderedMaps
 	// gen counts the Renders: an entry the last one did not use goes.
 	gen int
@@ -35,10 +33,24 @@ type policyID struct {
 	gen    int
 }
 
-type renderedBackend struct {
-	be   model.Backend
-	text []byte
-	gen  int
+// renderedBackends are the last Render's backends and their sections,
+// written with g and l.
+type renderedBackends struct {
+	bes   []model.Backend
+	texts [][]byte
+	g     model.Global
+	l     files.Layout
+}
+
+// renderedFrontends are the last frontend sections and what they were
+// written from.
+type renderedFrontends struct {
+	fs        []model.Frontend
+	g         model.Global
+	ids       []string
+	redirects []model.HostRedirect
+	l         files.Layout
+	text      []byte
 }
 
 // renderedMaps are route maps and what they were made of.
@@ -63,8 +75,13 @@ func (c *Cache) policyIDs(routes []model.Route) []string {
 		c.ids = map[string]*policyID{}
 	}
 	ids := make([]string, len(routes))
+	last := &c.maps
 	for i := range routes {
 		p := &routes[i].Policy
+		if i < len(last.routes) && samebits.Same(&last.routes[i].Policy, p) {
+			ids[i] = last.ids[i] // the route of the last Render in its place
+			continue
+		}
 		key := samebits.Of(p)
 		e := c.ids[string(key)]
 		if e == nil {
@@ -78,36 +95,75 @@ func (c *Cache) policyIDs(routes []model.Route) []string {
 	return ids
 }
 
-// backendSections is backendSections through the cache.
+// backendSections is backendSections through the cache: a backend the
+// same in memory as the last Render's in its place, or else under its
+// name, gets the section written then.
 func (c *Cache) backendSections(g *model.Global, bes []model.Backend, l files.Layout) []byte {
 	if c == nil {
 		return backendSections(g, bes, l)
 	}
-	if !samebits.Same(&c.g, g) || c.l != l || c.backends == nil {
-		c.g, c.l, c.backends = *g, l, map[string]*renderedBackend{}
+	last := &c.backends
+	if !samebits.Same(&last.g, g) || last.l != l {
+		*last = renderedBackends{g: *g, l: l}
 	}
-	out := make([]byte, 0, c.size)
+	var byName map[string]int // of last.bes, made on the first miss
+	texts := make([][]byte, len(bes))
+	size := 0
 	for i := range bes {
 		be := &bes[i]
 		if be.Policy.TCP {
 			continue // tcpFiles
 		}
-		e := c.backends[be.Name]
-		if e == nil || !samebits.Same(&e.be, be) {
+		j := i
+		if j >= len(last.bes) || last.bes[j].Name != be.Name {
+			if byName == nil {
+				byName = make(map[string]int, len(last.bes))
+				for k := range last.bes {
+					byName[last.bes[k].Name] = k
+				}
+			}
+			var ok bool
+			if j, ok = byName[be.Name]; !ok {
+				j = -1
+			}
+		}
+		if j >= 0 && samebits.Same(&last.bes[j], be) {
+			texts[i] = last.texts[j]
+		} else {
 			var w cfg
 			backend(&w, g, be, l)
-			e = &renderedBackend{be: *be, text: w.bytes()}
-			c.backends[be.Name] = e
+			texts[i] = w.bytes()
 		}
-		e.gen = c.gen
+		size += len(texts[i]) + 1
+	}
+	out := make([]byte, 0, size)
+	for _, t := range texts {
+		if len(t) == 0 {
+			continue
+		}
 		if len(out) > 0 {
 			out = append(out, '\n') // as cfg.section separates sections
 		}
-		out = append(out, e.text...)
+		out = append(out, t...)
 	}
-	maps.DeleteFunc(c.backends, func(_ string, e *renderedBackend) bool { return e.gen != c.gen })
-	c.size = len(out)
+	last.bes, last.texts = bes, texts
 	return out
+}
+
+// frontends is frontends through the cache: the same policies (by their
+// IDs), redirects, frontends and global settings give the same sections.
+func (c *Cache) frontends(fs []model.Frontend, g *model.Global, pols policies, l files.Layout) []byte {
+	if c == nil {
+		return frontends(fs, g, pols, l)
+	}
+	last := &c.fronts
+	if last.text != nil && last.l == l && slices.Equal(last.ids, pols.ids) && samebits.Same(&last.g, g) &&
+		reflect.DeepEqual(last.fs, fs) && reflect.DeepEqual(last.redirects, pols.redirects) {
+		return last.text
+	}
+	text := frontends(fs, g, pols, l)
+	*last = renderedFrontends{fs, *g, pols.ids, pols.redirects, l, text}
+	return text
 }
 
 // routeMaps is routeMaps through the cache: the same routes, policies and
@@ -120,6 +176,8 @@ func (c *Cache) routeMaps(m *model.Model, l files.Layout, ids []string) files.Se
 	if last.l == l && len(last.routes) == len(m.Routes) && slices.Equal(last.ids, ids) &&
 		reflect.DeepEqual(last.frontends, m.Frontends) && reflect.DeepEqual(last.aliases, m.AliasRegexes) &&
 		sameRoutes(last.routes, m.Routes) {
+		// The newest routes, which the next Render's are copies of.
+		last.routes, last.ids = m.Routes, ids
 		return slices.Clone(last.set)
 	}
 	set := routeMaps(m, l, ids)

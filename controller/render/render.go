@@ -35,7 +35,7 @@ func (c *Cache) Render(m *model.Model, l files.Layout) files.Set {
 	set := files.Set{
 		{Path: filepath.Join(l.Etc, GlobalFile), Data: global(&m.Global, l)},
 		{Path: filepath.Join(l.Etc, DefaultsFile), Data: defaults(&m.Global)},
-		{Path: filepath.Join(l.Etc, FrontendsFile), Data: append(userlists(m.Userlists), frontends(m.Frontends, &m.Global, frontendPolicies(m, ids), l)...)},
+		{Path: filepath.Join(l.Etc, FrontendsFile), Data: append(userlists(m.Userlists), c.frontends(m.Frontends, &m.Global, frontendPolicies(m, ids), l)...)},
 		{Path: filepath.Join(l.Etc, BackendsFile), Data: c.backendSections(&m.Global, m.Backends, l)},
 	}
 	set = append(set, c.routeMaps(m, l, ids)...)
