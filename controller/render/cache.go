@@ -19,7 +19,7 @@ type Cache struct {
 	// ids are the policy IDs by the policy's bytes, of the routes the
 	// maps' routes do not have in the same place; the policy is kept for
 	// what its pointers name.
-	ids map[string]*policyID
+	ids      map[string]*policyID
 	backends renderedBackends
 	fronts   renderedFrontends
 	maps     renderedMaps
