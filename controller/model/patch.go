@@ -239,8 +239,8 @@ func (l *lastBuild) changed(ings []*networkingv1.Ingress) (olds, news []*network
 			continue
 		}
 		old := l.byName[ingressRef(ing)]
-		if old == nil || len(news) == maxPatched {
-			return nil, nil, false
+		if old == nil || len(news) == maxPatched || slices.Contains(olds, old) {
+			return nil, nil, false // new, too many, or one name twice
 		}
 		olds, news = append(olds, old), append(news, ing)
 	}
