@@ -30,6 +30,13 @@ type Cache struct {
 	// patched: the last Build did.
 	last    *lastBuild
 	patched bool
+	// rests are the routes of the last distinctRouteRests and their rests.
+	rests routeRests
+}
+
+type routeRests struct {
+	routes []Route
+	keys   []string
 }
 
 // Patched tells whether the last Build patched the one before instead of

@@ -53,7 +53,11 @@ type Changes struct {
 // backend's new endpoints must fit in its free slots: endpoints that stay
 // keep their slot, new ones take the lowest free slots and are ready before
 // the gone ones are set to drain (see refill).
-func Diff(running, next *Model) Changes {
+func Diff(running, next *Model) Changes { return (*Cache)(nil).Diff(running, next) }
+
+// Diff is Diff, with what c kept of the last one's routes (see
+// distinctRouteRests); c may be nil.
+func (c *Cache) Diff(running, next *Model) Changes {
 	if running == nil {
 		return Changes{Reload: true, Reasons: []string{"first configuration"}, Next: withSpares(nil, next)}
 	}
@@ -62,7 +66,7 @@ func Diff(running, next *Model) Changes {
 		// Gone, or new without a free spare of its policy.
 		return reload(running, next, partReason("Backends"))
 	}
-	if reasons := fixedDiff(running, laid); len(reasons) > 0 {
+	if reasons := c.fixedDiff(running, laid); len(reasons) > 0 {
 		return reload(running, next, reasons...)
 	}
 	var ops []SlotOp
@@ -110,12 +114,12 @@ var partReasons = map[string]string{
 // fixedDiff names the top-level parts of Model that differ once the dynamic
 // parts are taken out of both models (see fixedParts): what only a reload
 // can apply. Every field of Model is compared, those added later too.
-func fixedDiff(running, next *Model) []string {
+func (c *Cache) fixedDiff(running, next *Model) []string {
 	o, n := reflect.ValueOf(running).Elem(), reflect.ValueOf(next).Elem()
 	var reasons []string
 	for i := range o.NumField() {
 		name := o.Type().Field(i).Name
-		if same, ok := fixedParts[name]; ok && !same(running, next) || !ok && !equal(o.Field(i).Interface(), n.Field(i).Interface()) {
+		if same, ok := fixedParts[name]; ok && !same(running, next, c) || !ok && !equal(o.Field(i).Interface(), n.Field(i).Interface()) {
 			reasons = append(reasons, partReason(name))
 		}
 	}
@@ -128,17 +132,17 @@ func fixedDiff(running, next *Model) []string {
 // and certificate contents. A part equal as it is needs no stripping; of
 // the backends and certificates only those that differ are stripped, one by
 // one (the runtime API neither adds nor removes them).
-var fixedParts = map[string]func(a, b *Model) bool{
-	"Routes": func(a, b *Model) bool {
-		return equal(a.Routes, b.Routes) || equal(fixedRoutes(a.Routes), fixedRoutes(b.Routes))
+var fixedParts = map[string]func(a, b *Model, c *Cache) bool{
+	"Routes": func(a, b *Model, c *Cache) bool {
+		return equal(a.Routes, b.Routes) || slices.Equal(c.distinctRouteRests(a.Routes), c.distinctRouteRests(b.Routes))
 	},
-	"Backends": func(a, b *Model) bool {
+	"Backends": func(a, b *Model, _ *Cache) bool {
 		return sameWithout(a.Backends, b.Backends, fixedBackend)
 	},
-	"Certs": func(a, b *Model) bool {
+	"Certs": func(a, b *Model, _ *Cache) bool {
 		return sameWithout(a.Certs, b.Certs, withoutPEM)
 	},
-	"DefaultCert": func(a, b *Model) bool {
+	"DefaultCert": func(a, b *Model, _ *Cache) bool {
 		if a.DefaultCert == nil || b.DefaultCert == nil {
 			return a.DefaultCert == b.DefaultCert
 		}
@@ -159,23 +163,52 @@ func sameWithout[T any](a, b []T, strip func(T) T) bool {
 		return false
 	}
 	for i := range a {
-		if !equal(a[i], b[i]) && !equal(strip(a[i]), strip(b[i])) {
+		if !samebits.Same(&a[i], &b[i]) && !equal(a[i], b[i]) && !equal(strip(a[i]), strip(b[i])) {
 			return false
 		}
 	}
 	return true
 }
 
-// fixedRoutes are the distinct non-zero rests of routes without their map
-// entries: adding or removing a route changes nothing unless it carries
-// something else.
-func fixedRoutes(routes []Route) []Route {
-	return distinctRests(routes, func(r *Route) {
+// distinctRouteRests are the canonical encodings (see distinctRests) of
+// the distinct non-zero rests of routes without their map entries, in
+// order: adding or removing a route changes nothing unless it carries
+// something else. A route the same in memory as the one in its place in
+// the routes of c's last call has the rest found then.
+func (c *Cache) distinctRouteRests(routes []Route) []string {
+	var last *routeRests
+	if c != nil {
+		last = &c.rests
+	}
+	keys := make([]string, len(routes))
+	var buf []byte
+	for i := range routes {
+		if last != nil && i < len(last.routes) && samebits.Same(&last.routes[i], &routes[i]) {
+			keys[i] = last.keys[i]
+			continue
+		}
+		r := routes[i]
 		// Source only names the Ingress for problems; nothing renders it.
 		// What stays is the policy: a route with a policy no other route
 		// has needs the rules of that policy rendered.
 		r.Host, r.Path, r.Match, r.Backend, r.RedirectHTTPS, r.Source = "", "", "", "", false, Ref{}
-	})
+		if !reflect.ValueOf(r).IsZero() {
+			buf = appendCanonical(buf[:0], reflect.ValueOf(r))
+			keys[i] = string(buf)
+		}
+	}
+	if last != nil {
+		*last = routeRests{routes, keys}
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, k := range keys {
+		if k != "" && !seen[k] {
+			seen[k] = true
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // fixedBackend is be without its slots' endpoints and states: the distinct

@@ -138,7 +138,7 @@ func (s *Syncer) apply(ctx context.Context, snap *model.Snapshot, held []model.P
 		s.running = model.Resume(m, render.ParseSpares(s.Driver.OnDisk(render.SparesPath(s.Layout))))
 	}
 	s.drains.settle(s.running)
-	ch := model.Diff(s.running, m)
+	ch := s.Options.Cache.Diff(s.running, m)
 	renderStart := time.Now()
 	if s.renders == nil {
 		s.renders = render.NewCache()

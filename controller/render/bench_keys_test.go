@@ -55,12 +55,22 @@ func BenchmarkRender10kAnnotated(b *testing.B) {
 }
 
 // BenchmarkAnnotationChange10k times what the controller does when one
-// annotation of one of those Ingresses changes: Build of the new snapshot
-// (with the cache the controller keeps between updates, which patches the
-// last model), Diff against the running model, Render of the result (with
-// the controller's render cache). Every round changes the value again, on a
-// new object as a watch delivers it.
+// annotation of one of those Ingresses changes, a Backend key
+// (timeout-server) or a Path key (rewrite-target): Build of the new
+// snapshot (with the cache the controller keeps between updates, which
+// patches the last model), Diff against the running model, Render of the
+// result (with the controller's render cache). Every round changes the
+// value again, on a new object as a watch delivers it.
 func BenchmarkAnnotationChange10k(b *testing.B) {
+	for _, c := range []struct{ key, format string }{
+		{"timeout-server", "%ds"},
+		{"rewrite-target", "/v%d"},
+	} {
+		b.Run(c.key, func(b *testing.B) { benchmarkAnnotationChange(b, "haproxy-ingress.github.io/"+c.key, c.format) })
+	}
+}
+
+func benchmarkAnnotationChange(b *testing.B, key, format string) {
 	s := annotatedSnapshot()
 	opts := model.Options{DefaultCertificate: defaultCertPEM(b), Cache: model.NewCache()}
 	running, _ := model.Build(s, opts)
@@ -76,13 +86,13 @@ func BenchmarkAnnotationChange10k(b *testing.B) {
 		ing := s.Ingresses[5000].DeepCopy()
 		ing.Annotations = maps.Clone(ing.Annotations)
 		round++
-		ing.Annotations["haproxy-ingress.github.io/timeout-server"] = fmt.Sprintf("%ds", 60+round%2)
+		ing.Annotations[key] = fmt.Sprintf(format, 60+round%2)
 		changed.Ingresses[5000] = ing
 		b.StartTimer()
 		start := time.Now()
 		m, _ := model.Build(&changed, opts)
 		built := time.Now()
-		ch := model.Diff(running, m)
+		ch := opts.Cache.Diff(running, m)
 		diffed := time.Now()
 		rc.Render(ch.Next, goldenLayout)
 		build, diff, rend = build+built.Sub(start), diff+diffed.Sub(built), rend+time.Since(diffed)
