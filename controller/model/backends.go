@@ -1,11 +1,11 @@
 package model
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"net/netip"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -232,17 +232,17 @@ func (b *backends) endpoints(svcRef Ref, pick func(*corev1.Service) *corev1.Serv
 		if es.AddressType != discoveryv1.AddressTypeIPv4 && es.AddressType != discoveryv1.AddressTypeIPv6 {
 			continue
 		}
-		port, portField := 0, ""
+		port, portAt := 0, -1
 		for i, p := range es.Ports {
 			if p.Port != nil && (p.Name == nil && sp.Name == "" || p.Name != nil && *p.Name == sp.Name) {
-				port, portField = int(*p.Port), "ports["+strconv.Itoa(i)+"].port"
+				port, portAt = int(*p.Port), i
 			}
 		}
-		if portField == "" {
+		if portAt < 0 {
 			continue // the slice does not serve this port
 		}
 		if port < 1 || port > 65535 {
-			b.warnSlice(es, portField, "invalid port "+strconv.Itoa(port)+", slice skipped")
+			b.warnSlice(es, "ports["+strconv.Itoa(portAt)+"].port", "invalid port "+strconv.Itoa(port)+", slice skipped")
 			continue
 		}
 		var badField, badMsg string
@@ -274,12 +274,7 @@ func (b *backends) endpoints(svcRef Ref, pick func(*corev1.Service) *corev1.Serv
 			b.warnSlice(es, badField, badMsg+" (an IP address without zone), endpoint(s) skipped")
 		}
 	}
-	sort.Slice(eps, func(i, j int) bool {
-		if c := eps[i].addr.Compare(eps[j].addr); c != 0 {
-			return c < 0
-		}
-		return eps[i].port < eps[j].port
-	})
+	slices.SortFunc(eps, func(a, c labeled) int { return cmp.Or(a.addr.Compare(c.addr), cmp.Compare(a.port, c.port)) })
 	return eps
 }
 

@@ -30,13 +30,16 @@ type Cache struct {
 	// patched: the last Build did.
 	last    *lastBuild
 	patched bool
-	// rests are the routes of the last distinctRouteRests and their rests.
+	// rests are the routes of the last Diff and their rests.
 	rests routeRests
 }
 
+// routeRests are routes and their rests (see routeRests.distinct).
 type routeRests struct {
 	routes []Route
-	keys   []string
+	rests  []int
+	// number numbers each rest by its canonical encoding.
+	number map[string]int
 }
 
 // Patched tells whether the last Build patched the one before instead of

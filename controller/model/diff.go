@@ -134,7 +134,18 @@ func (c *Cache) fixedDiff(running, next *Model) []string {
 // one (the runtime API neither adds nor removes them).
 var fixedParts = map[string]func(a, b *Model, c *Cache) bool{
 	"Routes": func(a, b *Model, c *Cache) bool {
-		return equal(a.Routes, b.Routes) || slices.Equal(c.distinctRouteRests(a.Routes), c.distinctRouteRests(b.Routes))
+		if equal(a.Routes, b.Routes) {
+			return true
+		}
+		r := &routeRests{}
+		if c != nil {
+			r = &c.rests
+		}
+		da, db := r.distinct(a.Routes), r.distinct(b.Routes)
+		if len(r.number) > 2*len(da)+2*len(db)+1024 {
+			*r = routeRests{} // numbers of rests gone: the next Diff numbers them again
+		}
+		return slices.Equal(da, db)
 	},
 	"Backends": func(a, b *Model, _ *Cache) bool {
 		return sameWithout(a.Backends, b.Backends, fixedBackend)
@@ -170,44 +181,47 @@ func sameWithout[T any](a, b []T, strip func(T) T) bool {
 	return true
 }
 
-// distinctRouteRests are the canonical encodings (see distinctRests) of
-// the distinct non-zero rests of routes without their map entries, in
-// order: adding or removing a route changes nothing unless it carries
-// something else. A route the same in memory as the one in its place in
-// the routes of c's last call has the rest found then.
-func (c *Cache) distinctRouteRests(routes []Route) []string {
-	var last *routeRests
-	if c != nil {
-		last = &c.rests
+// distinct are the distinct non-zero rests of routes without their map
+// entries, in order, as the numbers r gives their canonical encodings (see
+// distinctRests): adding or removing a route changes nothing unless it
+// carries something else. A route the same in memory as the one in its
+// place in the routes of r's last call has the rest found then.
+func (r *routeRests) distinct(routes []Route) []int {
+	if r.number == nil {
+		r.number = map[string]int{}
 	}
-	keys := make([]string, len(routes))
+	rests := make([]int, len(routes))
 	var buf []byte
 	for i := range routes {
-		if last != nil && i < len(last.routes) && samebits.Same(&last.routes[i], &routes[i]) {
-			keys[i] = last.keys[i]
+		if i < len(r.routes) && samebits.Same(&r.routes[i], &routes[i]) {
+			rests[i] = r.rests[i]
 			continue
 		}
-		r := routes[i]
+		rt := routes[i]
 		// Source only names the Ingress for problems; nothing renders it.
 		// What stays is the policy: a route with a policy no other route
 		// has needs the rules of that policy rendered.
-		r.Host, r.Path, r.Match, r.Backend, r.RedirectHTTPS, r.Source = "", "", "", "", false, Ref{}
-		if !reflect.ValueOf(r).IsZero() {
-			buf = appendCanonical(buf[:0], reflect.ValueOf(r))
-			keys[i] = string(buf)
+		rt.Host, rt.Path, rt.Match, rt.Backend, rt.RedirectHTTPS, rt.Source = "", "", "", "", false, Ref{}
+		rests[i] = -1
+		if !reflect.ValueOf(rt).IsZero() {
+			buf = appendCanonical(buf[:0], reflect.ValueOf(rt))
+			n, ok := r.number[string(buf)]
+			if !ok {
+				n = len(r.number)
+				r.number[string(buf)] = n
+			}
+			rests[i] = n
 		}
 	}
-	if last != nil {
-		*last = routeRests{routes, keys}
-	}
-	var out []string
-	seen := map[string]bool{}
-	for _, k := range keys {
-		if k != "" && !seen[k] {
-			seen[k] = true
-			out = append(out, k)
+	var out []int
+	seen := make([]bool, len(r.number))
+	for _, n := range rests {
+		if n >= 0 && !seen[n] {
+			seen[n] = true
+			out = append(out, n)
 		}
 	}
+	r.routes, r.rests = routes, rests
 	return out
 }
 

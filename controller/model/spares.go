@@ -111,8 +111,16 @@ func adopt(running, next *Model) (*Model, bool) {
 // sameLayout tells whether running and next are the same backends under
 // their own names, no spare among them: what adopt would lay out is next.
 func sameLayout(running, next []Backend) bool {
-	return len(running) == len(next) && !slices.ContainsFunc(running, func(b Backend) bool { return b.For != "" || b.free() }) &&
-		slices.EqualFunc(running, next, func(a, b Backend) bool { return a.Name == b.Name })
+	if len(running) != len(next) {
+		return false
+	}
+	// By index: the backends are large to copy.
+	for i := range running {
+		if r := &running[i]; r.For != "" || r.free() || r.Name != next[i].Name {
+			return false
+		}
+	}
+	return true
 }
 
 // renamedRoutes is routes with the backends named in rename replaced by

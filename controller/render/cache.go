@@ -53,13 +53,15 @@ type renderedFrontends struct {
 	text      []byte
 }
 
-// renderedMaps are route maps and what they were made of.
+// renderedMaps are route maps, their lines (files, sorted, in the order
+// of set) and what they were made of.
 type renderedMaps struct {
 	routes    []model.Route
 	ids       []string
 	frontends []model.Frontend
 	aliases   []model.AliasRegex
 	l         files.Layout
+	files     []mapFile
 	set       files.Set
 }
 
@@ -166,35 +168,56 @@ func (c *Cache) frontends(fs []model.Frontend, g *model.Global, pols policies, l
 	return text
 }
 
-// routeMaps is routeMaps through the cache: the same routes, policies and
-// frontends give the same maps.
+// routeMaps is routeMaps through the cache: routes with the same map keys
+// (host, path, match) in the same places give maps with the same lines, of
+// which only those of the routes that changed get their value written
+// again.
 func (c *Cache) routeMaps(m *model.Model, l files.Layout, ids []string) files.Set {
 	if c == nil {
 		return routeMaps(m, l, ids)
 	}
 	last := &c.maps
-	if last.l == l && len(last.routes) == len(m.Routes) && slices.Equal(last.ids, ids) &&
-		reflect.DeepEqual(last.frontends, m.Frontends) && reflect.DeepEqual(last.aliases, m.AliasRegexes) &&
-		sameRoutes(last.routes, m.Routes) {
-		// The newest routes, which the next Render's are copies of.
-		last.routes, last.ids = m.Routes, ids
+	if last.l != l || len(last.routes) != len(m.Routes) || !reflect.DeepEqual(last.frontends, m.Frontends) ||
+		!reflect.DeepEqual(last.aliases, m.AliasRegexes) || !sameKeys(last.routes, m.Routes) {
+		mfs := mapEntries(m, l, ids)
+		*last = renderedMaps{routes: m.Routes, ids: ids, frontends: m.Frontends, aliases: m.AliasRegexes, l: l}
+		for _, mf := range mfs {
+			mf.entries = sortedEntries(mf.entries)
+			last.files = append(last.files, mf)
+			last.set = append(last.set, files.File{Path: mf.path, Data: mapLines(mf.entries)})
+		}
 		return slices.Clone(last.set)
 	}
-	set := routeMaps(m, l, ids)
-	c.maps = renderedMaps{m.Routes, ids, m.Frontends, m.AliasRegexes, l, slices.Clone(set)}
-	return set
+	changed := make([]bool, len(m.Routes))
+	for i := range m.Routes {
+		changed[i] = last.ids[i] != ids[i] || !samebits.Same(&last.routes[i], &m.Routes[i])
+	}
+	for k := range last.files {
+		mf := &last.files[k]
+		rewrite := false
+		for j := range mf.entries {
+			e := &mf.entries[j]
+			if i := e.route - 1; i >= 0 && changed[i] {
+				r := &m.Routes[i]
+				e.value, e.source = mapValue(r, ids[i], mf.kind == model.FrontendHTTP && r.RedirectHTTPS), &r.Source
+				rewrite = true
+			}
+		}
+		if rewrite {
+			last.set[k].Data = mapLines(mf.entries)
+		}
+	}
+	// The newest routes, which the next Render's are copies of.
+	last.routes, last.ids = m.Routes, ids
+	return slices.Clone(last.set)
 }
 
-// sameRoutes tells whether a and b are the same routes but for their
-// policies, which the IDs stand for.
-func sameRoutes(a, b []model.Route) bool {
+// sameKeys tells whether a and b have the same map keys in the same
+// places: what a route's lines are made of but their values.
+func sameKeys(a, b []model.Route) bool {
 	for i := range a {
-		if !samebits.Same(&a[i], &b[i]) {
-			x, y := a[i], b[i]
-			x.Policy, y.Policy = model.PathPolicy{}, model.PathPolicy{}
-			if !reflect.DeepEqual(x, y) {
-				return false
-			}
+		if !samebits.Same(&a[i], &b[i]) && (a[i].Host != b[i].Host || a[i].Path != b[i].Path || a[i].Match != b[i].Match) {
+			return false
 		}
 	}
 	return true

@@ -44,6 +44,8 @@ type entry struct {
 	rank       int
 	order      int        // regex maps are first-match: longer paths first
 	source     *model.Ref // the Ingress of the route, to blame a line haproxy rejects; nil: none
+	// route is 1 + the index of the route the line is of; 0: none.
+	route int
 }
 
 // redirectMark is the third field of an http map value whose route
@@ -94,6 +96,7 @@ func MapLineSources(m *model.Model, l files.Layout) map[string][]model.Ref {
 type mapFile struct {
 	path    string
 	entries []entry
+	kind    model.FrontendKind // of the routes' maps
 }
 
 // mapEntries lists the entries of every map file, unsorted; ids are the
@@ -143,27 +146,27 @@ func mapEntries(m *model.Model, l files.Layout, ids []string) []mapFile {
 			src := &r.Source
 			switch r.Match {
 			case model.MatchExact:
-				exact = append(exact, entry{k[i].exact, value, 0, 0, src})
+				exact = append(exact, entry{k[i].exact, value, 0, 0, src, i + 1})
 			case model.MatchPrefix:
 				// Whole path elements: "/foo" itself exactly, and "/foo/…"
 				// by prefix, so "/foobar" does not match.
 				if k[i].exact != "" {
-					exact = append(exact, entry{k[i].exact, value, 1, 0, src})
+					exact = append(exact, entry{k[i].exact, value, 1, 0, src, i + 1})
 				}
-				prefix = append(prefix, entry{k[i].prefix, value, 0, 0, src})
+				prefix = append(prefix, entry{k[i].prefix, value, 0, 0, src, i + 1})
 			case model.MatchBegin:
-				prefix = append(prefix, entry{k[i].prefix, value, 1, 0, src})
+				prefix = append(prefix, entry{k[i].prefix, value, 1, 0, src, i + 1})
 			case model.MatchRegex:
 				if r.Host == "" {
-					regexAny = append(regexAny, entry{r.Path, value, 0, -len(r.Path), src})
+					regexAny = append(regexAny, entry{r.Path, value, 0, -len(r.Path), src, i + 1})
 				} else {
-					regex = append(regex, entry{hostRegex(r.Host, r.Path), value, 0, -len(r.Path), src})
+					regex = append(regex, entry{hostRegex(r.Host, r.Path), value, 0, -len(r.Path), src, i + 1})
 				}
 			}
 		}
 		paths := mapPaths(l, string(f.Kind))
-		out = append(out, mapFile{paths.exact, exact}, mapFile{paths.prefix, prefix},
-			mapFile{paths.regex, regex}, mapFile{paths.regexAny, regexAny})
+		out = append(out, mapFile{paths.exact, exact, f.Kind}, mapFile{paths.prefix, prefix, f.Kind},
+			mapFile{paths.regex, regex, f.Kind}, mapFile{paths.regexAny, regexAny, f.Kind})
 	}
 	return append(out, aliasRegexMap(m, l))
 }
@@ -203,8 +206,10 @@ func sortedEntries(es []entry) []entry {
 	return out
 }
 
-func mapData(es []entry) []byte {
-	es = sortedEntries(es)
+func mapData(es []entry) []byte { return mapLines(sortedEntries(es)) }
+
+// mapLines are the lines of sorted entries.
+func mapLines(es []entry) []byte {
 	n := 0
 	for _, e := range es {
 		n += len(e.key) + len(e.value) + 2

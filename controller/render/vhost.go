@@ -154,9 +154,9 @@ func aliasRegexMap(m *model.Model, l files.Layout) mapFile {
 	var es []entry
 	for i := range m.AliasRegexes {
 		a := &m.AliasRegexes[i]
-		es = append(es, entry{a.Regex, a.Host, 0, i, &a.Source})
+		es = append(es, entry{a.Regex, a.Host, 0, i, &a.Source, 0})
 	}
-	return mapFile{filepath.Join(l.Maps(), aliasRegexFile), es}
+	return mapFile{filepath.Join(l.Maps(), aliasRegexFile), es, ""}
 }
 
 // aliasLookup sets txn.aliaspath, the lookup key of a host an alias regex
@@ -179,7 +179,7 @@ const httpsLocal = "_https_local"
 func passthroughMap(m *model.Model, l files.Layout) files.File {
 	var es []entry
 	for _, p := range m.Passthrough {
-		es = append(es, entry{p.Host, p.Backend, 0, 0, nil})
+		es = append(es, entry{p.Host, p.Backend, 0, 0, nil, 0})
 	}
 	return files.File{Path: filepath.Join(l.Maps(), passthroughFile), Data: mapData(es)}
 }
