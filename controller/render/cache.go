@@ -25,6 +25,19 @@ type Cache struct {
 	maps     renderedMaps
 	// gen counts the Renders: an entry the last one did not use goes.
 	gen int
+	// inPlace tells, for each route of the Render running, whether it is
+	// the same in memory as the last Render's route in its place.
+	inPlace []bool
+}
+
+// routesInPlace is inPlace of routes.
+func (c *Cache) routesInPlace(routes []model.Route) []bool {
+	last := c.maps.routes
+	in := make([]bool, len(routes))
+	for i := range routes {
+		in[i] = i < len(last) && samebits.Same(&last[i], &routes[i])
+	}
+	return in
 }
 
 type policyID struct {
@@ -77,11 +90,10 @@ func (c *Cache) policyIDs(routes []model.Route) []string {
 		c.ids = map[string]*policyID{}
 	}
 	ids := make([]string, len(routes))
-	last := &c.maps
 	for i := range routes {
 		p := &routes[i].Policy
-		if i < len(last.routes) && samebits.Same(&last.routes[i].Policy, p) {
-			ids[i] = last.ids[i] // the route of the last Render in its place
+		if c.inPlace[i] {
+			ids[i] = c.maps.ids[i]
 			continue
 		}
 		key := samebits.Of(p)
@@ -178,7 +190,7 @@ func (c *Cache) routeMaps(m *model.Model, l files.Layout, ids []string) files.Se
 	}
 	last := &c.maps
 	if last.l != l || len(last.routes) != len(m.Routes) || !reflect.DeepEqual(last.frontends, m.Frontends) ||
-		!reflect.DeepEqual(last.aliases, m.AliasRegexes) || !sameKeys(last.routes, m.Routes) {
+		!reflect.DeepEqual(last.aliases, m.AliasRegexes) || !c.sameKeys(last.routes, m.Routes) {
 		mfs := mapEntries(m, l, ids)
 		*last = renderedMaps{routes: m.Routes, ids: ids, frontends: m.Frontends, aliases: m.AliasRegexes, l: l}
 		for _, mf := range mfs {
@@ -190,7 +202,7 @@ func (c *Cache) routeMaps(m *model.Model, l files.Layout, ids []string) files.Se
 	}
 	changed := make([]bool, len(m.Routes))
 	for i := range m.Routes {
-		changed[i] = last.ids[i] != ids[i] || !samebits.Same(&last.routes[i], &m.Routes[i])
+		changed[i] = !c.inPlace[i] || last.ids[i] != ids[i]
 	}
 	for k := range last.files {
 		mf := &last.files[k]
@@ -214,9 +226,9 @@ func (c *Cache) routeMaps(m *model.Model, l files.Layout, ids []string) files.Se
 
 // sameKeys tells whether a and b have the same map keys in the same
 // places: what a route's lines are made of but their values.
-func sameKeys(a, b []model.Route) bool {
+func (c *Cache) sameKeys(a, b []model.Route) bool {
 	for i := range a {
-		if !samebits.Same(&a[i], &b[i]) && (a[i].Host != b[i].Host || a[i].Path != b[i].Path || a[i].Match != b[i].Match) {
+		if !c.inPlace[i] && (a[i].Host != b[i].Host || a[i].Path != b[i].Path || a[i].Match != b[i].Match) {
 			return false
 		}
 	}

@@ -30,6 +30,7 @@ func Render(m *model.Model, l files.Layout) files.Set { return (*Cache)(nil).Ren
 func (c *Cache) Render(m *model.Model, l files.Layout) files.Set {
 	if c != nil {
 		c.gen++
+		c.inPlace = c.routesInPlace(m.Routes)
 	}
 	ids := c.policyIDs(m.Routes)
 	set := files.Set{
