@@ -38,6 +38,7 @@ type Cache struct {
 type routeRests struct {
 	routes []Route
 	rests  []int
+	out    []int // the distinct rests of routes
 	// number numbers each rest by its canonical encoding.
 	number map[string]int
 }

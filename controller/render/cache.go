@@ -11,10 +11,11 @@ import (
 )
 
 // Cache keeps what one Render made for the next: the routes' policy IDs,
-// each backend's section and the route maps, found again for the parts of
-// the next model that are the same in memory (see samebits), as those a
-// patched Build carried over are. Render with a cache gives what Render
-// without one gives. It is not safe for concurrent Renders.
+// the backend and frontend sections and the route maps' lines, found again
+// for the parts of the next model that are the same in memory (see
+// samebits), as those a patched Build carried over are. Render with a cache
+// gives what Render without one gives. It is not safe for concurrent
+// Renders.
 type Cache struct {
 	// ids are the policy IDs by the policy's bytes, of the routes the
 	// maps' routes do not have in the same place; the policy is kept for
@@ -51,6 +52,7 @@ type policyID struct {
 type renderedBackends struct {
 	bes   []model.Backend
 	texts [][]byte
+	out   []byte // the file they make
 	g     model.Global
 	l     files.Layout
 }
@@ -150,6 +152,10 @@ func (c *Cache) backendSections(g *model.Global, bes []model.Backend, l files.La
 		}
 		size += len(texts[i]) + 1
 	}
+	if len(texts) == len(last.texts) && slices.EqualFunc(texts, last.texts, func(a, b []byte) bool { return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0]) }) {
+		last.bes = bes
+		return last.out // every section the last one's, in its place
+	}
 	out := make([]byte, 0, size)
 	for _, t := range texts {
 		if len(t) == 0 {
@@ -160,7 +166,7 @@ func (c *Cache) backendSections(g *model.Global, bes []model.Backend, l files.La
 		}
 		out = append(out, t...)
 	}
-	last.bes, last.texts = bes, texts
+	last.bes, last.texts, last.out = bes, texts, out
 	return out
 }
 
@@ -206,22 +212,49 @@ func (c *Cache) routeMaps(m *model.Model, l files.Layout, ids []string) files.Se
 	}
 	for k := range last.files {
 		mf := &last.files[k]
-		rewrite := false
+		var lines []newLine
+		at := 0 // where e's line starts in the file
 		for j := range mf.entries {
 			e := &mf.entries[j]
+			n := len(e.key) + len(e.value) + 2
 			if i := e.route - 1; i >= 0 && changed[i] {
 				r := &m.Routes[i]
-				e.value, e.source = mapValue(r, ids[i], mf.kind == model.FrontendHTTP && r.RedirectHTTPS), &r.Source
-				rewrite = true
+				if v := mapValue(r, ids[i], mf.kind == model.FrontendHTTP && r.RedirectHTTPS); v != e.value {
+					lines = append(lines, newLine{at, n, e.key + " " + v + "\n"})
+					e.value = v
+				}
+				e.source = &r.Source
 			}
+			at += n
 		}
-		if rewrite {
-			last.set[k].Data = mapLines(mf.entries)
+		if len(lines) > 0 {
+			last.set[k].Data = withLines(last.set[k].Data, lines)
 		}
 	}
 	// The newest routes, which the next Render's are copies of.
 	last.routes, last.ids = m.Routes, ids
 	return slices.Clone(last.set)
+}
+
+// newLine is a line of a map file written again: the n bytes at at.
+type newLine struct {
+	at, n int
+	line  string
+}
+
+// withLines is data with lines (in order) in the place of the old ones.
+func withLines(data []byte, lines []newLine) []byte {
+	size := len(data)
+	for _, l := range lines {
+		size += len(l.line) - l.n
+	}
+	out := make([]byte, 0, size)
+	from := 0
+	for _, l := range lines {
+		out = append(append(out, data[from:l.at]...), l.line...)
+		from = l.at + l.n
+	}
+	return append(out, data[from:]...)
 }
 
 // sameKeys tells whether a and b have the same map keys in the same
