@@ -1,8 +1,8 @@
 package model
 
 import (
-	"encoding"
 	"encoding/binary"
+	"net/netip"
 	"reflect"
 )
 
@@ -16,12 +16,29 @@ import (
 func appendCanonical(buf []byte, v reflect.Value) []byte {
 	if ipTypes[v.Type()] {
 		// netip.Addr, Prefix and AddrPort: unexported fields, and a length
-		// that depends on the family.
-		b, err := v.Interface().(encoding.BinaryAppender).AppendBinary(nil)
+		// that depends on the family. Appended in place after their
+		// length, without boxing the value.
+		at := len(buf)
+		buf = append(buf, 0)
+		var err error
+		if a, ok := reflect.TypeAssert[netip.Addr](v); ok {
+			buf, err = a.AppendBinary(buf)
+		} else if p, ok := reflect.TypeAssert[netip.Prefix](v); ok {
+			buf, err = p.AppendBinary(buf)
+		} else {
+			ap, _ := reflect.TypeAssert[netip.AddrPort](v)
+			buf, err = ap.AppendBinary(buf)
+		}
 		if err != nil {
 			panic("model value does not encode: " + err.Error())
 		}
-		return append(binary.AppendUvarint(buf, uint64(len(b))), b...)
+		if n := len(buf) - at - 1; n > 127 {
+			// A long zone: the length takes more than one byte.
+			b := append([]byte(nil), buf[at+1:]...)
+			return append(binary.AppendUvarint(buf[:at], uint64(n)), b...)
+		}
+		buf[at] = byte(len(buf) - at - 1)
+		return buf
 	}
 	switch v.Kind() {
 	case reflect.Struct:

@@ -56,7 +56,7 @@ func parseSourceRanges(v string) ([]netip.Prefix, bool) {
 		return nil, true
 	}
 	var out []netip.Prefix
-	for _, f := range strings.Split(v, ",") {
+	for f := range strings.SplitSeq(v, ",") {
 		f = strings.TrimSpace(f)
 		p, err := netip.ParsePrefix(f)
 		if err != nil {

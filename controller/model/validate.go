@@ -20,7 +20,7 @@ func validDNSName(h string, wildcard bool) bool {
 	if h == "" || len(h) > 253 {
 		return false
 	}
-	for _, label := range strings.Split(h, ".") {
+	for label := range strings.SplitSeq(h, ".") {
 		if !validLabel(label) {
 			return false
 		}
