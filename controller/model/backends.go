@@ -13,6 +13,8 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/external-haproxy/kit/controller/parallel"
 )
 
 // placeholderAddr and placeholderPort fill disabled slots; haproxy never
@@ -31,6 +33,7 @@ type endpoint struct {
 // labeled is an endpoint and the labels of its pod (nil: none known).
 type labeled struct {
 	endpoint
+	text   string // addr as haproxy reads it
 	labels map[string]string
 	// draining: not ready or terminating, kept by drain-support.
 	draining bool
@@ -264,7 +267,12 @@ func (b *backends) endpoints(svcRef Ref, pick func(*corev1.Service) *corev1.Serv
 			e := endpoint{addr.Unmap(), port}
 			if !seen[e] {
 				seen[e] = true
-				eps = append(eps, labeled{e, b.podLabels(es.Namespace, ep.TargetRef), !isReady})
+				// Dotted IPv4 that parses is already in its canonical form.
+				text := ep.Addresses[0]
+				if !addr.Is4() {
+					text = e.addr.String()
+				}
+				eps = append(eps, labeled{e, text, b.podLabels(es.Namespace, ep.TargetRef), !isReady})
 			}
 		}
 		if bad > 1 {
@@ -328,7 +336,7 @@ func (b *backends) slots(eps []labeled) []Server {
 	for i := range servers {
 		servers[i] = Server{Name: serverName(i), Addr: placeholderAddr, Port: placeholderPort}
 		if i < len(eps) {
-			servers[i].Addr, servers[i].Port, servers[i].Enabled = eps[i].addr.String(), eps[i].port, true
+			servers[i].Addr, servers[i].Port, servers[i].Enabled = eps[i].text, eps[i].port, true
 		}
 	}
 	return servers
@@ -354,27 +362,37 @@ var serverNames = func() []string {
 
 // list returns the backends sorted by name, with their policies resolved
 // from the IngressClass parameters, the claims of their Ingresses and
-// their Service's annotations; enter is told which backend the problems
-// that follow are of.
-func (b *backends) list(service func(ns, name string) layer, enter func(name string)) []Backend {
-	// Sorted by name before the copy: sorting the large structs costs more.
-	out := make([]Backend, 0, len(b.built))
-	for _, name := range slices.Sorted(maps.Keys(b.built)) {
-		be := b.built[name]
-		enter(name)
-		if !b.fixed[name] {
+// their Service's annotations (service: its layer and the problems reading
+// it found), each on its own goroutine; enter is told which backend the
+// problems that follow are of.
+func (b *backends) list(service func(ns, name string) (layer, []Problem), enter func(name string)) []Backend {
+	names := slices.Sorted(maps.Keys(b.built))
+	problems := make([][]Problem, len(names))
+	parallel.For(len(names), func(i int) {
+		be := b.built[names[i]]
+		report := func(p Problem) { problems[i] = append(problems[i], p) }
+		if !b.fixed[be.Name] {
 			var svc layer
 			if be.Service.Name != "" {
-				svc = service(be.Service.Namespace, be.Service.Name)
+				svc, problems[i] = service(be.Service.Namespace, be.Service.Name)
+				problems[i] = slices.Clip(problems[i])
 			}
 			src := b.claims.sources(be.Name, svc)
-			b.resolve(&be.Policy, be.Service.Namespace, src, b.report)
-			b.discover(be, src, b.report)
+			b.resolve(&be.Policy, be.Service.Namespace, src, report)
+			b.discover(be, src, report)
 		}
 		if be.DNS == nil {
 			b.weigh(be)
 		}
-		out = append(out, *be)
+	})
+	// Sorted by name before the copy: sorting the large structs costs more.
+	out := make([]Backend, 0, len(names))
+	for i, name := range names {
+		enter(name)
+		for _, p := range problems[i] {
+			b.report(p)
+		}
+		out = append(out, *b.built[name])
 	}
 	return out
 }

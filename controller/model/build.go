@@ -68,7 +68,6 @@ func build(s *Snapshot, o Options) (*builder, []Problem) {
 		routes:   map[routeKey]Ref{},
 		hostCert: map[string]string{},
 		certs:    map[string]*Cert{},
-		services: map[string]layer{},
 		hosts:    claims{},
 		classes:  map[string]layer{},
 	}
@@ -90,8 +89,10 @@ func build(s *Snapshot, o Options) (*builder, []Problem) {
 	}
 	// Routes are large (their settings): one allocation, not a growing slice.
 	b.pending = make([]pendingRoute, 0, countPaths(s.Ingresses))
-	for _, ing := range oldestFirst(s.Ingresses) {
-		b.ingress(ing)
+	b.parser = newIngressParser(&m.Global, b.classes, b.prefixes, b.snippets, b.backends.services)
+	ings := oldestFirst(s.Ingresses)
+	for i, p := range b.parseAll(ings) {
+		b.ingress(ings[i], p)
 	}
 	b.defaultBackend(o.DefaultBackendService)
 	b.tcpServices(s.TCPServices)
@@ -125,15 +126,14 @@ type builder struct {
 	defaultB *networkingv1.IngressServiceBackend
 	defaultF Ref
 	classes  map[string]layer // IngressClass parameters by class name
-	services map[string]layer // Service annotations by ns/name, read once
 	hosts    claims           // Host keys of each host
 	pending  []pendingRoute   // routes whose policy finish computes
 	// userlists are the auth-secret Secrets read, by ns/name.
 	userlists map[string]*userlistResult
-	// cache, if any, keeps the Ingresses' parses for the next Build;
-	// serviceRead tells it which Services one read (see parse).
-	cache       *Cache
-	serviceRead func(key string)
+	// parser parses the Ingresses (see parse.go); cache, if any, keeps
+	// their parses for the next Build.
+	parser *ingressParser
+	cache  *Cache
 	// t, with a cache, files the problems under the Ingresses they come
 	// from, for the next Build to patch (see patch.go).
 	t *tracker
@@ -223,35 +223,14 @@ func (c claims) sources(object string, service layer) sources {
 	return sources{service: service}
 }
 
-// service is the layer of a Service's annotations, read once however many
-// paths use it.
+// service is the layer of a Service's annotations, with the problems
+// reading it found.
 func (b *builder) service(ns, name string) layer {
-	key := ns + "/" + name
-	if b.serviceRead != nil {
-		b.serviceRead(key)
+	_, sl := b.parser.service(ns, name)
+	for _, p := range sl.problems {
+		b.report(p)
 	}
-	l, ok := b.services[key]
-	if !ok {
-		if svc := b.backends.services[key]; svc != nil {
-			l = b.withoutSnippets(annotations(Ref{Kind: "Service", Namespace: ns, Name: name}, svc.Annotations, b.prefixes, b.report))
-		}
-		b.services[key] = l
-	}
-	return l
-}
-
-func (b *builder) withoutSnippets(l layer) layer {
-	return layerWithoutSnippets(l, b.snippets, b.report)
-}
-
-// pathSettings resolves the Path keys of one path.
-func (b *builder) pathSettings(src sources) pathSettings {
-	var st pathSettings
-	src = src.withIndex()
-	for _, k := range pathRegistry {
-		k.setPath(&st, &b.m.Global, src, b.report)
-	}
-	return st
+	return sl.l
 }
 
 // oldestFirst orders Ingresses by age, then namespace/name: conflicts go to
@@ -275,112 +254,18 @@ func ingressRef(ing *networkingv1.Ingress) Ref {
 	return Ref{Kind: "Ingress", Namespace: ing.Namespace, Name: ing.Name}
 }
 
-// candidate is a route before conflict resolution.
-type candidate struct {
-	host, path string
-	match      Match
-	backend    *networkingv1.IngressServiceBackend
-	field      string
-	settings   *pathSettings
-}
-
-// validate checks everything of an Ingress that reaches haproxy's files and
-// returns its routes; any unsafe value rejects the whole Ingress, so that a
-// partly applied Ingress never shadows or exposes something unexpected.
-func (b *builder) validate(ing *networkingv1.Ingress, src sources) ([]candidate, *Problem) {
-	ref := ingressRef(ing)
-	bad := func(field, msg string) ([]candidate, *Problem) {
-		return nil, &Problem{ref, field, msg, Error}
-	}
-	if !validName(ing.Namespace) || !validName(ing.Name) {
-		return bad("metadata", "invalid namespace or name")
-	}
-	if db := ing.Spec.DefaultBackend; db != nil {
-		if msg := checkServiceBackend(db.Service); msg != "" {
-			return bad("spec.defaultBackend", msg)
-		}
-	}
-	for i, t := range ing.Spec.TLS {
-		field := "spec.tls[" + strconv.Itoa(i) + "]"
-		if !validName(t.SecretName) {
-			return bad(field+".secretName", "invalid secret name "+quoteValue(t.SecretName))
-		}
-		for _, h := range t.Hosts {
-			if !validDNSName(strings.ToLower(h), true) {
-				return bad(field+".hosts", "invalid host "+quoteValue(h))
-			}
-		}
-	}
-	out := make([]candidate, 0, countPaths([]*networkingv1.Ingress{ing}))
-	// The paths of one Service share their settings: same layers.
-	bySvc := map[string]*pathSettings{}
-	for i, r := range ing.Spec.Rules {
-		field := "spec.rules[" + strconv.Itoa(i) + "]"
-		host := strings.ToLower(r.Host)
-		if host != "" && !validDNSName(host, true) {
-			return bad(field+".host", "invalid host "+quoteValue(r.Host))
-		}
-		if r.HTTP == nil {
-			continue
-		}
-		for j, p := range r.HTTP.Paths {
-			pfield := field + ".http.paths[" + strconv.Itoa(j) + "]"
-			if msg := checkServiceBackend(p.Backend.Service); msg != "" {
-				return bad(pfield+".backend", msg)
-			}
-			settings, ok := bySvc[p.Backend.Service.Name]
-			if !ok {
-				src.service = b.service(ing.Namespace, p.Backend.Service.Name)
-				st := b.pathSettings(src)
-				settings = &st
-				bySvc[p.Backend.Service.Name] = settings
-			}
-			c := candidate{host: host, path: p.Path, backend: p.Backend.Service, field: pfield, settings: settings}
-			pt := networkingv1.PathTypeImplementationSpecific
-			if p.PathType != nil {
-				pt = *p.PathType
-			}
-			switch pt {
-			case networkingv1.PathTypeExact:
-				c.match = MatchExact
-			case networkingv1.PathTypePrefix:
-				c.match = MatchPrefix
-			case networkingv1.PathTypeImplementationSpecific:
-				c.match = c.settings.pathType
-				if c.path == "" {
-					c.path = "/"
-				}
-			default:
-				return bad(pfield+".pathType", "unknown path type "+quoteValue(string(pt)))
-			}
-			if c.match == MatchRegex {
-				if err := checkRegexPath(c.path); err != nil {
-					return bad(pfield+".path", "invalid regex path "+quoteValue(c.path)+": "+err.Error())
-				}
-			} else if !validPath(c.path) {
-				return bad(pfield+".path", "invalid path "+quoteValue(c.path))
-			}
-			if c.match == MatchPrefix && len(c.path) > 1 {
-				// A trailing slash on a Prefix rule does not change its meaning.
-				c.path = strings.TrimRight(c.path, "/")
-				if c.path == "" {
-					c.path = "/"
-				}
-			}
-			out = append(out, c)
-		}
-	}
-	return out, nil
-}
-
-func (b *builder) ingress(ing *networkingv1.Ingress) {
+// ingress adds what p, the parse of ing, makes of it to the model.
+func (b *builder) ingress(ing *networkingv1.Ingress, p *parsedIngress) {
 	ref := ingressRef(ing)
 	u := b.t.ingress(ing)
 	b.t.enter(u.keys())
 	defer b.t.enter(b.t.shared())
-	src, cands, p := b.parse(ing)
-	if p != nil {
-		skipped := *p
+	for _, pr := range p.problems {
+		b.report(pr)
+	}
+	src, cands := sources{class: b.classes[className(ing)], ingress: p.ingress}, p.cands
+	if p.skip != nil {
+		skipped := *p.skip
 		skipped.Message += "; ingress skipped"
 		b.report(skipped)
 		return
@@ -560,7 +445,10 @@ func (b *builder) finish() {
 	b.t.enter(b.t.shared())
 	m.HostRedirects = b.hostRedirects(hosts)
 	enter := func(name string) { b.t.enter(b.t.of(b.backends.claims[name])) }
-	m.Backends = b.backends.list(b.service, enter)
+	m.Backends = b.backends.list(func(ns, name string) (layer, []Problem) {
+		_, sl := b.parser.service(ns, name)
+		return sl.l, sl.problems
+	}, enter)
 	b.sharedCookies(enter)
 	b.t.enter(b.t.shared())
 	m.Userlists = b.sortedUserlists()

@@ -158,34 +158,3 @@ func (c *Cache) lookup(ing *networkingv1.Ingress, services map[string]*corev1.Se
 }
 
 func (c *Cache) store(ing *networkingv1.Ingress, p *parsedIngress) { c.seen[ing] = p }
-
-// parse is what b.ingress starts from: ing's keys and candidate routes,
-// from the cache when it has them (its problems then reported again).
-func (b *builder) parse(ing *networkingv1.Ingress) (sources, []candidate, *Problem) {
-	class := ""
-	if ing.Spec.IngressClassName != nil {
-		class = *ing.Spec.IngressClassName
-	}
-	if b.cache != nil {
-		if p := b.cache.lookup(ing, b.backends.services); p != nil {
-			for _, pr := range p.problems {
-				b.report(pr)
-			}
-			return sources{class: b.classes[class], ingress: p.ingress}, p.cands, p.skip
-		}
-	}
-	p := &parsedIngress{}
-	if b.cache != nil {
-		defer recording(&b.report, &p.problems)()
-		b.serviceRead = func(key string) { p.services = append(p.services, serviceRead{key, b.backends.services[key]}) }
-		defer func() { b.serviceRead = nil }()
-	}
-	src := sources{class: b.classes[class], ingress: b.withoutSnippets(annotations(ingressRef(ing), ing.Annotations, b.prefixes, b.report))}
-	cands, skip := b.validate(ing, src)
-	if b.cache != nil {
-		p.ingress, p.cands, p.skip = src.ingress, cands, skip
-		p.problems, p.services = slices.Clip(p.problems), slices.Clip(p.services)
-		b.cache.store(ing, p)
-	}
-	return src, cands, skip
-}

@@ -75,7 +75,7 @@ func KeyUses(s *Snapshot, o Options) []KeyUse {
 	for _, ing := range s.Ingresses {
 		annotated(ingressRef(ing), ing.Annotations)
 	}
-	for _, key := range slices.Sorted(maps.Keys(b.services)) {
+	for _, key := range slices.Sorted(maps.Keys(b.parser.layers)) {
 		if svc := b.backends.services[key]; svc != nil {
 			annotated(Ref{Kind: "Service", Namespace: svc.Namespace, Name: svc.Name}, svc.Annotations)
 		}

@@ -386,7 +386,6 @@ func (l *lastBuild) build(c *Cache, news []*networkingv1.Ingress) *builder {
 		routes:   map[routeKey]Ref{},
 		hostCert: map[string]string{},
 		certs:    map[string]*Cert{},
-		services: map[string]layer{},
 		hosts:    claims{},
 		classes:  l.classes,
 		cache:    c,
@@ -395,9 +394,11 @@ func (l *lastBuild) build(c *Cache, news []*networkingv1.Ingress) *builder {
 	// The cache's entries are kept as they are, not turned over.
 	c.seen, c.endpointsSeen = c.entries, c.endpoints
 	defer func() { c.seen, c.endpointsSeen = nil, nil }()
-	for _, ing := range oldestFirst(news) {
-		b.ingress(ing)
-		if e := c.entries[ing]; e == nil || e.skip != nil || !ownKeys(e.ingress) {
+	b.parser = newIngressParser(&b.m.Global, b.classes, b.prefixes, b.snippets, b.backends.services)
+	news = oldestFirst(news)
+	for i, p := range b.parseAll(news) {
+		b.ingress(news[i], p)
+		if e := c.entries[news[i]]; e == nil || e.skip != nil || !ownKeys(e.ingress) {
 			return nil
 		}
 	}
