@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/external-haproxy/kit/controller/model"
+	"github.com/external-haproxy/kit/controller/parallel"
 )
 
 // The path policies run in the http and https frontends, after the route
@@ -26,9 +27,7 @@ type policies struct {
 // once for the maps and the rules.
 func policyIDs(routes []model.Route) []string {
 	ids := make([]string, len(routes))
-	for i := range routes {
-		ids[i] = routes[i].Policy.ID()
-	}
+	parallel.For(len(routes), func(i int) { ids[i] = routes[i].Policy.ID() })
 	return ids
 }
 
